@@ -1,0 +1,120 @@
+// Package cloud is decom's one way to the cloud: a small domain model over
+// DMS for RocketMQ and RabbitMQ, ROMA Connect assets and CloudDC bare-metal
+// instances, implemented on the official Huawei Cloud Go SDK and following
+// shared/cloud-api.md to the letter.
+package cloud
+
+import "time"
+
+// Service names one of the four services decom manages.
+type Service string
+
+// The four services. Their string values are also cloudsim's control-API
+// service names and the URL segments of the console.
+const (
+	RocketMQ Service = "rocketmq"
+	RabbitMQ Service = "rabbitmq"
+	ROMA     Service = "roma"
+	CloudDC  Service = "clouddc"
+)
+
+// Services lists every service in display order.
+var Services = []Service{RocketMQ, RabbitMQ, ROMA, CloudDC}
+
+// Kind is what a resource is within its service.
+type Kind string
+
+// Resource kinds. ROMA apps and tasks live inside a ROMA instance (Ref.Parent).
+const (
+	KindInstance Kind = "instance"
+	KindApp      Kind = "app"
+	KindTask     Kind = "task"
+)
+
+// StatusClass is the normalised status that decom reasons with; the raw cloud
+// status is kept beside it.
+type StatusClass string
+
+// Status classes.
+const (
+	ClassActive       StatusClass = "active"       // normal, deletable
+	ClassTransitional StatusClass = "transitional" // an operation is in progress; APIs refuse deletes
+	ClassFailed       StatusClass = "failed"       // create/change failed or error state; deletable
+	ClassDeleting     StatusClass = "deleting"     // deletion under way
+	ClassGone         StatusClass = "gone"         // deleted (terminated, or 404)
+)
+
+// Ref identifies one resource exactly: which account and project, which
+// service, and its ID (plus the ROMA instance for apps and tasks).
+type Ref struct {
+	Account string  `json:"account"`
+	Project string  `json:"project"`
+	Service Service `json:"service"`
+	Kind    Kind    `json:"kind"`
+	ID      string  `json:"id"`
+	Parent  string  `json:"parent,omitempty"` // ROMA instance ID for apps and tasks
+}
+
+// Key is a stable string form of the reference, unique across accounts.
+func (r Ref) Key() string {
+	return r.Account + "/" + r.Project + "/" + string(r.Service) + "/" + string(r.Kind) + "/" + r.Parent + "/" + r.ID
+}
+
+// Resource is one cloud resource as read at ReadAt.
+type Resource struct {
+	Ref
+	Region    string      `json:"region"`
+	Name      string      `json:"name"`
+	Status    string      `json:"status"` // raw status as the cloud reports it
+	Class     StatusClass `json:"class"`
+	CreatedAt time.Time   `json:"created_at"`
+	// Prepaid is true for yearly/monthly (DMS charging_mode 0, ROMA prePaid)
+	// resources, which deserve a warning before deletion.
+	Prepaid bool `json:"prepaid"`
+	// Details holds a few service-specific facts for display (engine
+	// version, type, specification, flavor, image, ...), keyed by label.
+	Details map[string]string `json:"details,omitempty"`
+	ReadAt  time.Time         `json:"read_at"`
+}
+
+// Deletable reports whether the cloud API accepts a delete in this status.
+func (r Resource) Deletable() bool {
+	return r.Class == ClassActive || r.Class == ClassFailed
+}
+
+// Outcome is the result of a destructive call for one resource.
+type Outcome struct {
+	Ref      Ref    `json:"ref"`
+	Accepted bool   `json:"accepted"`         // the cloud accepted the delete (it is now deleting)
+	JobID    string `json:"job_id,omitempty"` // ROMA asset job that carries the delete
+	Err      string `json:"error,omitempty"`  // why it was not accepted
+}
+
+// JobStatus is the normalised status of a ROMA asset job.
+type JobStatus string
+
+// ROMA job statuses after normalising spellings (RUNNING/Running, SUCCEEDED/
+// Success/Finished, FAILED/Failed).
+const (
+	JobRunning   JobStatus = "running"
+	JobSucceeded JobStatus = "succeeded"
+	JobFailed    JobStatus = "failed"
+)
+
+// Job is a ROMA asset-deletion job's progress.
+type Job struct {
+	ID       string      `json:"id"`
+	Status   JobStatus   `json:"status"`
+	Progress float64     `json:"progress"` // 0..1
+	Reasons  []JobReason `json:"reasons,omitempty"`
+	Begin    time.Time   `json:"begin"`
+	End      time.Time   `json:"end"`
+}
+
+// JobReason is one failed asset of a ROMA job, named by resource name.
+type JobReason struct {
+	ResourceType string `json:"resource_type"` // application | task
+	ResourceName string `json:"resource_name"`
+	Code         string `json:"error_code"`
+	Message      string `json:"error_msg"`
+}

@@ -1,0 +1,12 @@
+// Package migrations holds decom's numbered, forward-only SQL migrations,
+// embedded so the binary carries its own schema. cmd/web passes FS to
+// store.Migrate. Numbering: 0001 users and sessions (auth), 0002 audit,
+// 0003 change requests and operations.
+package migrations
+
+import "embed"
+
+// FS holds every migration file, applied in name order.
+//
+//go:embed *.sql
+var FS embed.FS

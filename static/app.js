@@ -1,0 +1,1 @@
+// decom front-end behaviour (no inline scripts; CSP forbids them).
