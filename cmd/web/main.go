@@ -38,6 +38,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return runAudit(ctx, rest, getenv, stdout)
 	case "cloud":
 		return runCloud(ctx, rest, getenv, stdout)
+	case "healthcheck":
+		return runHealthcheck(ctx, rest, getenv, stdout)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -54,6 +56,7 @@ commands:
   user          add | passwd | disable console users
   audit         verify | export the audit log
   cloud check   check cloud account configuration and reachability
+  healthcheck   ask a running console for /healthz (used by the container image)
 
 Run "web <command> --help" for the flags of a command.
 `
