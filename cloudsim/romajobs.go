@@ -1,0 +1,252 @@
+package cloudsim
+
+import (
+	"cmp"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+var romaExecStatuses = []string{"UNSTARTED", "WAITING", "RUNNING", "SUCCESS", "CANCELLED", "ERROR"}
+
+// taskFilter parses the ListTasks query; it returns the matching predicate
+// and the ordering, or a message for a 400.
+func taskFilter(c *call) (func(*romaTask) bool, func(a, b *romaTask) int, string) {
+	q := c.r.URL.Query()
+	name := q.Get("name") + q.Get("task_name") + q.Get("taks_name")
+	status := q.Get("status")
+	if status != "" && status != "0" && status != "1" {
+		return nil, nil, "invalid status " + strconv.Quote(status) + ": must be 0 or 1"
+	}
+	typ := q.Get("task_type")
+	if typ != "" && typ != "realtime" && typ != "timing" {
+		return nil, nil, "invalid task_type " + strconv.Quote(typ) + ": must be realtime or timing"
+	}
+	exec := q.Get("execute_status")
+	if exec != "" && !slices.Contains(romaExecStatuses, exec) {
+		return nil, nil, "invalid execute_status " + strconv.Quote(exec)
+	}
+	field, order := cmp.Or(q.Get("sort_field"), "CREATED_DATE"), cmp.Or(q.Get("sort_type"), "DESC")
+	if (field != "CREATED_DATE" && field != "STATUS") || (order != "ASC" && order != "DESC") {
+		return nil, nil, "invalid sort_field or sort_type"
+	}
+	eq := func(want, got string) bool { return want == "" || want == got }
+	keep := func(t *romaTask) bool {
+		return eq(q.Get("task_id"), t.id) && strings.Contains(t.name, name) &&
+			eq(status, strconv.Itoa(int(t.status))) && eq(strings.ToUpper(typ), t.taskType) &&
+			eq(exec, t.exec) && eq(q.Get("source_app_id"), t.srcApp) &&
+			eq(q.Get("target_app_id"), t.tgtApp) && eq(q.Get("task_tag"), t.tag) &&
+			eq(q.Get("source_datasource_id"), "") && eq(q.Get("target_datasource_id"), "")
+	}
+	less := func(a, b *romaTask) int {
+		k := a.created.Compare(b.created)
+		if field == "STATUS" {
+			k = cmp.Or(cmp.Compare(a.status, b.status), k)
+		}
+		if order == "DESC" {
+			k = -k
+		}
+		return cmp.Or(k, cmp.Compare(a.id, b.id))
+	}
+	return keep, less, ""
+}
+
+func (s *Sim) romaListTasks(c *call) reply {
+	r, rep, ok := s.romaAssets(c)
+	if !ok {
+		return rep
+	}
+	q := c.r.URL.Query()
+	offset, err := intParam(q, "offset", 0, 0, maxInt)
+	if err != nil {
+		return svcROMA.badRequest(err.Error())
+	}
+	limit, err := intParam(q, "limit", 10, 1, 999)
+	if err != nil {
+		return svcROMA.badRequest(err.Error())
+	}
+	keep, less, msg := taskFilter(c)
+	if msg != "" {
+		return svcROMA.badRequest(msg)
+	}
+	var match []*romaTask
+	for _, t := range r.tasks {
+		if keep(t) {
+			match = append(match, t)
+		}
+	}
+	slices.SortFunc(match, less)
+	lo, hi := page(len(match), offset, limit)
+	out := make([]romaTaskJSON, 0, hi-lo)
+	for _, t := range match[lo:hi] {
+		out = append(out, t.toJSON(r.id))
+	}
+	return jsonReply(http.StatusOK, map[string]any{"total": int64(len(match)), "size": len(out), "entities": out})
+}
+
+// romaJob is one asset-deletion job. Asset i is processed at
+// begin + (i+1)*per; advanceJobs applies what is due.
+type romaJob struct {
+	id, project, instance, user string
+	begin, end                  time.Time
+	per                         time.Duration
+	assets                      []jobAsset
+	done                        int
+	reasons                     []jobReason
+}
+
+type jobAsset struct {
+	task     bool
+	id, name string
+	fail     bool
+}
+
+type jobReason struct {
+	ResourceType string `json:"resource_type"`
+	ResourceName string `json:"resource_name"`
+	ErrorCode    string `json:"error_code"`
+	ErrorMsg     string `json:"error_msg"`
+}
+
+type jobJSON struct {
+	ID              string      `json:"id"`
+	Type            string      `json:"type"`
+	Status          string      `json:"status"`
+	ProgressPercent float64     `json:"progress_percent"`
+	Reasons         []jobReason `json:"reasons,omitempty"`
+	BeginTime       string      `json:"begin_time"`
+	EndTime         string      `json:"end_time,omitempty"`
+}
+
+const jobRetention = time.Hour
+
+func (j *romaJob) running() bool { return j.done < len(j.assets) }
+
+func (j *romaJob) toJSON() jobJSON {
+	out := jobJSON{ID: j.id, Type: "deleteAsset", Status: "RUNNING", BeginTime: rfc3339(j.begin), Reasons: j.reasons,
+		ProgressPercent: float64(j.done) / float64(len(j.assets))}
+	if !j.running() {
+		out.Status, out.EndTime = "SUCCEEDED", rfc3339(j.end)
+		if len(j.reasons) > 0 {
+			out.Status = "FAILED"
+		}
+	}
+	return out
+}
+
+// advanceJobs processes every asset whose time has come; s.mu held.
+func (s *Sim) advanceJobs(now time.Time) {
+	for key, j := range s.st.active {
+		for j.running() && !now.Before(j.begin.Add(time.Duration(j.done+1)*j.per)) {
+			s.processAsset(j, j.assets[j.done])
+			j.done++
+		}
+		if !j.running() {
+			j.end = j.begin.Add(time.Duration(len(j.assets)) * j.per)
+			delete(s.st.active, key)
+		}
+	}
+}
+
+func (s *Sim) processAsset(j *romaJob, a jobAsset) {
+	kind := "application"
+	if a.task {
+		kind = "task"
+	}
+	reason := func(code, msg string) {
+		j.reasons = append(j.reasons, jobReason{kind, a.name, code, msg})
+	}
+	r := s.st.roma[j.instance]
+	switch {
+	case r == nil:
+		reason("APIG.3030", "the instance no longer exists")
+	case a.fail:
+		reason("ROMA.00000500", "failed to delete the "+kind+": internal error (injected fault)")
+	case a.task && !r.removeTask(a.id), !a.task && !r.removeApp(a.id):
+		reason("ROMA.00000404", "the "+kind+" does not exist: "+a.id)
+	}
+}
+
+type assetRef struct {
+	ID *string `json:"id"`
+}
+
+func (s *Sim) romaDeleteAssets(c *call) reply {
+	r, rep, ok := s.romaAssets(c)
+	if !ok {
+		return rep
+	}
+	var b struct {
+		Apps  []assetRef `json:"apps"`
+		Tasks []assetRef `json:"tasks"`
+	}
+	if err := decodeBody(c.body, &b); err != nil {
+		return svcROMA.badRequest(err.Error())
+	}
+	refs := append(slices.Clone(b.Apps), b.Tasks...)
+	if len(refs) == 0 || len(refs) > 100 {
+		return svcROMA.badRequest("apps and tasks together must hold 1 to 100 assets")
+	}
+	for _, a := range refs {
+		if a.ID == nil || *a.ID == "" {
+			return svcROMA.badRequest("every asset needs a non-empty id")
+		}
+	}
+	key := c.cred.User + "\x00" + c.project
+	if s.st.active[key] != nil {
+		return errReply(svcROMA, http.StatusBadRequest, "ROMA.10012", "An asset management task is running")
+	}
+	j := &romaJob{id: s.hexID(), project: c.project, instance: r.id, user: c.cred.User, begin: c.now, per: ms(c.faults.ROMAAssetMS)}
+	seen := map[string]bool{}
+	for i, a := range refs {
+		asset := jobAsset{task: i >= len(b.Apps), id: *a.ID, name: *a.ID}
+		// A repeated ID is one accepted delete; its repeat fails as missing.
+		if name, kind, ok := r.asset(asset.task, asset.id); ok && !seen[kind+asset.id] {
+			seen[kind+asset.id] = true
+			asset.name, asset.fail = name, s.failDelete(c.faults)
+			s.recordDelete(deleteRecord{Service: "roma", Kind: kind, ProjectID: c.project, ID: asset.id}, c.now)
+		}
+		j.assets = append(j.assets, asset)
+	}
+	s.expireJobs(c.now)
+	s.st.jobs[j.id] = j
+	s.st.active[key] = j
+	s.advanceJobs(c.now)
+	return jsonReply(http.StatusOK, map[string]string{"job_id": j.id})
+}
+
+// expireJobs forgets jobs finished more than jobRetention ago; s.mu held.
+func (s *Sim) expireJobs(now time.Time) {
+	for id, j := range s.st.jobs {
+		if !j.running() && now.Sub(j.end) > jobRetention {
+			delete(s.st.jobs, id)
+		}
+	}
+}
+
+func (s *Sim) romaJob(c *call) reply {
+	s.advanceJobs(c.now)
+	r := s.st.roma[c.args[0]]
+	if r == nil || r.project != c.project {
+		return romaInstanceNotFound(c.args[0])
+	}
+	j := s.st.jobs[c.args[1]]
+	if j == nil || j.instance != r.id || (!j.running() && c.now.Sub(j.end) > jobRetention) {
+		return errReply(svcROMA, http.StatusNotFound, "ROMA.00000404", "The job does not exist: "+c.args[1])
+	}
+	return jsonReply(http.StatusOK, j.toJSON())
+}
+
+// asset returns the name and kind ("app" or "task") of one asset.
+func (r *romaInst) asset(task bool, id string) (name, kind string, ok bool) {
+	if task {
+		if t := r.taskByID[id]; t != nil {
+			return t.name, "task", true
+		}
+	} else if a := r.appByID[id]; a != nil {
+		return a.name, "app", true
+	}
+	return "", "", false
+}
