@@ -1,14 +1,23 @@
 package cloud
 
-// PLACEHOLDER FILE — the cloud helper replaces this with the SDK-backed
-// implementation, keeping these exported names and signatures.
-
 import (
 	"context"
-	"errors"
-)
+	"fmt"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
 
-var errNotImplemented = errors.New("cloud: not implemented yet")
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core"
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/auth"
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/auth/basic"
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/config"
+	clouddc "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/clouddc/v1"
+	rabbitmq "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/rabbitmq/v2"
+	rocketmq "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/rocketmq/v2"
+	roma "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/roma/v2"
+	"golang.org/x/time/rate"
+)
 
 // AccountInfo describes a configured account without any secret.
 type AccountInfo struct {
@@ -18,69 +27,215 @@ type AccountInfo struct {
 	Simulated bool     `json:"simulated"`
 }
 
-// Client talks to every configured account through the official SDK.
-type Client struct{}
+// Client talks to every configured account through the official SDK. It is
+// safe for concurrent use.
+type Client struct {
+	accounts  []Account
+	byName    map[string]Account
+	transport *ctxTransport
+	sleep     func(context.Context, time.Duration) error
+	rand      func() float64
+	now       func() time.Time
+	poll      time.Duration
+	retries   atomic.Int64
+
+	mu        sync.Mutex
+	endpoints map[string]*endpoint // account + "|" + endpoint URL
+	sessions  map[string]*session  // account | project | service
+	roma      map[string]*romaIdentity
+	dmsCounts map[string]int // last seen instance_num per account|project|service
+}
+
+// Option adjusts a Client.
+type Option func(*Client)
+
+// WithHTTPTransport sets the base transport (default: a clone of
+// http.DefaultTransport keeping 16 idle connections per host),
+// e.g. one with custom TLS for a self-signed simulator.
+func WithHTTPTransport(rt http.RoundTripper) Option {
+	return func(c *Client) { c.transport = newCtxTransport(rt) }
+}
+
+// WithSleep replaces the wait between retries and polls, so tests of backoff
+// do not really sleep. It must return ctx.Err() when ctx ends first.
+func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
+	return func(c *Client) { c.sleep = sleep }
+}
+
+// WithRand replaces the jitter source (values in [0,1)).
+func WithRand(r func() float64) Option { return func(c *Client) { c.rand = r } }
+
+// WithClock replaces time.Now.
+func WithClock(now func() time.Time) Option { return func(c *Client) { c.now = now } }
+
+// WithPollInterval sets how often SubmitROMADelete re-checks a running job
+// of the same identity (default 2 s).
+func WithPollInterval(d time.Duration) Option { return func(c *Client) { c.poll = d } }
+
+// New validates cfg and returns a Client. No network call is made.
+func New(cfg Config, opts ...Option) (*Client, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	c := &Client{
+		byName:    map[string]Account{},
+		transport: newCtxTransport(nil),
+		sleep:     realSleep,
+		rand:      defaultRand,
+		now:       time.Now,
+		poll:      2 * time.Second,
+		endpoints: map[string]*endpoint{},
+		sessions:  map[string]*session{},
+		roma:      map[string]*romaIdentity{},
+		dmsCounts: map[string]int{},
+	}
+	for _, a := range cfg.Accounts {
+		a = a.withDefaults()
+		c.accounts = append(c.accounts, a)
+		c.byName[a.Name] = a
+	}
+	for _, o := range opts {
+		o(c)
+	}
+	return c, nil
+}
 
 // Accounts lists the configured accounts, secrets left out.
-func (c *Client) Accounts() []AccountInfo { return nil }
-
-// ListInstances lists every instance of svc in one project, paging to the end
-// (DMS with include_failure=true; ROMA instances; CloudDC by marker).
-func (c *Client) ListInstances(ctx context.Context, account, project string, svc Service) ([]Resource, error) {
-	return nil, errNotImplemented
+func (c *Client) Accounts() []AccountInfo {
+	out := make([]AccountInfo, 0, len(c.accounts))
+	for _, a := range c.accounts {
+		out = append(out, AccountInfo{Name: a.Name, Region: a.Region,
+			Projects: append([]string(nil), a.Projects...), Simulated: a.Simulated})
+	}
+	return out
 }
 
-// ListROMAAssets lists every integration app and data-integration task of one
-// ROMA instance (Kind app or task, Parent = instanceID).
-func (c *Client) ListROMAAssets(ctx context.Context, account, project, instanceID string) ([]Resource, error) {
-	return nil, errNotImplemented
+// Retries reports how many retries the client has made since it was built
+// (a figure for tests and metrics).
+func (c *Client) Retries() int64 { return c.retries.Load() }
+
+func (c *Client) countRetry() { c.retries.Add(1) }
+
+// session is the SDK client of one account, project and service.
+type session struct {
+	account  Account
+	project  string
+	svc      Service
+	ep       *endpoint
+	rocket   *rocketmq.RocketMQClient
+	rabbit   *rabbitmq.RabbitMQClient
+	roma     *roma.RomaClient
+	clouddc  *clouddc.CloudDCClient
+	identity string // who the cloud sees: AK or token fingerprint, per project
 }
 
-// Read reads one resource's current state. A resource that no longer exists
-// gives an error wrapping ErrNotFound; a CloudDC instance still visible as
-// terminated comes back with Class ClassGone.
-func (c *Client) Read(ctx context.Context, ref Ref) (Resource, error) {
-	return Resource{}, errNotImplemented
+// session returns (building once) the SDK client for account/project/svc.
+func (c *Client) session(account, project string, svc Service) (*session, error) {
+	a, ok := c.byName[account]
+	if !ok {
+		return nil, configError(account, "unknown cloud account %q", account)
+	}
+	if !a.HasProject(project) {
+		return nil, configError(account, "project %q is not configured for account %q", project, account)
+	}
+	url := a.Endpoint(svc)
+	if url == "" {
+		return nil, configError(account, "account %q has no %s endpoint", account, svc)
+	}
+	key := account + "|" + project + "|" + string(svc)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s, ok := c.sessions[key]; ok {
+		return s, nil
+	}
+	s := &session{account: a, project: project, svc: svc, ep: c.endpointLocked(a, url)}
+	s.identity = url + "|" + project + "|" + identityOf(a)
+	if err := c.buildSDK(s, url); err != nil {
+		return nil, err
+	}
+	c.sessions[key] = s
+	return s, nil
 }
 
-// ReadMany reads many resources of one account and project with the fewest
-// calls the API allows. The map is keyed by Ref.Key(); a ref missing from it
-// no longer exists.
-func (c *Client) ReadMany(ctx context.Context, refs []Ref) (map[string]Resource, error) {
-	return nil, errNotImplemented
+func (c *Client) endpointLocked(a Account, url string) *endpoint {
+	key := a.Name + "|" + url
+	if e, ok := c.endpoints[key]; ok {
+		return e
+	}
+	e := &endpoint{limiter: rate.NewLimiter(rate.Limit(a.RateLimit), a.Burst)}
+	c.endpoints[key] = e
+	return e
 }
 
-// DeleteDMS batch-deletes explicit DMS instance IDs, at most 50 per call, and
-// returns one outcome per ID in order.
-func (c *Client) DeleteDMS(ctx context.Context, account, project string, svc Service, ids []string, force bool) ([]Outcome, error) {
-	return nil, errNotImplemented
+// identityOf names the cloud identity behind an account without revealing
+// the secret: the AK (an identifier), or a short hash of the token.
+func identityOf(a Account) string {
+	if a.AK != "" {
+		return "ak:" + a.AK
+	}
+	return "token:" + fingerprint(a.Token)
 }
 
-// DeleteDMSAllFailed sends the "all instances that failed to create" batch
-// delete for svc (RocketMQ or RabbitMQ).
-func (c *Client) DeleteDMSAllFailed(ctx context.Context, account, project string, svc Service, force bool) error {
-	return errNotImplemented
+func (c *Client) buildSDK(s *session, url string) error {
+	cred, credType, err := credential(s.account, s.project)
+	if err != nil {
+		return err
+	}
+	hcfg := config.DefaultHttpConfig().WithTimeout(s.account.Timeout).
+		WithHttpRoundTripper(c.transport).WithUserAgent("decom")
+	build := func(b *core.HcHttpClientBuilder) (*core.HcHttpClient, error) {
+		hc, err := b.WithEndpoints([]string{url}).WithCredential(cred).WithCredentialsType(credType).
+			WithHttpConfig(hcfg).WithErrorHandler(errorHandler{}).SafeBuild()
+		if err != nil {
+			return nil, configError(s.account.Name, "build %s client: %s", s.svc, err.Error())
+		}
+		return hc, nil
+	}
+	var hc *core.HcHttpClient
+	switch s.svc {
+	case RocketMQ:
+		if hc, err = build(rocketmq.RocketMQClientBuilder()); err == nil {
+			s.rocket = rocketmq.NewRocketMQClient(hc)
+		}
+	case RabbitMQ:
+		if hc, err = build(rabbitmq.RabbitMQClientBuilder()); err == nil {
+			s.rabbit = rabbitmq.NewRabbitMQClient(hc)
+		}
+	case ROMA:
+		if hc, err = build(roma.RomaClientBuilder()); err == nil {
+			s.roma = roma.NewRomaClient(hc)
+		}
+	case CloudDC:
+		if hc, err = build(clouddc.CloudDCClientBuilder()); err == nil {
+			s.clouddc = clouddc.NewCloudDCClient(hc)
+		}
+	default:
+		return configError(s.account.Name, "unknown service %q", s.svc)
+	}
+	return err
 }
 
-// DeleteDMSInstance deletes one DMS instance.
-func (c *Client) DeleteDMSInstance(ctx context.Context, ref Ref) error { return errNotImplemented }
-
-// SubmitROMADelete waits until the account's identity has no asset job
-// running, then submits one asset-deletion job (apps+tasks at most 100).
-func (c *Client) SubmitROMADelete(ctx context.Context, account, project, instanceID string, apps, tasks []string) (string, error) {
-	return "", errNotImplemented
+// credential builds the SDK credential: basic.Credentials for AK/SK, our
+// TokenCredential for a token. The project ID is always set, so the SDK
+// never calls IAM (§1.4).
+func credential(a Account, project string) (auth.ICredential, string, error) {
+	if a.Token != "" {
+		return NewTokenCredential(project, a.Token), tokenCredentialType, nil
+	}
+	b := basic.NewCredentialsBuilder().WithAk(a.AK).WithSk(a.SK).WithProjectId(project)
+	if a.SecurityToken != "" {
+		b = b.WithSecurityToken(a.SecurityToken)
+	}
+	cred, err := b.SafeBuild()
+	if err != nil {
+		// The SDK's message may describe the credential; keep only our own.
+		return nil, "", configError(a.Name, "account %q: invalid AK/SK credentials", a.Name)
+	}
+	return cred, "basic.Credentials", nil
 }
 
-// ROMAJob reads a ROMA asset job's progress.
-func (c *Client) ROMAJob(ctx context.Context, account, project, instanceID, jobID string) (Job, error) {
-	return Job{}, errNotImplemented
-}
-
-// DeleteCloudDC deletes one CloudDC instance.
-func (c *Client) DeleteCloudDC(ctx context.Context, ref Ref) error { return errNotImplemented }
-
-// DeleteCloudDCBatch deletes CloudDC instances in batches of at most 50 and
-// returns one outcome per ID: Accepted for the IDs the cloud listed back.
-func (c *Client) DeleteCloudDCBatch(ctx context.Context, account, project string, ids []string) ([]Outcome, error) {
-	return nil, errNotImplemented
+// errUnsupported is returned for an operation a service does not have.
+func errUnsupported(op string, svc Service) error {
+	return &Error{Class: ErrPermanent, Service: svc, Operation: op,
+		Message: fmt.Sprintf("not supported for %s", svc)}
 }

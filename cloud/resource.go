@@ -78,7 +78,12 @@ type Resource struct {
 }
 
 // Deletable reports whether the cloud API accepts a delete in this status.
+// CloudDC deletes only pending, stopped and error instances (the SDK's state
+// diagram); a running one is active but must be stopped first.
 func (r Resource) Deletable() bool {
+	if r.Service == CloudDC && r.Status == "running" {
+		return false
+	}
 	return r.Class == ClassActive || r.Class == ClassFailed
 }
 

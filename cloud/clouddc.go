@@ -1,0 +1,187 @@
+package cloud
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/clouddc/v1/model"
+)
+
+func (c *Client) cloudDCResource(s *session, in model.QueryInstanceResponseBody) Resource {
+	state, opState, errType, image := "", "", "", ""
+	if in.State != nil {
+		state = in.State.Value()
+	}
+	if in.OperationState != nil {
+		opState = in.OperationState.Value()
+	}
+	if in.Error != nil {
+		errType = in.Error.ErrorType.Value()
+	}
+	if in.Image != nil {
+		image = in.Image.Name
+	}
+	return Resource{
+		Ref:       s.ref(in.Id),
+		Region:    s.account.Region,
+		Name:      in.Name,
+		Status:    state,
+		Class:     CloudDCClass(state),
+		CreatedAt: parseTime(in.CreatedAt),
+		Details: details("server", in.ServerId, "image", image, "operation", opState,
+			"error", errType, "vpc", in.VpcId),
+		ReadAt: c.now().UTC(),
+	}
+}
+
+// listCloudDC pages by marker at the largest page (1000). With ids it
+// filters by instance_id (at most 100 per call).
+func (c *Client) listCloudDC(ctx context.Context, s *session, ids []string) ([]Resource, error) {
+	var out []Resource
+	marker := ""
+	for {
+		req := &model.ListInstancesRequest{Limit: ptr(strconv.Itoa(cloudDCPageSize))}
+		if marker != "" {
+			req.Marker = ptr(marker)
+		}
+		if len(ids) > 0 {
+			req.InstanceId = ptr(strings.Join(ids, ","))
+		}
+		var resp *model.ListInstancesResponse
+		err := c.call(ctx, s, "clouddc.list", retryReads, func(h map[string]string) error {
+			inv := s.clouddc.ListInstancesInvoker(req)
+			inv.AddHeaders(h)
+			var err error
+			resp, err = inv.Invoke()
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		items := deref(resp.Instances)
+		for _, in := range items {
+			out = append(out, c.cloudDCResource(s, in))
+		}
+		next := ""
+		if resp.PageInfo != nil {
+			next = deref(resp.PageInfo.NextMarker)
+		}
+		if next == "" || len(items) == 0 || next == marker {
+			return out, nil
+		}
+		marker = next
+	}
+}
+
+func cloudDCSession(c *Client, account, project string) (*session, error) {
+	return c.session(account, project, CloudDC)
+}
+
+// DeleteCloudDC deletes one CloudDC instance. Already gone (404) or already
+// shutting down counts as success. After a 5xx or timeout the instance is
+// re-read before the delete is resent.
+func (c *Client) DeleteCloudDC(ctx context.Context, ref Ref) error {
+	if ref.Service != CloudDC {
+		return errUnsupported("clouddc.delete", ref.Service)
+	}
+	s, err := cloudDCSession(c, ref.Account, ref.Project)
+	if err != nil {
+		return err
+	}
+	for attempt := 1; ; attempt++ {
+		err := c.call(ctx, s, "clouddc.delete", retryThrottled, func(h map[string]string) error {
+			inv := s.clouddc.DeleteInstanceInvoker(&model.DeleteInstanceRequest{Id: ref.ID})
+			inv.AddHeaders(h)
+			_, err := inv.Invoke()
+			return err
+		})
+		if err == nil || errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		if !errors.Is(err, ErrTransient) && !errors.Is(err, ErrPermanent) {
+			return err
+		}
+		cur, rerr := c.Read(ctx, ref)
+		switch {
+		case errors.Is(rerr, ErrNotFound):
+			return nil
+		case rerr != nil:
+			return fmt.Errorf("%w (re-read after failed delete: %v)", err, rerr)
+		case cur.Class == ClassDeleting || cur.Class == ClassGone:
+			return nil
+		case errors.Is(err, ErrPermanent) || !cur.Deletable() || attempt >= MaxAttempts:
+			return fmt.Errorf("%w (state now %s)", err, cur.Status)
+		}
+		if serr := c.sleep(ctx, BackoffDelay(attempt, c.rand())); serr != nil {
+			return err
+		}
+	}
+}
+
+// DeleteCloudDCBatch deletes CloudDC instances in batches of at most 50 and
+// returns one outcome per ID: Accepted for the IDs the cloud listed back
+// (the accepted-ID diff), or for IDs found already shutting down or gone.
+func (c *Client) DeleteCloudDCBatch(ctx context.Context, account, project string, ids []string) ([]Outcome, error) {
+	s, err := cloudDCSession(c, account, project)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Outcome, 0, len(ids))
+	for _, chunk := range Chunk(ids, MaxCloudDCBatch) {
+		res, err := c.cloudDCBatch(ctx, s, chunk)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, res...)
+	}
+	return out, nil
+}
+
+func (c *Client) cloudDCBatch(ctx context.Context, s *session, ids []string) ([]Outcome, error) {
+	result := map[string]Outcome{}
+	pending := ids
+	for attempt := 1; len(pending) > 0; attempt++ {
+		accepted, err := c.cloudDCBatchCall(ctx, s, pending)
+		if err == nil || errors.Is(err, ErrPermanent) {
+			// A 400 means none was accepted (§4.4); the re-read below says why.
+			for _, id := range pending {
+				result[id] = Outcome{Ref: s.ref(id), Accepted: accepted[id]}
+			}
+			break
+		}
+		if !errors.Is(err, ErrTransient) || attempt >= MaxAttempts {
+			return nil, err
+		}
+		next, rerr := c.rereadForRetry(ctx, s, pending, result)
+		if rerr != nil {
+			return nil, fmt.Errorf("%w (re-read after failed batch: %v)", err, rerr)
+		}
+		pending = next
+		if serr := c.sleep(ctx, BackoffDelay(attempt, c.rand())); serr != nil {
+			return nil, err
+		}
+	}
+	return c.explainRejected(ctx, s, ids, result), nil
+}
+
+func (c *Client) cloudDCBatchCall(ctx context.Context, s *session, ids []string) (map[string]bool, error) {
+	accepted := map[string]bool{}
+	err := c.call(ctx, s, "clouddc.batch_delete", retryThrottled, func(h map[string]string) error {
+		clear(accepted)
+		req := &model.DeleteInstancesRequest{Body: &model.BatchDeleteOptions{InstanceIdSet: &ids}}
+		inv := s.clouddc.DeleteInstancesInvoker(req)
+		inv.AddHeaders(h)
+		resp, err := inv.Invoke()
+		if err != nil {
+			return err
+		}
+		for _, in := range deref(resp.Instances) {
+			accepted[deref(in.Id)] = true
+		}
+		return nil
+	})
+	return accepted, err
+}

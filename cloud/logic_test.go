@@ -1,0 +1,190 @@
+package cloud
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+)
+
+func ids(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = "id" + strconv.Itoa(i)
+	}
+	return out
+}
+
+func TestChunk(t *testing.T) {
+	tests := []struct {
+		n, size int
+		want    []int
+	}{
+		{0, 50, nil}, {1, 50, []int{1}}, {50, 50, []int{50}}, {51, 50, []int{50, 1}},
+		{120, 50, []int{50, 50, 20}}, {3, 0, []int{3}},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.n, "/", tt.size), func(t *testing.T) {
+			in := ids(tt.n)
+			got := Chunk(in, tt.size)
+			var sizes []int
+			var flat []string
+			for _, c := range got {
+				sizes = append(sizes, len(c))
+				flat = append(flat, c...)
+			}
+			if !slices.Equal(sizes, tt.want) {
+				t.Errorf("sizes %v, want %v", sizes, tt.want)
+			}
+			if !slices.Equal(flat, in) && tt.n > 0 {
+				t.Error("order or content changed")
+			}
+		})
+	}
+	// Appending to a chunk must not overwrite the next one.
+	in := ids(4)
+	c := Chunk(in, 2)
+	_ = append(c[0], "x")
+	if in[2] != "id2" {
+		t.Error("chunk aliases the next chunk's backing array")
+	}
+}
+
+func TestChunkROMA(t *testing.T) {
+	tests := []struct {
+		name        string
+		apps, tasks int
+		want        [][2]int // apps, tasks per batch
+	}{
+		{"empty", 0, 0, nil},
+		{"apps only", 3, 0, [][2]int{{3, 0}}},
+		{"exactly 100", 60, 40, [][2]int{{60, 40}}},
+		{"101", 60, 41, [][2]int{{60, 40}, {0, 1}}},
+		{"many apps", 250, 0, [][2]int{{100, 0}, {100, 0}, {50, 0}}},
+		{"mixed", 150, 120, [][2]int{{100, 0}, {50, 50}, {0, 70}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := ChunkROMA(ids(tt.apps), ids(tt.tasks))
+			var sizes [][2]int
+			for _, b := range got {
+				if b.Size() > MaxROMABatch || b.Size() == 0 {
+					t.Errorf("batch size %d", b.Size())
+				}
+				sizes = append(sizes, [2]int{len(b.Apps), len(b.Tasks)})
+			}
+			if !slices.Equal(sizes, tt.want) {
+				t.Errorf("got %v, want %v", sizes, tt.want)
+			}
+		})
+	}
+}
+
+func TestDMSClass(t *testing.T) {
+	want := map[string]StatusClass{
+		"RUNNING": ClassActive, "FROZEN": ClassActive,
+		"CREATEFAILED": ClassFailed, "ERROR": ClassFailed, "EXTENDEDFAILED": ClassFailed, "ROLLBACKFAILED": ClassFailed,
+		"DELETING": ClassDeleting, "DELETED": ClassGone,
+		"CREATING": ClassTransitional, "RESTARTING": ClassTransitional, "EXTENDING": ClassTransitional,
+		"SHRINKING": ClassTransitional, "CONFIGURING": ClassTransitional, "ROLLBACK": ClassTransitional,
+		"VOLUMETYPECHANGING": ClassTransitional, "FREEZING": ClassTransitional, "STARTING": ClassTransitional,
+		"UPGRADING": ClassTransitional, "ROLLINGBACK": ClassTransitional, "SOMETHINGNEW": ClassTransitional, "": ClassTransitional,
+		"running": ClassActive,
+	}
+	for s, w := range want {
+		if got := DMSClass(s); got != w {
+			t.Errorf("DMSClass(%q) = %s, want %s", s, got, w)
+		}
+	}
+}
+
+func TestROMAInstanceClass(t *testing.T) {
+	want := map[string]StatusClass{
+		"RUNNING": ClassActive, "FROZEN": ClassActive, "CREATING": ClassTransitional, "FREEZING": ClassTransitional,
+		"DELETING": ClassDeleting, "DELETED": ClassGone, "SOFT_DELETED": ClassGone,
+		"ERROR": ClassFailed, "CREATE_FAILED": ClassFailed, "DELETE_FAILED": ClassFailed, "DELETE_FALIED": ClassFailed,
+		"Running": ClassActive, "other": ClassTransitional,
+	}
+	for s, w := range want {
+		if got := ROMAInstanceClass(s); got != w {
+			t.Errorf("ROMAInstanceClass(%q) = %s, want %s", s, got, w)
+		}
+	}
+}
+
+func TestCloudDCClass(t *testing.T) {
+	want := map[string]StatusClass{
+		"pending": ClassActive, "running": ClassActive, "stopped": ClassActive,
+		"stopping": ClassTransitional, "reinstalling": ClassTransitional,
+		"shutting-down": ClassDeleting, "terminated": ClassGone, "error": ClassFailed, "failed": ClassFailed,
+		"RUNNING": ClassActive, "weird": ClassTransitional,
+	}
+	for s, w := range want {
+		if got := CloudDCClass(s); got != w {
+			t.Errorf("CloudDCClass(%q) = %s, want %s", s, got, w)
+		}
+	}
+}
+
+func TestROMAJobStatus(t *testing.T) {
+	tests := []struct {
+		in   string
+		want JobStatus
+		ok   bool
+	}{
+		{"RUNNING", JobRunning, true}, {"Running", JobRunning, true},
+		{"SUCCEEDED", JobSucceeded, true}, {"Success", JobSucceeded, true}, {"Finished", JobSucceeded, true},
+		{"FAILED", JobFailed, true}, {"Failed", JobFailed, true}, {"", "", false}, {"PAUSED", "", false},
+	}
+	for _, tt := range tests {
+		got, ok := ROMAJobStatus(tt.in)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("ROMAJobStatus(%q) = %q,%v want %q,%v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestJobProgress(t *testing.T) {
+	for in, want := range map[float64]float64{0: 0, 0.35: 0.35, 1: 1, 50: 0.5, 100: 1, 250: 1, -0.2: 0} {
+		if got := JobProgress(in); got != want {
+			t.Errorf("JobProgress(%v) = %v, want %v", in, got, want)
+		}
+	}
+}
+
+func TestParseTimes(t *testing.T) {
+	if got := parseEpochMillis("1700000000000"); !got.Equal(time.UnixMilli(1700000000000)) {
+		t.Errorf("parseEpochMillis = %v", got)
+	}
+	if !parseEpochMillis("x").IsZero() || !parseEpochMillis("").IsZero() {
+		t.Error("bad epoch should be zero")
+	}
+	if got := parseTime("2024-05-01T08:00:00Z"); got.Year() != 2024 || got.Hour() != 8 {
+		t.Errorf("parseTime = %v", got)
+	}
+}
+
+func TestDeletable(t *testing.T) {
+	tests := []struct {
+		name string
+		r    Resource
+		want bool
+	}{
+		{"dms running", Resource{Ref: Ref{Service: RocketMQ}, Status: "RUNNING", Class: ClassActive}, true},
+		{"dms createfailed", Resource{Ref: Ref{Service: RabbitMQ}, Status: "CREATEFAILED", Class: ClassFailed}, true},
+		{"dms deleting", Resource{Ref: Ref{Service: RocketMQ}, Status: "DELETING", Class: ClassDeleting}, false},
+		{"dms restarting", Resource{Ref: Ref{Service: RocketMQ}, Status: "RESTARTING", Class: ClassTransitional}, false},
+		{"clouddc running must be stopped first", Resource{Ref: Ref{Service: CloudDC}, Status: "running", Class: ClassActive}, false},
+		{"clouddc stopped", Resource{Ref: Ref{Service: CloudDC}, Status: "stopped", Class: ClassActive}, true},
+		{"clouddc error", Resource{Ref: Ref{Service: CloudDC}, Status: "error", Class: ClassFailed}, true},
+		{"clouddc terminated", Resource{Ref: Ref{Service: CloudDC}, Status: "terminated", Class: ClassGone}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.r.Deletable(); got != tt.want {
+				t.Errorf("Deletable() = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

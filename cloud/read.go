@@ -1,0 +1,348 @@
+package cloud
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+)
+
+// ListInstances lists every instance of svc in one project, paging to the
+// end at the largest page size (DMS with include_failure=true; ROMA
+// instances; CloudDC by marker).
+func (c *Client) ListInstances(ctx context.Context, account, project string, svc Service) ([]Resource, error) {
+	s, err := c.session(account, project, svc)
+	if err != nil {
+		return nil, err
+	}
+	switch svc {
+	case RocketMQ, RabbitMQ:
+		items, _, _, err := c.listDMS(ctx, s, dmsFilter{})
+		if err != nil {
+			return nil, err
+		}
+		out := make([]Resource, 0, len(items))
+		seen := make(map[string]bool, len(items))
+		for _, in := range items {
+			if !seen[in.ID] { // offset paging repeats items when instances are created meanwhile
+				seen[in.ID] = true
+				out = append(out, s.dmsResource(in, c.now))
+			}
+		}
+		return out, nil
+	case ROMA:
+		return c.listROMAInstances(ctx, s)
+	case CloudDC:
+		return c.listCloudDC(ctx, s, nil)
+	}
+	return nil, errUnsupported("list", svc)
+}
+
+// checkRef rejects references that cannot name a resource.
+func checkRef(ref Ref) error {
+	switch {
+	case ref.ID == "":
+		return &Error{Class: ErrPermanent, Account: ref.Account, Service: ref.Service, Operation: "read", Message: "empty resource ID"}
+	case (ref.Kind == KindApp || ref.Kind == KindTask) && (ref.Service != ROMA || ref.Parent == ""):
+		return &Error{Class: ErrPermanent, Account: ref.Account, Service: ref.Service, Operation: "read",
+			Message: "ROMA apps and tasks need the ROMA instance as Parent"}
+	}
+	return nil
+}
+
+func notFound(s *session, op string, ref Ref) error {
+	return &Error{Class: ErrNotFound, Account: s.account.Name, Service: s.svc, Operation: op,
+		Message: fmt.Sprintf("%s %s not found", ref.Kind, ref.ID)}
+}
+
+// Read reads one resource's current state. A resource that no longer exists
+// gives an error wrapping ErrNotFound; a CloudDC instance still visible as
+// terminated comes back with Class ClassGone.
+func (c *Client) Read(ctx context.Context, ref Ref) (Resource, error) {
+	s, err := c.session(ref.Account, ref.Project, ref.Service)
+	if err != nil {
+		return Resource{}, err
+	}
+	if err := checkRef(ref); err != nil {
+		return Resource{}, err
+	}
+	var found []Resource
+	switch {
+	case ref.Service == RocketMQ || ref.Service == RabbitMQ:
+		in, err := c.showDMS(ctx, s, ref.ID)
+		if err != nil {
+			return Resource{}, err
+		}
+		return s.dmsResource(in, c.now), nil
+	case ref.Service == CloudDC:
+		found, err = c.listCloudDC(ctx, s, []string{ref.ID})
+	case ref.Kind == KindApp:
+		found, err = c.listApps(ctx, s, ref.Parent)
+	case ref.Kind == KindTask:
+		found, err = c.listTasks(ctx, s, ref.Parent, ref.ID)
+	default:
+		found, err = c.listROMAInstances(ctx, s)
+	}
+	if err != nil {
+		return Resource{}, err
+	}
+	for _, r := range found {
+		if r.ID == ref.ID {
+			return r, nil
+		}
+	}
+	return Resource{}, notFound(s, "read", ref)
+}
+
+// ReadMany reads many resources with the fewest calls the API allows, one
+// group per account, project, service, kind and parent: CloudDC lists with
+// instance_id filters of up to 100; DMS pages the engine's list at 50 when
+// that takes fewer calls than one show per ID; ROMA lists the instance's
+// apps and/or tasks once. The map is keyed by Ref.Key(); a ref missing from
+// it no longer exists.
+func (c *Client) ReadMany(ctx context.Context, refs []Ref) (map[string]Resource, error) {
+	type group struct {
+		first Ref
+		refs  []Ref
+	}
+	groups := map[string]*group{}
+	var order []string
+	for _, r := range refs {
+		k := r.Account + "|" + r.Project + "|" + string(r.Service) + "|" + string(r.Kind) + "|" + r.Parent
+		g, ok := groups[k]
+		if !ok {
+			g = &group{first: r}
+			groups[k] = g
+			order = append(order, k)
+		}
+		g.refs = append(g.refs, r)
+	}
+	out := make(map[string]Resource, len(refs))
+	for _, k := range order {
+		g := groups[k]
+		s, err := c.session(g.first.Account, g.first.Project, g.first.Service)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkRef(g.first); err != nil {
+			return nil, err
+		}
+		ids := make([]string, 0, len(g.refs))
+		for _, r := range g.refs {
+			ids = append(ids, r.ID)
+		}
+		got, err := c.readGroup(ctx, s, g.first, ids)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range g.refs {
+			if res, ok := got[r.ID]; ok {
+				out[r.Key()] = res
+			}
+		}
+	}
+	return out, nil
+}
+
+// readGroup reads ids of one kind in one session, keyed by ID.
+func (c *Client) readGroup(ctx context.Context, s *session, like Ref, ids []string) (map[string]Resource, error) {
+	var list []Resource
+	var err error
+	switch {
+	case s.svc == RocketMQ || s.svc == RabbitMQ || s.svc == CloudDC:
+		return c.readInstances(ctx, s, ids)
+	case like.Kind == KindApp:
+		list, err = c.listApps(ctx, s, like.Parent)
+	case like.Kind == KindTask:
+		if len(ids) == 1 {
+			list, err = c.listTasks(ctx, s, like.Parent, ids[0])
+		} else {
+			list, err = c.listTasks(ctx, s, like.Parent, "")
+		}
+	default:
+		list, err = c.listROMAInstances(ctx, s)
+	}
+	if errors.Is(err, ErrNotFound) && like.Kind != KindInstance {
+		return map[string]Resource{}, nil // the ROMA instance is gone, so are its assets
+	}
+	if err != nil {
+		return nil, err
+	}
+	return pick(list, ids), nil
+}
+
+func pick(list []Resource, ids []string) map[string]Resource {
+	want := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		want[id] = true
+	}
+	out := map[string]Resource{}
+	for _, r := range list {
+		if want[r.ID] {
+			out[r.ID] = r
+		}
+	}
+	return out
+}
+
+// readInstances reads DMS or CloudDC instances by ID with the fewest calls.
+func (c *Client) readInstances(ctx context.Context, s *session, ids []string) (map[string]Resource, error) {
+	ids = uniq(ids)
+	if s.svc == CloudDC {
+		out := map[string]Resource{}
+		for _, chunk := range Chunk(ids, maxCloudDCIDs) {
+			list, err := c.listCloudDC(ctx, s, chunk)
+			if err != nil {
+				return nil, err
+			}
+			for id, r := range pick(list, chunk) {
+				out[id] = r
+			}
+		}
+		return out, nil
+	}
+	return c.readDMS(ctx, s, ids)
+}
+
+// readDMS chooses between one show per ID and paging the engine's list at
+// 50, whichever takes fewer calls. The instance count comes from the last
+// full list, or from probing the first page.
+func (c *Client) readDMS(ctx context.Context, s *session, ids []string) (map[string]Resource, error) {
+	out := map[string]Resource{}
+	c.mu.Lock()
+	known, ok := c.dmsCounts[s.account.Name+"|"+s.project+"|"+string(s.svc)]
+	c.mu.Unlock()
+	pages := func(n int) int { return max(1, (n+dmsPageSize-1)/dmsPageSize) }
+	switch {
+	case len(ids) == 0:
+		return out, nil
+	case ok && pages(known) < len(ids):
+		all, _, stable, err := c.listDMS(ctx, s, dmsFilter{})
+		if err != nil {
+			return nil, err
+		}
+		out = pick(c.dmsResources(s, all), ids)
+		if stable {
+			return out, nil
+		}
+	case !ok && len(ids) > 1:
+		first, num, err := c.dmsPage(ctx, s, 0, dmsPageSize, false)
+		if err != nil {
+			return nil, err
+		}
+		c.rememberDMSCount(s, num)
+		out = pick(c.dmsResources(s, first), ids)
+		if len(out) == len(ids) || len(first) >= num {
+			return out, nil
+		}
+		if pages(num)-1 < len(ids)-len(out) {
+			rest, total, stable, err := c.listDMS(ctx, s, dmsFilter{offset: len(first)})
+			if err != nil {
+				return nil, err
+			}
+			for id, r := range pick(c.dmsResources(s, rest), ids) {
+				out[id] = r
+			}
+			if stable && total == num {
+				return out, nil
+			}
+		}
+	}
+	// One show per ID still missing: either cheaper, or the list moved
+	// under us and absence must be confirmed.
+	for _, id := range ids {
+		if _, done := out[id]; done {
+			continue
+		}
+		in, err := c.showDMS(ctx, s, id)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out[id] = s.dmsResource(in, c.now)
+	}
+	return out, nil
+}
+
+func (c *Client) dmsResources(s *session, items []dmsInstance) []Resource {
+	out := make([]Resource, 0, len(items))
+	for _, in := range items {
+		out = append(out, s.dmsResource(in, c.now))
+	}
+	return out
+}
+
+func uniq(ids []string) []string {
+	seen := make(map[string]bool, len(ids))
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// rereadForRetry re-reads a batch after a transient failure. IDs now
+// deleting or gone are recorded as accepted; IDs no longer deletable are
+// recorded as refused; the rest are returned to be resent.
+func (c *Client) rereadForRetry(ctx context.Context, s *session, ids []string, result map[string]Outcome) ([]string, error) {
+	cur, err := c.readInstances(ctx, s, ids)
+	if err != nil {
+		return nil, err
+	}
+	var next []string
+	for _, id := range ids {
+		r, ok := cur[id]
+		switch {
+		case !ok || r.Class == ClassDeleting || r.Class == ClassGone:
+			result[id] = Outcome{Ref: s.ref(id), Accepted: true}
+		case r.Deletable():
+			next = append(next, id)
+		default:
+			result[id] = Outcome{Ref: s.ref(id), Err: "status " + r.Status + " does not allow delete"}
+		}
+	}
+	sort.Strings(next) // deterministic resend order
+	return next, nil
+}
+
+// explainRejected orders outcomes as ids and re-reads the IDs the cloud did
+// not accept: one already deleting or gone counts as accepted, the others
+// get an error naming their current status.
+func (c *Client) explainRejected(ctx context.Context, s *session, ids []string, result map[string]Outcome) []Outcome {
+	var rejected []string
+	for _, id := range ids {
+		if o, ok := result[id]; !ok || (!o.Accepted && o.Err == "") {
+			rejected = append(rejected, id)
+		}
+	}
+	var cur map[string]Resource
+	var rerr error
+	if len(rejected) > 0 {
+		cur, rerr = c.readInstances(ctx, s, rejected)
+	}
+	out := make([]Outcome, 0, len(ids))
+	for _, id := range ids {
+		o, ok := result[id]
+		if !ok {
+			o = Outcome{Ref: s.ref(id)}
+		}
+		if !o.Accepted && o.Err == "" {
+			r, found := cur[id]
+			switch {
+			case rerr != nil:
+				o.Err = "refused by the cloud"
+			case !found || r.Class == ClassDeleting || r.Class == ClassGone:
+				o.Accepted = true
+			default:
+				o.Err = "refused by the cloud (status " + r.Status + ")"
+			}
+		}
+		out = append(out, o)
+	}
+	return out
+}
