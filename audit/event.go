@@ -3,9 +3,9 @@
 package audit
 
 import (
-	"context"
-	"database/sql"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"time"
 )
 
@@ -32,7 +32,36 @@ const (
 	ActionAuditExport        Action = "audit_export"
 )
 
-// Event is one audit record. Seq, PrevHash and Hash are set by Append.
+// Actions lists every Action, for filter menus and validation.
+var Actions = []Action{
+	ActionSignIn, ActionSignInFailure, ActionSignOut, ActionPlanCreated, ActionApproved,
+	ActionRejected, ActionCancelled, ActionExpired, ActionExecutionStarted,
+	ActionRevalidationFailed, ActionCloudCall, ActionResourceOutcome, ActionChangeFinished,
+	ActionUserChanged, ActionPolicyChanged, ActionAuditExport,
+}
+
+// DestructiveActions are the actions counted by DailyDestructive: one
+// resource_outcome event per resource a change tried to delete.
+var DestructiveActions = []Action{ActionResourceOutcome}
+
+// Outcomes callers should use in Event.Outcome (free text is allowed).
+const (
+	OutcomeSuccess = "success" // the action did what it was asked
+	OutcomeFailure = "failure" // it was attempted and failed
+	OutcomeDenied  = "denied"  // it was refused (policy, role, bad credentials)
+	OutcomePending = "pending" // accepted, result not known yet (async cloud job)
+)
+
+// TimeLayout is the one encoding of Event.Time in the database, in exports and
+// in the hash: UTC with exactly nine fractional digits, so text order is time
+// order.
+const TimeLayout = "2006-01-02T15:04:05.000000000Z"
+
+// GenesisHash is PrevHash of the first event.
+const GenesisHash = "0000000000000000000000000000000000000000000000000000000000000000"
+
+// Event is one audit record. Seq, PrevHash and Hash are set by Append; Time
+// too when zero.
 type Event struct {
 	Seq          int64           `json:"seq"`
 	Time         time.Time       `json:"time"`
@@ -51,8 +80,23 @@ type Event struct {
 	Hash         string          `json:"hash"`
 }
 
-// Append writes e inside tx, chaining it to the previous event. PLACEHOLDER:
-// the audit helper replaces this with the real implementation.
-func Append(ctx context.Context, tx *sql.Tx, e Event) (Event, error) {
-	return e, nil
+// ErrTampered is matched (errors.Is) by every *TamperError.
+var ErrTampered = errors.New("audit log tampered")
+
+// TamperError names the first event at which verification failed.
+type TamperError struct {
+	Seq    int64  // first bad event (or the checkpoint's event)
+	Reason string // what was found, for humans
 }
+
+func (e *TamperError) Error() string {
+	return fmt.Sprintf("audit log tampered at event %d: %s", e.Seq, e.Reason)
+}
+
+// Is makes errors.Is(err, ErrTampered) true.
+func (e *TamperError) Is(target error) bool { return target == ErrTampered }
+
+// ValidationError reports an event or filter that cannot be accepted.
+type ValidationError struct{ Field, Problem string }
+
+func (e *ValidationError) Error() string { return e.Field + ": " + e.Problem }
