@@ -1,0 +1,204 @@
+// Package changes is decom's change-request domain: planning an exact list of
+// deletions, team approval under a policy, re-validation and the start of
+// execution. Pure rules (lifecycle, approval, policy, plan building, hashing,
+// re-validation) live beside their types and do no I/O; Service methods are
+// rule + SQL + audit.Append in one transaction. The poller package carries
+// execution on from the operation rows Execute writes.
+package changes
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// State is a change request's lifecycle state.
+type State string
+
+// Lifecycle states: draft -> pending -> approved -> executing ->
+// succeeded | partially_failed | failed, with pending -> rejected,
+// draft|pending|approved -> cancelled, approved -> expired and
+// approved -> pending when re-validation finds differences.
+const (
+	StateDraft           State = "draft"
+	StatePending         State = "pending"
+	StateApproved        State = "approved"
+	StateRejected        State = "rejected"
+	StateCancelled       State = "cancelled"
+	StateExpired         State = "expired"
+	StateExecuting       State = "executing"
+	StateSucceeded       State = "succeeded"
+	StatePartiallyFailed State = "partially_failed"
+	StateFailed          State = "failed"
+)
+
+// States lists every state in lifecycle order, for filters.
+var States = []State{StateDraft, StatePending, StateApproved, StateExecuting, StateSucceeded,
+	StatePartiallyFailed, StateFailed, StateRejected, StateCancelled, StateExpired}
+
+// Final reports whether nothing can change the state any more.
+func (s State) Final() bool {
+	switch s {
+	case StateRejected, StateCancelled, StateExpired, StateSucceeded, StatePartiallyFailed, StateFailed:
+		return true
+	}
+	return false
+}
+
+// OpState is one operation row's state. The poller owns its transitions
+// (poller.CanMove); changes only reads it.
+type OpState string
+
+// Operation states: queued -> submitted -> in_progress -> done | failed | timed_out.
+const (
+	OpQueued     OpState = "queued"
+	OpSubmitted  OpState = "submitted"
+	OpInProgress OpState = "in_progress"
+	OpDone       OpState = "done"
+	OpFailed     OpState = "failed"
+	OpTimedOut   OpState = "timed_out"
+)
+
+// Terminal reports whether the operation is finished.
+func (s OpState) Terminal() bool { return s == OpDone || s == OpFailed || s == OpTimedOut }
+
+// Roles decom knows. They mirror auth's role names; changes does not import auth.
+const (
+	RoleViewer    = "viewer"
+	RoleRequester = "requester"
+	RoleApprover  = "approver"
+	RoleAuditor   = "auditor"
+	RoleAdmin     = "admin"
+)
+
+// Actor is whoever acts on a change: the signed-in user (handlers convert
+// auth.User) or "system" for sweeps.
+type Actor struct {
+	Name      string
+	Roles     []string
+	ClientIP  string
+	UserAgent string
+}
+
+// Has reports whether the actor holds role.
+func (a Actor) Has(role string) bool {
+	for _, r := range a.Roles {
+		if r == role {
+			return true
+		}
+	}
+	return false
+}
+
+// System is the actor of background transitions (expiry, re-validation).
+var System = Actor{Name: "system"}
+
+// Change is one change request.
+type Change struct {
+	ID                int64
+	State             State
+	Requester         string
+	Reason            string
+	Ticket            string
+	Force             bool
+	Plan              Plan
+	PlanHash          string
+	Revision          int
+	ApprovalsRequired int
+	Differences       []Difference // live-state differences found at the last execution attempt
+	RetryOf           int64
+	Projects          []string
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+	SubmittedAt       time.Time
+	ApprovedAt        time.Time
+	ExpiresAt         time.Time
+	ExecutedAt        time.Time
+	ExecutedBy        string
+	FinishedAt        time.Time
+	Decisions         []Decision  // approvals, rejections, cancellations, newest last
+	Operations        []Operation // one per planned resource once executing
+}
+
+// Name is the change's human name, also accepted as typed confirmation.
+func (c Change) Name() string { return fmt.Sprintf("CR-%d", c.ID) }
+
+// Approvals counts the approvals of the current plan revision.
+func (c Change) Approvals() int {
+	n := 0
+	for _, d := range c.Decisions {
+		if d.Kind == DecisionApprove && d.PlanHash == c.PlanHash {
+			n++
+		}
+	}
+	return n
+}
+
+// DecisionKind is what a decision did.
+type DecisionKind string
+
+// Decision kinds.
+const (
+	DecisionApprove DecisionKind = "approve"
+	DecisionReject  DecisionKind = "reject"
+	DecisionCancel  DecisionKind = "cancel"
+)
+
+// Decision is one approval, rejection or cancellation, bound to the plan
+// hash the actor saw.
+type Decision struct {
+	Actor    string
+	Kind     DecisionKind
+	Comment  string
+	PlanHash string
+	At       time.Time
+}
+
+// Operation is one planned resource's execution row.
+type Operation struct {
+	Seq        int
+	Batch      int
+	Item       Item
+	State      OpState
+	Attempts   int
+	LastError  string
+	JobID      string
+	LastStatus string
+	Polls      int
+	Submitted  time.Time
+	Finished   time.Time
+}
+
+// ChangeFilter selects changes for the lists.
+type ChangeFilter struct {
+	State     State  // "" = any
+	Requester string // "" = any
+	Project   string // "" = any
+	Service   string // "" = any
+	Limit     int    // 0 = 100
+}
+
+// Domain errors. Handlers map them to HTTP statuses.
+var (
+	ErrNotFound     = errors.New("change not found")
+	ErrForbidden    = errors.New("not allowed")
+	ErrConflict     = errors.New("change was modified concurrently")
+	ErrInvalidState = errors.New("not allowed in the change's current state")
+	ErrExpired      = errors.New("approval expired")
+	ErrConfirmation = errors.New("confirmation does not match")
+	ErrDiffers      = errors.New("live state differs from the plan; the change is back for approval")
+)
+
+// ValidationError lists what is wrong with a form's input, by field.
+type ValidationError struct {
+	Fields map[string]string
+}
+
+func (e *ValidationError) Error() string {
+	parts := make([]string, 0, len(e.Fields))
+	for k, v := range e.Fields {
+		parts = append(parts, k+": "+v)
+	}
+	return "invalid input: " + strings.Join(parts, "; ")
+}

@@ -1,0 +1,240 @@
+package changes
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/decom/decom/cloud"
+)
+
+// Batch limits of the delete APIs (shared/cloud-api.md §2.4, §3.4, §4.4).
+const (
+	MaxDMSBatch     = 50
+	MaxROMABatch    = 100
+	MaxCloudDCBatch = 50
+)
+
+// PlanVersion is the version of the canonical plan encoding that is hashed.
+const PlanVersion = 1
+
+// Item is one planned resource with the state seen when planned.
+type Item struct {
+	cloud.Ref
+	Name    string            `json:"name"`
+	Status  string            `json:"status"`
+	Class   cloud.StatusClass `json:"class"`
+	Prepaid bool              `json:"prepaid"`
+	SeenAt  time.Time         `json:"seen_at"`
+}
+
+// Batch is one API call exactly as it will be sent.
+type Batch struct {
+	Seq     int           `json:"seq"`
+	Account string        `json:"account"`
+	Project string        `json:"project"`
+	Service cloud.Service `json:"service"`
+	Parent  string        `json:"parent,omitempty"` // ROMA instance
+	Call    string        `json:"call"`             // method and path
+	IDs     []string      `json:"ids"`
+	Force   bool          `json:"force_delete,omitempty"`
+}
+
+// Warning is something approvers should see before approving.
+type Warning struct {
+	Code     string `json:"code"`
+	Resource string `json:"resource,omitempty"` // resource name, "" for the whole plan
+	Message  string `json:"message"`
+}
+
+// Warning codes.
+const (
+	WarnForce        = "force_delete"
+	WarnPrepaid      = "prepaid"
+	WarnTransitional = "transitional"
+)
+
+// Sweep asks for every DMS instance of one service that failed to create,
+// resolved to an explicit list at planning time.
+type Sweep struct {
+	Account string        `json:"account"`
+	Project string        `json:"project"`
+	Service cloud.Service `json:"service"`
+}
+
+// Plan is exactly what approvers approve: resources, calls, options.
+type Plan struct {
+	Version  int       `json:"version"`
+	Items    []Item    `json:"items"`
+	Batches  []Batch   `json:"batches"`
+	Force    bool      `json:"force_delete"`
+	Reason   string    `json:"reason"`
+	Ticket   string    `json:"ticket,omitempty"`
+	Sweep    *Sweep    `json:"sweep,omitempty"`
+	Warnings []Warning `json:"warnings"`
+}
+
+// PlanInput is what a requester asks for, with resources as read live.
+type PlanInput struct {
+	Resources []cloud.Resource
+	Force     bool
+	Reason    string
+	Ticket    string
+	Sweep     *Sweep
+}
+
+// BuildPlan turns a selection into a plan: items sorted by key, duplicates
+// dropped, batches chunked to the API limits, warnings derived.
+func BuildPlan(in PlanInput) Plan {
+	seen := map[string]bool{}
+	items := make([]Item, 0, len(in.Resources))
+	for _, r := range in.Resources {
+		if seen[r.Key()] {
+			continue
+		}
+		seen[r.Key()] = true
+		items = append(items, Item{Ref: r.Ref, Name: r.Name, Status: r.Status, Class: r.Class,
+			Prepaid: r.Prepaid, SeenAt: r.ReadAt.UTC()})
+	}
+	sort.Slice(items, func(i, j int) bool { return items[i].Key() < items[j].Key() })
+	p := Plan{Version: PlanVersion, Items: items, Force: in.Force, Reason: in.Reason,
+		Ticket: in.Ticket, Sweep: in.Sweep}
+	p.Batches = buildBatches(items, in.Force)
+	p.Warnings = buildWarnings(items, p.HasForce())
+	return p
+}
+
+// HasForce reports whether the plan force-deletes any DMS instance.
+func (p Plan) HasForce() bool {
+	if !p.Force {
+		return false
+	}
+	for _, it := range p.Items {
+		if isDMS(it.Service) {
+			return true
+		}
+	}
+	return false
+}
+
+// Projects lists the distinct account/project pairs of the plan, sorted.
+func (p Plan) Projects() []string {
+	set := map[string]bool{}
+	for _, it := range p.Items {
+		set[it.Project] = true
+	}
+	out := make([]string, 0, len(set))
+	for k := range set {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func isDMS(s cloud.Service) bool { return s == cloud.RocketMQ || s == cloud.RabbitMQ }
+
+type batchKey struct {
+	account, project string
+	service          cloud.Service
+	parent           string
+}
+
+func buildBatches(items []Item, force bool) []Batch {
+	var keys []batchKey
+	ids := map[batchKey][]string{}
+	for _, it := range items {
+		k := batchKey{it.Account, it.Project, it.Service, it.Parent}
+		if _, ok := ids[k]; !ok {
+			keys = append(keys, k)
+		}
+		ids[k] = append(ids[k], it.ID)
+	}
+	var out []Batch
+	for _, k := range keys {
+		size, call := batchShape(k)
+		all := ids[k]
+		for start := 0; start < len(all); start += size {
+			end := min(start+size, len(all))
+			b := Batch{Seq: len(out) + 1, Account: k.account, Project: k.project, Service: k.service,
+				Parent: k.parent, Call: call, IDs: append([]string(nil), all[start:end]...)}
+			if isDMS(k.service) {
+				b.Force = force
+			}
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+func batchShape(k batchKey) (int, string) {
+	switch k.service {
+	case cloud.ROMA:
+		return MaxROMABatch, fmt.Sprintf("POST /v2/%s/instances/%s/assets/delete", k.project, k.parent)
+	case cloud.CloudDC:
+		return MaxCloudDCBatch, fmt.Sprintf("POST /v1/%s/instances/batch-delete", k.project)
+	default:
+		return MaxDMSBatch, fmt.Sprintf("POST /v2/%s/instances/action", k.project)
+	}
+}
+
+func buildWarnings(items []Item, force bool) []Warning {
+	var out []Warning
+	if force {
+		out = append(out, Warning{Code: WarnForce,
+			Message: "Force delete skips the recycle bin: DMS instances cannot be restored."})
+	}
+	for _, it := range items {
+		if it.Prepaid {
+			out = append(out, Warning{Code: WarnPrepaid, Resource: it.Name,
+				Message: "Yearly/monthly (prepaid) resource: the cloud may refuse the delete, and unused time is not refunded here."})
+		}
+		if it.Class != cloud.ClassActive && it.Class != cloud.ClassFailed {
+			out = append(out, Warning{Code: WarnTransitional, Resource: it.Name,
+				Message: fmt.Sprintf("Status %s: the API refuses deletes in this state.", it.Status)})
+		}
+	}
+	return out
+}
+
+// canonicalItem is the hashed form of an item: no read times, fixed order.
+type canonicalItem struct {
+	Key     string `json:"key"`
+	Name    string `json:"name"`
+	Status  string `json:"status"`
+	Prepaid bool   `json:"prepaid"`
+}
+
+type canonicalPlan struct {
+	Version int             `json:"version"`
+	Items   []canonicalItem `json:"items"`
+	Batches []Batch         `json:"batches"`
+	Force   bool            `json:"force_delete"`
+	Reason  string          `json:"reason"`
+	Ticket  string          `json:"ticket"`
+	Sweep   *Sweep          `json:"sweep"`
+}
+
+// Hash is the SHA-256 (hex) of the plan's canonical encoding: JSON of fixed
+// field order with items in key order and read times left out. It is what
+// approvers approve.
+func (p Plan) Hash() string {
+	c := canonicalPlan{Version: p.Version, Batches: p.Batches, Force: p.Force, Reason: p.Reason,
+		Ticket: p.Ticket, Sweep: p.Sweep}
+	for _, it := range p.Items {
+		c.Items = append(c.Items, canonicalItem{Key: it.Key(), Name: it.Name, Status: it.Status, Prepaid: it.Prepaid})
+	}
+	sort.Slice(c.Items, func(i, j int) bool { return c.Items[i].Key < c.Items[j].Key })
+	b, err := json.Marshal(c)
+	if err != nil {
+		panic(fmt.Sprintf("changes: encode plan: %v", err)) // plain structs always encode
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// NeedsConfirmation reports whether executing requires typing the change's
+// name or resource count: force deletes or more than 10 resources.
+func (p Plan) NeedsConfirmation() bool { return p.HasForce() || len(p.Items) > 10 }

@@ -1,0 +1,208 @@
+package changes
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/decom/decom/cloud"
+	"github.com/google/go-cmp/cmp"
+)
+
+func res(id string, svc cloud.Service, status string, class cloud.StatusClass) cloud.Resource {
+	kind, parent := cloud.KindInstance, ""
+	if svc == cloud.ROMA {
+		kind, parent = cloud.KindApp, "roma1"
+	}
+	return cloud.Resource{Ref: cloud.Ref{Account: "acc", Project: "p1", Service: svc, Kind: kind, ID: id, Parent: parent},
+		Name: "name-" + id, Status: status, Class: class, ReadAt: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+}
+
+func many(n int, svc cloud.Service, status string) []cloud.Resource {
+	out := make([]cloud.Resource, n)
+	for i := range n {
+		out[i] = res(fmt.Sprintf("%s-%04d", svc, i), svc, status, cloud.ClassActive)
+	}
+	return out
+}
+
+func TestBuildPlanBatches(t *testing.T) {
+	var in []cloud.Resource
+	in = append(in, many(120, cloud.CloudDC, "stopped")...)
+	in = append(in, many(51, cloud.RocketMQ, "RUNNING")...)
+	in = append(in, many(201, cloud.ROMA, "RUNNING")...)
+	in = append(in, in[0]) // duplicates are dropped
+	p := BuildPlan(PlanInput{Resources: in, Force: true, Reason: "r"})
+	if got, want := len(p.Items), 120+51+201; got != want {
+		t.Fatalf("items = %d, want %d", got, want)
+	}
+	var sizes []string
+	for _, b := range p.Batches {
+		sizes = append(sizes, fmt.Sprintf("%s:%d:%v", b.Service, len(b.IDs), b.Force))
+	}
+	want := []string{"clouddc:50:false", "clouddc:50:false", "clouddc:20:false", "rocketmq:50:true", "rocketmq:1:true",
+		"roma:100:false", "roma:100:false", "roma:1:false"}
+	if diff := cmp.Diff(want, sizes); diff != "" {
+		t.Errorf("batches (-want +got):\n%s", diff)
+	}
+	for i, b := range p.Batches {
+		if b.Seq != i+1 {
+			t.Errorf("batch %d has seq %d", i, b.Seq)
+		}
+	}
+	if p.Batches[0].Call != "POST /v1/p1/instances/batch-delete" || p.Batches[5].Call != "POST /v2/p1/instances/roma1/assets/delete" ||
+		p.Batches[3].Call != "POST /v2/p1/instances/action" {
+		t.Errorf("calls: %q %q %q", p.Batches[0].Call, p.Batches[3].Call, p.Batches[5].Call)
+	}
+}
+
+func TestBuildPlanWarnings(t *testing.T) {
+	prepaid := res("pp", cloud.RabbitMQ, "RUNNING", cloud.ClassActive)
+	prepaid.Prepaid = true
+	tests := []struct {
+		name  string
+		in    PlanInput
+		codes []string
+	}{
+		{"plain", PlanInput{Resources: []cloud.Resource{res("a", cloud.CloudDC, "stopped", cloud.ClassActive)}}, nil},
+		{"force on DMS", PlanInput{Force: true, Resources: []cloud.Resource{res("a", cloud.RocketMQ, "RUNNING", cloud.ClassActive)}}, []string{WarnForce}},
+		{"force without DMS is no force", PlanInput{Force: true, Resources: []cloud.Resource{res("a", cloud.CloudDC, "stopped", cloud.ClassActive)}}, nil},
+		{"prepaid", PlanInput{Resources: []cloud.Resource{prepaid}}, []string{WarnPrepaid}},
+		{"transitional", PlanInput{Resources: []cloud.Resource{res("a", cloud.RocketMQ, "RESTARTING", cloud.ClassTransitional)}}, []string{WarnTransitional}},
+		{"deleting", PlanInput{Resources: []cloud.Resource{res("a", cloud.CloudDC, "shutting-down", cloud.ClassDeleting)}}, []string{WarnTransitional}},
+		{"failed is deletable", PlanInput{Resources: []cloud.Resource{res("a", cloud.RocketMQ, "CREATEFAILED", cloud.ClassFailed)}}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			for _, w := range BuildPlan(tt.in).Warnings {
+				got = append(got, w.Code)
+			}
+			if diff := cmp.Diff(tt.codes, got); diff != "" {
+				t.Errorf("warnings (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestPlanHash(t *testing.T) {
+	a, b := res("a", cloud.CloudDC, "stopped", cloud.ClassActive), res("b", cloud.CloudDC, "stopped", cloud.ClassActive)
+	base := BuildPlan(PlanInput{Resources: []cloud.Resource{a, b}, Reason: "r"})
+	if len(base.Hash()) != 64 {
+		t.Fatalf("hash %q is not hex SHA-256", base.Hash())
+	}
+	later := b
+	later.ReadAt = later.ReadAt.Add(time.Hour)
+	same := BuildPlan(PlanInput{Resources: []cloud.Resource{later, a}, Reason: "r"})
+	if base.Hash() != same.Hash() {
+		t.Error("hash depends on input order or read time")
+	}
+	changed := b
+	changed.Status = "error"
+	for name, p := range map[string]Plan{
+		"status": BuildPlan(PlanInput{Resources: []cloud.Resource{a, changed}, Reason: "r"}),
+		"reason": BuildPlan(PlanInput{Resources: []cloud.Resource{a, b}, Reason: "r2"}),
+		"ticket": BuildPlan(PlanInput{Resources: []cloud.Resource{a, b}, Reason: "r", Ticket: "T-1"}),
+		"force":  BuildPlan(PlanInput{Resources: []cloud.Resource{a, b}, Reason: "r", Force: true}),
+		"fewer":  BuildPlan(PlanInput{Resources: []cloud.Resource{a}, Reason: "r"}),
+	} {
+		if p.Hash() == base.Hash() {
+			t.Errorf("changing %s keeps the hash", name)
+		}
+	}
+}
+
+func TestRevalidate(t *testing.T) {
+	a := res("a", cloud.RocketMQ, "CREATEFAILED", cloud.ClassFailed)
+	b := res("b", cloud.RocketMQ, "CREATEFAILED", cloud.ClassFailed)
+	c := res("c", cloud.RocketMQ, "CREATEFAILED", cloud.ClassFailed)
+	sel := BuildPlan(PlanInput{Resources: []cloud.Resource{a, b}})
+	sweep := BuildPlan(PlanInput{Resources: []cloud.Resource{a, b}, Sweep: &Sweep{Account: "acc", Project: "p1", Service: cloud.RocketMQ}})
+	bRunning := b
+	bRunning.Status, bRunning.Class = "RUNNING", cloud.ClassActive
+	bDeleting := b
+	bDeleting.Status, bDeleting.Class = "DELETING", cloud.ClassDeleting
+	byKey := func(rs ...cloud.Resource) map[string]cloud.Resource {
+		m := map[string]cloud.Resource{}
+		for _, r := range rs {
+			m[r.Key()] = r
+		}
+		return m
+	}
+	tests := []struct {
+		name  string
+		plan  Plan
+		live  Live
+		kinds []DiffKind
+	}{
+		{"same", sel, Live{Resources: byKey(a, b)}, nil},
+		{"gone", sel, Live{Resources: byKey(a)}, []DiffKind{DiffGone}},
+		{"status changed", sel, Live{Resources: byKey(a, bRunning)}, []DiffKind{DiffStatus}},
+		{"deleting by someone else", sel, Live{Resources: byKey(a, bDeleting)}, []DiffKind{DiffStatus}},
+		{"sweep same", sweep, Live{Resources: byKey(a, b), Failed: []cloud.Resource{a, b}}, nil},
+		{"sweep grew", sweep, Live{Resources: byKey(a, b), Failed: []cloud.Resource{a, b, c}}, []DiffKind{DiffFailedSetGrew}},
+		{"sweep shrank", sweep, Live{Resources: byKey(a), Failed: []cloud.Resource{a}}, []DiffKind{DiffGone}},
+		{"selection ignores new failures", sel, Live{Resources: byKey(a, b), Failed: []cloud.Resource{c}}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []DiffKind
+			for _, d := range Revalidate(tt.plan, tt.live) {
+				got = append(got, d.Kind)
+			}
+			if diff := cmp.Diff(tt.kinds, got); diff != "" {
+				t.Errorf("differences (-want +got):\n%s", diff)
+			}
+		})
+	}
+	t.Run("replan", func(t *testing.T) {
+		if got := Replan(sel, Live{Resources: byKey(a, bRunning)}); len(got.Items) != 2 || got.Items[1].Status != "RUNNING" {
+			t.Errorf("replan selection: %+v", got.Items)
+		}
+		if got := Replan(sel, Live{Resources: byKey(a)}); len(got.Items) != 1 {
+			t.Errorf("replan drops gone: %+v", got.Items)
+		}
+		if got := Replan(sweep, Live{Failed: []cloud.Resource{a, b, c}}); len(got.Items) != 3 || got.Sweep == nil {
+			t.Errorf("replan sweep: %+v", got.Items)
+		}
+	})
+}
+
+func TestPolicy(t *testing.T) {
+	global := DefaultPolicy()
+	if err := global.Validate(); err != nil {
+		t.Fatalf("default policy invalid: %v", err)
+	}
+	strict := Policy{Project: "p1", ApprovalsRequired: 2, ForceApprovalsRequired: 3,
+		ApproverRoles: []string{RoleApprover, RoleAdmin}, TTL: time.Hour, WebhookURL: "https://hooks.example/x"}
+	eff, hooks := Effective(global, []Policy{strict})
+	if eff.ApprovalsRequired != 2 || eff.ForceApprovalsRequired != 3 || eff.TTL != time.Hour {
+		t.Errorf("effective = %+v", eff)
+	}
+	if diff := cmp.Diff([]string{RoleApprover}, eff.ApproverRoles); diff != "" {
+		t.Errorf("roles (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"https://hooks.example/x"}, hooks); diff != "" {
+		t.Errorf("hooks (-want +got):\n%s", diff)
+	}
+	force := BuildPlan(PlanInput{Force: true, Resources: []cloud.Resource{res("a", cloud.RabbitMQ, "RUNNING", cloud.ClassActive)}})
+	plain := BuildPlan(PlanInput{Resources: []cloud.Resource{res("a", cloud.RabbitMQ, "RUNNING", cloud.ClassActive)}})
+	if got := global.Required(force); got != 2 {
+		t.Errorf("force approvals = %d, want 2", got)
+	}
+	if got := global.Required(plain); got != 1 {
+		t.Errorf("approvals = %d, want 1", got)
+	}
+	bad := []Policy{
+		{ApprovalsRequired: 0, ForceApprovalsRequired: 1, ApproverRoles: []string{"approver"}, TTL: time.Hour},
+		{ApprovalsRequired: 2, ForceApprovalsRequired: 1, ApproverRoles: []string{"approver"}, TTL: time.Hour},
+		{ApprovalsRequired: 1, ForceApprovalsRequired: 1, TTL: time.Hour},
+		{ApprovalsRequired: 1, ForceApprovalsRequired: 1, ApproverRoles: []string{"approver"}, TTL: time.Second},
+		{ApprovalsRequired: 1, ForceApprovalsRequired: 1, ApproverRoles: []string{"approver"}, TTL: time.Hour, WebhookURL: "ftp://x"},
+	}
+	for i, p := range bad {
+		if p.Validate() == nil {
+			t.Errorf("bad policy %d accepted", i)
+		}
+	}
+}

@@ -1,0 +1,133 @@
+package changes
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// transitions lists every allowed lifecycle move; anything else is refused.
+var transitions = map[State][]State{
+	StateDraft:     {StatePending, StateCancelled},
+	StatePending:   {StateApproved, StateRejected, StateCancelled},
+	StateApproved:  {StateExecuting, StateCancelled, StateExpired, StatePending},
+	StateExecuting: {StateSucceeded, StatePartiallyFailed, StateFailed},
+}
+
+// CanMove reports whether the lifecycle allows from -> to. Final states
+// allow nothing: a decided request stays decided.
+func CanMove(from, to State) bool {
+	return slices.Contains(transitions[from], to)
+}
+
+// CanPlan reports whether the actor may create change requests.
+func CanPlan(a Actor) error {
+	if a.Has(RoleRequester) || a.Has(RoleAdmin) {
+		return nil
+	}
+	return fmt.Errorf("plan changes: %w: requester role needed", ErrForbidden)
+}
+
+// CanSubmit reports whether the actor may send a draft for approval.
+func CanSubmit(a Actor, c Change) error {
+	if a.Name != c.Requester {
+		return fmt.Errorf("submit %s: %w: only the requester submits", c.Name(), ErrForbidden)
+	}
+	return moveErr(c, StatePending)
+}
+
+// CanApprove reports whether the actor may approve the change under pol:
+// pending, not the requester, holding an approver role, not yet approved
+// by the same actor for this plan revision.
+func CanApprove(a Actor, c Change, pol Policy) error {
+	if err := canDecide(a, c, pol, "approve"); err != nil {
+		return err
+	}
+	for _, d := range c.Decisions {
+		if d.Kind == DecisionApprove && d.Actor == a.Name && d.PlanHash == c.PlanHash {
+			return fmt.Errorf("approve %s: %w: already approved by %s", c.Name(), ErrConflict, a.Name)
+		}
+	}
+	return nil
+}
+
+// CanReject reports whether the actor may reject the change: same people as
+// approval.
+func CanReject(a Actor, c Change, pol Policy) error {
+	return canDecide(a, c, pol, "reject")
+}
+
+func canDecide(a Actor, c Change, pol Policy, verb string) error {
+	if c.State != StatePending {
+		return fmt.Errorf("%s %s (%s): %w", verb, c.Name(), c.State, ErrInvalidState)
+	}
+	if a.Name == c.Requester {
+		return fmt.Errorf("%s %s: %w: the requester may not decide their own request", verb, c.Name(), ErrForbidden)
+	}
+	if !pol.MayApprove(a) {
+		return fmt.Errorf("%s %s: %w: role %s needed", verb, c.Name(), ErrForbidden, strings.Join(pol.ApproverRoles, " or "))
+	}
+	return nil
+}
+
+// CanCancel reports whether the actor may cancel: the requester (or an
+// admin) before execution.
+func CanCancel(a Actor, c Change) error {
+	if a.Name != c.Requester && !a.Has(RoleAdmin) {
+		return fmt.Errorf("cancel %s: %w: only the requester cancels", c.Name(), ErrForbidden)
+	}
+	return moveErr(c, StateCancelled)
+}
+
+// CanExecute reports whether the actor may execute the change now: approved,
+// not expired, and the requester or an approver.
+func CanExecute(a Actor, c Change, pol Policy, now time.Time) error {
+	if a.Name != c.Requester && !pol.MayApprove(a) {
+		return fmt.Errorf("execute %s: %w: the requester or an approver executes", c.Name(), ErrForbidden)
+	}
+	if err := moveErr(c, StateExecuting); err != nil {
+		return err
+	}
+	if Expired(c, now) {
+		return fmt.Errorf("execute %s: %w", c.Name(), ErrExpired)
+	}
+	return nil
+}
+
+// Expired reports whether an approved change's approval has lapsed.
+func Expired(c Change, now time.Time) bool {
+	return c.State == StateApproved && !c.ExpiresAt.IsZero() && !now.Before(c.ExpiresAt)
+}
+
+// CheckConfirmation accepts, when the plan needs confirmation, the change's
+// name (case-insensitive) or its resource count.
+func CheckConfirmation(c Change, typed string) error {
+	if !c.Plan.NeedsConfirmation() {
+		return nil
+	}
+	t := strings.TrimSpace(typed)
+	if strings.EqualFold(t, c.Name()) || t == strconv.Itoa(len(c.Plan.Items)) {
+		return nil
+	}
+	return fmt.Errorf("execute %s: %w: type %s or %d", c.Name(), ErrConfirmation, c.Name(), len(c.Plan.Items))
+}
+
+// CanRetry reports whether failed resources of c may be planned again.
+func CanRetry(a Actor, c Change) error {
+	if err := CanPlan(a); err != nil {
+		return err
+	}
+	if c.State != StatePartiallyFailed && c.State != StateFailed {
+		return fmt.Errorf("retry %s (%s): %w", c.Name(), c.State, ErrInvalidState)
+	}
+	return nil
+}
+
+func moveErr(c Change, to State) error {
+	if !CanMove(c.State, to) {
+		return fmt.Errorf("%s %s -> %s: %w", c.Name(), c.State, to, ErrInvalidState)
+	}
+	return nil
+}

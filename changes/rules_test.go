@@ -1,0 +1,242 @@
+package changes
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/decom/decom/cloud"
+)
+
+func TestCanMove(t *testing.T) {
+	allowed := map[[2]State]bool{
+		{StateDraft, StatePending}:             true,
+		{StateDraft, StateCancelled}:           true,
+		{StatePending, StateApproved}:          true,
+		{StatePending, StateRejected}:          true,
+		{StatePending, StateCancelled}:         true,
+		{StateApproved, StateExecuting}:        true,
+		{StateApproved, StateCancelled}:        true,
+		{StateApproved, StateExpired}:          true,
+		{StateApproved, StatePending}:          true,
+		{StateExecuting, StateSucceeded}:       true,
+		{StateExecuting, StatePartiallyFailed}: true,
+		{StateExecuting, StateFailed}:          true,
+	}
+	for _, from := range States {
+		for _, to := range States {
+			t.Run(string(from)+"->"+string(to), func(t *testing.T) {
+				if got, want := CanMove(from, to), allowed[[2]State{from, to}]; got != want {
+					t.Errorf("CanMove(%s, %s) = %v, want %v", from, to, got, want)
+				}
+				if from.Final() && CanMove(from, to) {
+					t.Errorf("final state %s may move to %s", from, to)
+				}
+			})
+		}
+	}
+}
+
+func actor(name string, roles ...string) Actor { return Actor{Name: name, Roles: roles} }
+
+func testChange(state State) Change {
+	p := BuildPlan(PlanInput{Reason: "r", Resources: []cloud.Resource{res("i1", cloud.CloudDC, "stopped", cloud.ClassActive)}})
+	return Change{ID: 7, State: state, Requester: "alice", Plan: p, PlanHash: p.Hash(), ApprovalsRequired: 1}
+}
+
+func TestCanApprove(t *testing.T) {
+	pol := DefaultPolicy()
+	approved := testChange(StatePending)
+	approved.Decisions = []Decision{{Actor: "bob", Kind: DecisionApprove, PlanHash: approved.PlanHash}}
+	oldRevision := testChange(StatePending)
+	oldRevision.Decisions = []Decision{{Actor: "bob", Kind: DecisionApprove, PlanHash: "old"}}
+	tests := []struct {
+		name   string
+		actor  Actor
+		change Change
+		want   error
+	}{
+		{"approver", actor("bob", RoleApprover), testChange(StatePending), nil},
+		{"self approval", actor("alice", RoleApprover, RoleRequester), testChange(StatePending), ErrForbidden},
+		{"viewer", actor("carol", RoleViewer), testChange(StatePending), ErrForbidden},
+		{"requester role", actor("carol", RoleRequester), testChange(StatePending), ErrForbidden},
+		{"auditor", actor("carol", RoleAuditor), testChange(StatePending), ErrForbidden},
+		{"admin is not an approver by default", actor("carol", RoleAdmin), testChange(StatePending), ErrForbidden},
+		{"twice", actor("bob", RoleApprover), approved, ErrConflict},
+		{"again after re-plan", actor("bob", RoleApprover), oldRevision, nil},
+	}
+	for _, s := range States {
+		if s != StatePending {
+			tests = append(tests, struct {
+				name   string
+				actor  Actor
+				change Change
+				want   error
+			}{"state " + string(s), actor("bob", RoleApprover), testChange(s), ErrInvalidState})
+		}
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := CanApprove(tt.actor, tt.change, pol)
+			if !errors.Is(err, tt.want) || (tt.want == nil && err != nil) {
+				t.Errorf("CanApprove = %v, want %v", err, tt.want)
+			}
+			if tt.name != "twice" && tt.name != "again after re-plan" {
+				if err := CanReject(tt.actor, tt.change, pol); !errors.Is(err, tt.want) || (tt.want == nil && err != nil) {
+					t.Errorf("CanReject = %v, want %v", err, tt.want)
+				}
+			}
+		})
+	}
+}
+
+func TestCanApprovePolicyRoles(t *testing.T) {
+	pol := DefaultPolicy()
+	pol.ApproverRoles = []string{RoleAdmin}
+	if err := CanApprove(actor("bob", RoleApprover), testChange(StatePending), pol); !errors.Is(err, ErrForbidden) {
+		t.Errorf("approver under admin-only policy: %v, want ErrForbidden", err)
+	}
+	if err := CanApprove(actor("carol", RoleAdmin), testChange(StatePending), pol); err != nil {
+		t.Errorf("admin under admin-only policy: %v", err)
+	}
+}
+
+func TestCanCancel(t *testing.T) {
+	tests := []struct {
+		name  string
+		actor Actor
+		state State
+		want  error
+	}{
+		{"requester pending", actor("alice", RoleRequester), StatePending, nil},
+		{"requester approved", actor("alice", RoleRequester), StateApproved, nil},
+		{"requester draft", actor("alice", RoleRequester), StateDraft, nil},
+		{"admin pending", actor("root", RoleAdmin), StatePending, nil},
+		{"approver pending", actor("bob", RoleApprover), StatePending, ErrForbidden},
+		{"viewer", actor("carol", RoleViewer), StatePending, ErrForbidden},
+		{"executing", actor("alice", RoleRequester), StateExecuting, ErrInvalidState},
+		{"rejected is final", actor("alice", RoleRequester), StateRejected, ErrInvalidState},
+		{"expired is final", actor("alice", RoleRequester), StateExpired, ErrInvalidState},
+		{"succeeded is final", actor("alice", RoleRequester), StateSucceeded, ErrInvalidState},
+		{"cancelled is final", actor("alice", RoleRequester), StateCancelled, ErrInvalidState},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := CanCancel(tt.actor, testChange(tt.state))
+			if !errors.Is(err, tt.want) || (tt.want == nil && err != nil) {
+				t.Errorf("CanCancel = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestCanExecute(t *testing.T) {
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	live := testChange(StateApproved)
+	live.ExpiresAt = now.Add(time.Hour)
+	lapsed := testChange(StateApproved)
+	lapsed.ExpiresAt = now
+	tests := []struct {
+		name   string
+		actor  Actor
+		change Change
+		want   error
+	}{
+		{"requester", actor("alice", RoleRequester), live, nil},
+		{"approver", actor("bob", RoleApprover), live, nil},
+		{"other requester", actor("dave", RoleRequester), live, ErrForbidden},
+		{"viewer", actor("carol", RoleViewer), live, ErrForbidden},
+		{"expired at the instant", actor("alice", RoleRequester), lapsed, ErrExpired},
+		{"pending", actor("alice", RoleRequester), testChange(StatePending), ErrInvalidState},
+		{"executing", actor("alice", RoleRequester), testChange(StateExecuting), ErrInvalidState},
+		{"cancelled", actor("alice", RoleRequester), testChange(StateCancelled), ErrInvalidState},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := CanExecute(tt.actor, tt.change, DefaultPolicy(), now)
+			if !errors.Is(err, tt.want) || (tt.want == nil && err != nil) {
+				t.Errorf("CanExecute = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestCanPlanAndSubmit(t *testing.T) {
+	for _, tt := range []struct {
+		roles []string
+		ok    bool
+	}{{[]string{RoleRequester}, true}, {[]string{RoleAdmin}, true}, {[]string{RoleApprover}, false},
+		{[]string{RoleViewer}, false}, {[]string{RoleAuditor}, false}, {nil, false}} {
+		if err := CanPlan(actor("x", tt.roles...)); (err == nil) != tt.ok {
+			t.Errorf("CanPlan(%v) = %v, want ok=%v", tt.roles, err, tt.ok)
+		}
+	}
+	if err := CanSubmit(actor("alice"), testChange(StateDraft)); err != nil {
+		t.Errorf("submit own draft: %v", err)
+	}
+	if err := CanSubmit(actor("bob"), testChange(StateDraft)); !errors.Is(err, ErrForbidden) {
+		t.Errorf("submit other's draft: %v", err)
+	}
+	if err := CanSubmit(actor("alice"), testChange(StatePending)); !errors.Is(err, ErrInvalidState) {
+		t.Errorf("submit pending: %v", err)
+	}
+}
+
+func TestCheckConfirmation(t *testing.T) {
+	var many []cloud.Resource
+	for i := range 11 {
+		many = append(many, res(string(rune('a'+i)), cloud.CloudDC, "stopped", cloud.ClassActive))
+	}
+	big := Change{ID: 12, Plan: BuildPlan(PlanInput{Resources: many})}
+	force := Change{ID: 13, Plan: BuildPlan(PlanInput{Force: true, Resources: []cloud.Resource{res("m", cloud.RocketMQ, "RUNNING", cloud.ClassActive)}})}
+	small := testChange(StateApproved)
+	tests := []struct {
+		name   string
+		change Change
+		typed  string
+		ok     bool
+	}{
+		{"small needs nothing", small, "", true},
+		{"big by name", big, "CR-12", true},
+		{"big by name lower case", big, " cr-12 ", true},
+		{"big by count", big, "11", true},
+		{"big wrong", big, "10", false},
+		{"big empty", big, "", false},
+		{"force by count", force, "1", true},
+		{"force empty", force, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := CheckConfirmation(tt.change, tt.typed)
+			if (err == nil) != tt.ok || (err != nil && !errors.Is(err, ErrConfirmation)) {
+				t.Errorf("CheckConfirmation(%q) = %v, want ok=%v", tt.typed, err, tt.ok)
+			}
+		})
+	}
+}
+
+func TestExpired(t *testing.T) {
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	c := testChange(StateApproved)
+	c.ExpiresAt = now.Add(time.Second)
+	if Expired(c, now) {
+		t.Error("expired a second early")
+	}
+	if !Expired(c, now.Add(time.Second)) {
+		t.Error("not expired at TTL")
+	}
+	c.State = StatePending
+	if Expired(c, now.Add(time.Hour)) {
+		t.Error("pending change expired")
+	}
+}
+
+func TestCanRetry(t *testing.T) {
+	for _, s := range States {
+		err := CanRetry(actor("alice", RoleRequester), testChange(s))
+		ok := s == StatePartiallyFailed || s == StateFailed
+		if (err == nil) != ok {
+			t.Errorf("CanRetry in %s = %v, want ok=%v", s, err, ok)
+		}
+	}
+}

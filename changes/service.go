@@ -1,0 +1,235 @@
+package changes
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/decom/decom/audit"
+	"github.com/decom/decom/cloud"
+	"github.com/decom/decom/store"
+)
+
+// Cloud is what changes needs from the cloud layer (*cloud.Client satisfies
+// it): live reads for planning and re-validation.
+type Cloud interface {
+	ReadMany(ctx context.Context, refs []cloud.Ref) (map[string]cloud.Resource, error)
+	ListInstances(ctx context.Context, account, project string, svc cloud.Service) ([]cloud.Resource, error)
+}
+
+// Options tune a Service. Zero values take defaults.
+type Options struct {
+	Now      func() time.Time // clock, default time.Now
+	Notifier Notifier         // pending-request webhooks, default HTTPNotifier
+	Wake     func()           // called after a change starts executing (poller.Wake)
+	Logger   *slog.Logger
+}
+
+// Service runs the change-request use cases over SQLite and the cloud.
+type Service struct {
+	db     *sql.DB
+	cloud  Cloud
+	now    func() time.Time
+	notify Notifier
+	wake   func()
+	log    *slog.Logger
+}
+
+// New returns a Service over db (migrated) and the cloud.
+func New(db *sql.DB, c Cloud, opts Options) *Service {
+	s := &Service{db: db, cloud: c, now: opts.Now, notify: opts.Notifier, wake: opts.Wake, log: opts.Logger}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.notify == nil {
+		s.notify = HTTPNotifier{}
+	}
+	if s.wake == nil {
+		s.wake = func() {}
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	return s
+}
+
+// PlanRequest is what a requester asks to delete: selected refs or a DMS
+// "all failed" sweep, plus reason, ticket and options.
+type PlanRequest struct {
+	Refs    []cloud.Ref
+	Sweep   *Sweep
+	Reason  string
+	Ticket  string
+	Force   bool
+	Submit  bool  // create as pending instead of draft
+	RetryOf int64 // set by RetryFailed
+}
+
+func (r PlanRequest) validate() error {
+	f := map[string]string{}
+	if strings.TrimSpace(r.Reason) == "" {
+		f["reason"] = "required"
+	}
+	if len(r.Reason) > 2000 {
+		f["reason"] = "at most 2000 characters"
+	}
+	if len(r.Ticket) > 200 {
+		f["ticket"] = "at most 200 characters"
+	}
+	switch {
+	case r.Sweep != nil && len(r.Refs) > 0:
+		f["resources"] = "either a selection or a sweep"
+	case r.Sweep != nil && !isDMS(r.Sweep.Service):
+		f["resources"] = "sweeps exist for RocketMQ and RabbitMQ only"
+	case r.Sweep == nil && len(r.Refs) == 0:
+		f["resources"] = "select at least one resource"
+	}
+	for _, ref := range r.Refs {
+		if ref.Service == cloud.ROMA && ref.Kind == cloud.KindInstance {
+			f["resources"] = "decom deletes ROMA apps and tasks, not ROMA instances"
+		}
+	}
+	if len(f) > 0 {
+		return &ValidationError{Fields: f}
+	}
+	return nil
+}
+
+// Plan reads the live state of the requested resources, builds the plan and
+// stores the change as draft (or pending with Submit). Resources that no
+// longer exist are left out; a plan with nothing left is refused.
+func (s *Service) Plan(ctx context.Context, a Actor, req PlanRequest) (Change, error) {
+	if err := CanPlan(a); err != nil {
+		return Change{}, err
+	}
+	if err := req.validate(); err != nil {
+		return Change{}, err
+	}
+	res, err := s.resolve(ctx, req)
+	if err != nil {
+		return Change{}, err
+	}
+	if len(res) == 0 && req.Sweep != nil {
+		return Change{}, &ValidationError{Fields: map[string]string{"resources": "no " + string(req.Sweep.Service) + " instance failed to create"}}
+	}
+	if len(res) == 0 {
+		return Change{}, &ValidationError{Fields: map[string]string{"resources": "none of the resources exists any more"}}
+	}
+	plan := BuildPlan(PlanInput{Resources: res, Force: req.Force, Reason: strings.TrimSpace(req.Reason),
+		Ticket: strings.TrimSpace(req.Ticket), Sweep: req.Sweep})
+	pol, hooks, err := s.policyFor(ctx, plan)
+	if err != nil {
+		return Change{}, err
+	}
+	now := s.now().UTC()
+	c := Change{State: StateDraft, Requester: a.Name, Reason: plan.Reason, Ticket: plan.Ticket,
+		Force: req.Force, Plan: plan, PlanHash: plan.Hash(), Revision: 1,
+		ApprovalsRequired: pol.Required(plan), RetryOf: req.RetryOf, CreatedAt: now, UpdatedAt: now}
+	if req.Submit {
+		c.State, c.SubmittedAt = StatePending, now
+	}
+	err = store.InTx(ctx, s.db, func(tx *sql.Tx) error {
+		id, err := insertChange(ctx, tx, c)
+		if err != nil {
+			return err
+		}
+		c.ID = id
+		return s.record(ctx, tx, a, audit.ActionPlanCreated, c, string(c.State), map[string]any{
+			"plan_hash": c.PlanHash, "resources": len(plan.Items), "batches": len(plan.Batches),
+			"force_delete": plan.Force, "ticket": plan.Ticket, "retry_of": req.RetryOf,
+			"approvals_required": c.ApprovalsRequired, "warnings": len(plan.Warnings)})
+	})
+	if err != nil {
+		return Change{}, fmt.Errorf("plan change: %w", err)
+	}
+	if c.State == StatePending {
+		s.notifyPending(c, hooks)
+	}
+	return s.Get(ctx, c.ID)
+}
+
+// resolve reads the live state of the selection, or lists the swept
+// service's failed instances.
+func (s *Service) resolve(ctx context.Context, req PlanRequest) ([]cloud.Resource, error) {
+	if req.Sweep != nil {
+		return s.failedSet(ctx, *req.Sweep)
+	}
+	live, err := s.readMany(ctx, req.Refs)
+	if err != nil {
+		return nil, err
+	}
+	var out []cloud.Resource
+	for _, ref := range req.Refs {
+		if r, ok := live[ref.Key()]; ok && r.Class != cloud.ClassGone {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+func (s *Service) failedSet(ctx context.Context, sw Sweep) ([]cloud.Resource, error) {
+	all, err := s.cloud.ListInstances(ctx, sw.Account, sw.Project, sw.Service)
+	if err != nil {
+		return nil, fmt.Errorf("list %s instances in %s: %w", sw.Service, sw.Project, err)
+	}
+	var out []cloud.Resource
+	for _, r := range all {
+		if strings.EqualFold(r.Status, FailedStatus) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// readMany calls ReadMany once per account and project, as the API needs.
+func (s *Service) readMany(ctx context.Context, refs []cloud.Ref) (map[string]cloud.Resource, error) {
+	groups := map[[2]string][]cloud.Ref{}
+	var order [][2]string
+	for _, r := range refs {
+		k := [2]string{r.Account, r.Project}
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], r)
+	}
+	out := map[string]cloud.Resource{}
+	for _, k := range order {
+		got, err := s.cloud.ReadMany(ctx, groups[k])
+		if err != nil {
+			return nil, fmt.Errorf("read resources in %s/%s: %w", k[0], k[1], err)
+		}
+		for key, r := range got {
+			out[key] = r
+		}
+	}
+	return out, nil
+}
+
+// Get reads one change with its decisions and operations.
+func (s *Service) Get(ctx context.Context, id int64) (Change, error) {
+	return getChange(ctx, s.db, id)
+}
+
+// List reads changes newest first.
+func (s *Service) List(ctx context.Context, f ChangeFilter) ([]Change, error) {
+	return listChanges(ctx, s.db, f)
+}
+
+// record appends the audit event of a change step inside tx.
+func (s *Service) record(ctx context.Context, tx *sql.Tx, a Actor, action audit.Action, c Change, outcome string, details any) error {
+	b, err := json.Marshal(details)
+	if err != nil {
+		return fmt.Errorf("encode audit details: %w", err)
+	}
+	_, err = audit.Append(ctx, tx, audit.Event{Time: s.now().UTC(), Actor: a.Name, ClientIP: a.ClientIP,
+		UserAgent: a.UserAgent, Action: action, ChangeID: c.ID, Project: strings.Join(c.Plan.Projects(), ","),
+		Outcome: outcome, Details: b})
+	if err != nil {
+		return fmt.Errorf("audit %s: %w", action, err)
+	}
+	return nil
+}

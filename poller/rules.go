@@ -1,0 +1,147 @@
+// Package poller carries executing change requests to the end: it submits
+// each change's queued operations exactly as planned (DMS batches, one ROMA
+// asset job at a time per identity, CloudDC batches with bounded
+// concurrency), then follows every resource with adaptive, jittered, batched
+// status reads until it is done, failed or timed out, and finishes the
+// change. All state lives in the change_operations rows, so Run resumes
+// after a restart: an operation whose submission outcome is unknown is
+// re-read, never blindly re-deleted.
+package poller
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/decom/decom/cloud"
+)
+
+// State is an operation row's state.
+type State string
+
+// Operation states.
+const (
+	Queued     State = "queued"      // planned, not sent
+	Submitted  State = "submitted"   // call sent; outcome unknown until recorded or re-read
+	InProgress State = "in_progress" // the cloud accepted the delete
+	Done       State = "done"
+	Failed     State = "failed"
+	TimedOut   State = "timed_out"
+)
+
+// Terminal reports whether the operation is finished.
+func (s State) Terminal() bool { return s == Done || s == Failed || s == TimedOut }
+
+var moves = map[State][]State{
+	Queued:     {Submitted},
+	Submitted:  {InProgress, Done, Failed, TimedOut, Queued},
+	InProgress: {Done, Failed, TimedOut},
+}
+
+// CanMove reports whether an operation may go from -> to. Submitted ->
+// queued is the one way back: a re-read proved the delete never happened.
+func CanMove(from, to State) bool { return slices.Contains(moves[from], to) }
+
+// Options tune polling. Zero values take the defaults in DefaultOptions.
+type Options struct {
+	MinInterval  time.Duration // first poll after submission
+	MaxInterval  time.Duration // cap of the growing interval
+	Stretch      float64       // next poll after this fraction of the time since submission
+	Jitter       float64       // +/- fraction applied to every interval
+	Timeout      time.Duration // per resource, from first submission
+	UnknownAfter time.Duration // how long a submission with unknown outcome may stay unconfirmed
+	MaxAttempts  int           // submissions per resource
+	Concurrency  int           // cloud calls in flight per phase
+	IdleTick     time.Duration // sleep when nothing is due
+	Now          func() time.Time
+	Rand         func() float64 // [0,1), for jitter
+}
+
+// DefaultOptions are the production settings.
+func DefaultOptions() Options {
+	return Options{MinInterval: 500 * time.Millisecond, MaxInterval: 30 * time.Second, Stretch: 0.2,
+		Jitter: 0.1, Timeout: 30 * time.Minute, UnknownAfter: time.Minute, MaxAttempts: 3,
+		Concurrency: 4, IdleTick: 2 * time.Second}
+}
+
+// Interval is the wait before the next poll of a resource submitted age ago:
+// fast at first, then a fixed fraction (Stretch) of its age, so a delete that
+// takes T is noticed by about T*(1+Stretch) with about log(T/Min)/log(1+Stretch)
+// polls; capped at MaxInterval and jittered by r in [0,1).
+func Interval(age time.Duration, o Options, r float64) time.Duration {
+	d := math.Max(float64(o.MinInterval), float64(age)*o.Stretch)
+	d = math.Min(d, float64(o.MaxInterval))
+	d *= 1 - o.Jitter + 2*o.Jitter*r
+	return time.Duration(d)
+}
+
+// Op is one operation row.
+type Op struct {
+	ID            int64
+	ChangeID      int64
+	Seq, Batch    int
+	Ref           cloud.Ref
+	Name          string
+	PlannedStatus string
+	Force         bool
+	State         State
+	Attempts      int
+	Polls         int
+	LastError     string
+	LastStatus    string
+	JobID         string
+	SubmittedAt   time.Time
+	NextPollAt    time.Time
+	Deadline      time.Time
+}
+
+// Verdict is what a status read means for one operation.
+type Verdict struct {
+	State  State
+	Status string // live status seen ("" when gone)
+	Err    string
+}
+
+// Judge decides an operation's state from one live read (found=false: the
+// resource no longer exists), following contract §5: gone or terminated =
+// done; deleting = in progress; back to a normal or error status after an
+// accepted delete = failed. A submission with unknown outcome whose resource
+// is unchanged goes back to queued once UnknownAfter has passed, while
+// attempts remain.
+func Judge(op Op, r cloud.Resource, found bool, now time.Time, o Options) Verdict {
+	if now.After(op.Deadline) && !op.Deadline.IsZero() {
+		if !found || r.Class == cloud.ClassGone {
+			return Verdict{State: Done}
+		}
+		return Verdict{State: TimedOut, Status: r.Status, Err: fmt.Sprintf("not deleted after %s (status %s)", o.Timeout, r.Status)}
+	}
+	switch {
+	case !found || r.Class == cloud.ClassGone:
+		return Verdict{State: Done, Status: r.Status}
+	case r.Class == cloud.ClassDeleting:
+		return Verdict{State: InProgress, Status: r.Status}
+	case op.State == InProgress:
+		return Verdict{State: Failed, Status: r.Status, Err: fmt.Sprintf("delete did not complete: status %s", r.Status)}
+	case r.Status != op.PlannedStatus:
+		return Verdict{State: Failed, Status: r.Status, Err: fmt.Sprintf("status changed to %s; not re-sent", r.Status)}
+	case now.Sub(op.SubmittedAt) < o.UnknownAfter:
+		return Verdict{State: Submitted, Status: r.Status}
+	case op.Attempts >= o.MaxAttempts:
+		return Verdict{State: Failed, Status: r.Status, Err: fmt.Sprintf("delete not confirmed after %d attempts", op.Attempts)}
+	default:
+		return Verdict{State: Queued, Status: r.Status, Err: "delete not confirmed; resource unchanged, re-sending"}
+	}
+}
+
+// Final names a change's final state from its operations' outcomes.
+func Final(done, failed int) string {
+	switch {
+	case failed == 0:
+		return "succeeded"
+	case done == 0:
+		return "failed"
+	default:
+		return "partially_failed"
+	}
+}

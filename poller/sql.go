@@ -1,0 +1,160 @@
+package poller
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// timeLayout matches the changes package: UTC, fixed width.
+const timeLayout = "2006-01-02T15:04:05.000000000Z"
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(timeLayout)
+}
+
+func parseTime(s string) time.Time {
+	t, err := time.Parse(timeLayout, s)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}
+
+const opColumns = `o.id, o.change_id, o.seq, o.batch, o.account, o.project, o.service, o.kind, o.parent,
+	o.resource_id, o.name, o.planned_status, o.force_delete, o.state, o.attempts, o.polls, o.last_error,
+	o.last_status, o.job_id, o.submitted_at, o.next_poll_at, o.deadline`
+
+// loadOps reads the operations in the given states of executing changes,
+// in change, batch and plan order.
+func loadOps(ctx context.Context, db *sql.DB, states ...State) ([]Op, error) {
+	marks := strings.Repeat("?, ", len(states))
+	args := make([]any, len(states))
+	for i, s := range states {
+		args[i] = s
+	}
+	rows, err := db.QueryContext(ctx, `SELECT `+opColumns+` FROM change_operations o
+		JOIN changes c ON c.id = o.change_id
+		WHERE c.state = 'executing' AND o.state IN (`+marks[:len(marks)-2]+`)
+		ORDER BY o.change_id, o.batch, o.seq`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("load operations: %w", err)
+	}
+	defer rows.Close()
+	var out []Op
+	for rows.Next() {
+		var op Op
+		var submitted, next, deadline string
+		if err := rows.Scan(&op.ID, &op.ChangeID, &op.Seq, &op.Batch, &op.Ref.Account, &op.Ref.Project,
+			&op.Ref.Service, &op.Ref.Kind, &op.Ref.Parent, &op.Ref.ID, &op.Name, &op.PlannedStatus, &op.Force,
+			&op.State, &op.Attempts, &op.Polls, &op.LastError, &op.LastStatus, &op.JobID, &submitted,
+			&next, &deadline); err != nil {
+			return nil, fmt.Errorf("scan operation: %w", err)
+		}
+		op.SubmittedAt, op.NextPollAt, op.Deadline = parseTime(submitted), parseTime(next), parseTime(deadline)
+		out = append(out, op)
+	}
+	return out, rows.Err()
+}
+
+// markSubmitted moves queued rows to submitted before the call is sent, so a
+// crash during the call leaves rows that are re-read rather than re-sent.
+func markSubmitted(ctx context.Context, tx *sql.Tx, ops []Op, now, next, deadline time.Time) error {
+	for _, op := range ops {
+		res, err := tx.ExecContext(ctx, `UPDATE change_operations SET state = 'submitted',
+			attempts = attempts + 1, submitted_at = ?, next_poll_at = ?,
+			deadline = CASE WHEN deadline = '' THEN ? ELSE deadline END, updated_at = ?
+			WHERE id = ? AND state = 'queued'`,
+			fmtTime(now), fmtTime(next), fmtTime(deadline), fmtTime(now), op.ID)
+		if err != nil {
+			return fmt.Errorf("mark operation %d submitted: %w", op.ID, err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return fmt.Errorf("mark operation %d submitted: %w", op.ID, errMoved)
+		}
+	}
+	return nil
+}
+
+// saveOp writes an operation's new state, guarded by the state it was read in.
+func saveOp(ctx context.Context, tx *sql.Tx, op Op, from State, now time.Time) error {
+	finished := ""
+	if op.State.Terminal() {
+		finished = fmtTime(now)
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE change_operations SET state = ?, polls = ?, last_error = ?,
+		last_status = ?, job_id = ?, next_poll_at = ?, finished_at = ?, updated_at = ?
+		WHERE id = ? AND state = ?`,
+		op.State, op.Polls, op.LastError, op.LastStatus, op.JobID, fmtTime(op.NextPollAt), finished,
+		fmtTime(now), op.ID, from)
+	if err != nil {
+		return fmt.Errorf("save operation %d: %w", op.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("save operation %d: %w", op.ID, errMoved)
+	}
+	return nil
+}
+
+// finishedChanges lists executing changes with no unfinished operation and
+// their counts of done and not-done operations.
+func finishedChanges(ctx context.Context, db *sql.DB) (map[int64][2]int, error) {
+	rows, err := db.QueryContext(ctx, `SELECT o.change_id,
+		SUM(CASE WHEN o.state = 'done' THEN 1 ELSE 0 END),
+		SUM(CASE WHEN o.state IN ('failed', 'timed_out') THEN 1 ELSE 0 END),
+		SUM(CASE WHEN o.state IN ('queued', 'submitted', 'in_progress') THEN 1 ELSE 0 END)
+		FROM change_operations o JOIN changes c ON c.id = o.change_id
+		WHERE c.state = 'executing' GROUP BY o.change_id`)
+	if err != nil {
+		return nil, fmt.Errorf("count operations: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64][2]int{}
+	for rows.Next() {
+		var id int64
+		var done, failed, open int
+		if err := rows.Scan(&id, &done, &failed, &open); err != nil {
+			return nil, fmt.Errorf("scan counts: %w", err)
+		}
+		if open == 0 {
+			out[id] = [2]int{done, failed}
+		}
+	}
+	return out, rows.Err()
+}
+
+func finishChange(ctx context.Context, tx *sql.Tx, id int64, state string, now time.Time) error {
+	res, err := tx.ExecContext(ctx, `UPDATE changes SET state = ?, finished_at = ?, updated_at = ?
+		WHERE id = ? AND state = 'executing'`, state, fmtTime(now), fmtTime(now), id)
+	if err != nil {
+		return fmt.Errorf("finish change %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("finish change %d: %w", id, errMoved)
+	}
+	return nil
+}
+
+// nextDue is the earliest next_poll_at of unfinished operations; ok is false
+// when nothing is in flight, and queued reports work waiting to be sent.
+func nextDue(ctx context.Context, db *sql.DB) (next time.Time, ok, queued bool, err error) {
+	var s sql.NullString
+	var q int
+	err = db.QueryRowContext(ctx, `SELECT
+		(SELECT MIN(o.next_poll_at) FROM change_operations o JOIN changes c ON c.id = o.change_id
+		 WHERE c.state = 'executing' AND o.state IN ('submitted', 'in_progress')),
+		(SELECT COUNT(*) FROM change_operations o JOIN changes c ON c.id = o.change_id
+		 WHERE c.state = 'executing' AND o.state = 'queued')`).Scan(&s, &q)
+	if err != nil {
+		return time.Time{}, false, false, fmt.Errorf("next due operation: %w", err)
+	}
+	if s.Valid {
+		return parseTime(s.String), true, q > 0, nil
+	}
+	return time.Time{}, false, q > 0, nil
+}
