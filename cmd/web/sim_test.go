@@ -36,7 +36,9 @@ func TestRunSimServesAndStops(t *testing.T) {
 	defer cancel()
 	out := &simOutput{}
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"sim", "--listen", "127.0.0.1:0", "--fleet", "empty"}, noSimEnv, out) }()
+	go func() {
+		done <- run(ctx, []string{"sim", "--listen", "127.0.0.1:0", "--fleet", "empty"}, noSimEnv, out)
+	}()
 
 	base := waitForSimOutput(t, out, regexp.MustCompile(`at (http://127\.0\.0\.1:\d+)`))
 	body := strings.NewReader(`{"service":"clouddc","kind":"instance","project_id":"` + firstProject(t, out) + `","name":"bm-1","status":"stopped"}`)

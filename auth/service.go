@@ -1,0 +1,212 @@
+package auth
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/decom/decom/audit"
+	"github.com/decom/decom/store"
+)
+
+// Config tunes a Service. Zero fields take the defaults.
+type Config struct {
+	Now    func() time.Time
+	Params Params
+	// Failed sign-ins allowed within FailureWindow, per username and per
+	// client IP, before further attempts are refused without checking.
+	MaxFailuresPerUser int
+	MaxFailuresPerIP   int
+	FailureWindow      time.Duration
+}
+
+// Service manages users and sign-in over the users and login_failures tables.
+type Service struct {
+	db  *sql.DB
+	cfg Config
+	// dummyHash is checked when the username is unknown, so both paths
+	// cost one argon2id computation and timing does not reveal usernames.
+	dummyHash string
+}
+
+// New returns a Service over db (already migrated).
+func New(db *sql.DB, cfg Config) *Service {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Params == (Params{}) {
+		cfg.Params = DefaultParams
+	}
+	if cfg.MaxFailuresPerUser == 0 {
+		cfg.MaxFailuresPerUser = 5
+	}
+	if cfg.MaxFailuresPerIP == 0 {
+		cfg.MaxFailuresPerIP = 20
+	}
+	if cfg.FailureWindow == 0 {
+		cfg.FailureWindow = 15 * time.Minute
+	}
+	h, err := HashPassword(GeneratePassword(), cfg.Params)
+	if err != nil {
+		panic(err)
+	}
+	return &Service{db: db, cfg: cfg, dummyHash: h}
+}
+
+// Attempt is one sign-in try.
+type Attempt struct {
+	Username  string
+	Password  string
+	ClientIP  string
+	UserAgent string
+}
+
+// SignIn checks an attempt. It returns ErrThrottled when too many attempts
+// failed recently for the username or the client IP, ErrInvalidCredentials
+// for a wrong username, wrong password or disabled user (one message for all,
+// so the form does not reveal which), and records the outcome in the audit log.
+func (s *Service) SignIn(ctx context.Context, a Attempt) (User, error) {
+	since := s.cfg.Now().Add(-s.cfg.FailureWindow)
+	byUser, byIP, err := s.recentFailures(ctx, a.Username, a.ClientIP, since)
+	if err != nil {
+		return User{}, err
+	}
+	if byUser >= s.cfg.MaxFailuresPerUser || byIP >= s.cfg.MaxFailuresPerIP {
+		return User{}, s.recordFailure(ctx, a, "throttled", ErrThrottled)
+	}
+	u, err := s.ByUsername(ctx, a.Username)
+	if errors.Is(err, store.ErrNotFound) {
+		CheckPassword(s.dummyHash, a.Password)
+		return User{}, s.recordFailure(ctx, a, "unknown user", ErrInvalidCredentials)
+	}
+	if err != nil {
+		return User{}, err
+	}
+	if !CheckPassword(u.passwordHash, a.Password) {
+		return User{}, s.recordFailure(ctx, a, "wrong password", ErrInvalidCredentials)
+	}
+	if u.Disabled {
+		return User{}, s.recordFailure(ctx, a, "disabled", ErrInvalidCredentials)
+	}
+	err = store.InTx(ctx, s.db, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE username = ?`, u.Username); err != nil {
+			return fmt.Errorf("clear failures: %w", err)
+		}
+		return s.appendEvent(ctx, tx, Origin{Actor: u.Username, ClientIP: a.ClientIP, UserAgent: a.UserAgent},
+			audit.ActionSignIn, "success", nil)
+	})
+	if err != nil {
+		return User{}, fmt.Errorf("sign in %s: %w", u.Username, err)
+	}
+	return u, nil
+}
+
+// recordFailure stores a failed attempt and its audit event in one
+// transaction and returns cause (or the storage error).
+func (s *Service) recordFailure(ctx context.Context, a Attempt, reason string, cause error) error {
+	err := store.InTx(ctx, s.db, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO login_failures (username, client_ip, at) VALUES (?, ?, ?)`,
+			a.Username, a.ClientIP, formatTime(s.cfg.Now())); err != nil {
+			return fmt.Errorf("record failure: %w", err)
+		}
+		return s.appendEvent(ctx, tx, Origin{Actor: a.Username, ClientIP: a.ClientIP, UserAgent: a.UserAgent},
+			audit.ActionSignInFailure, "failure", map[string]any{"reason": reason})
+	})
+	if err != nil {
+		return fmt.Errorf("sign in: %w", err)
+	}
+	return cause
+}
+
+// SignOut records a sign-out.
+func (s *Service) SignOut(ctx context.Context, o Origin) error {
+	return store.InTx(ctx, s.db, func(tx *sql.Tx) error {
+		return s.appendEvent(ctx, tx, o, audit.ActionSignOut, "success", nil)
+	})
+}
+
+// Create adds a user.
+func (s *Service) Create(ctx context.Context, o Origin, username, password string, roles []Role) (User, error) {
+	if err := ValidateUsername(username); err != nil {
+		return User{}, err
+	}
+	if err := ValidatePassword(password); err != nil {
+		return User{}, err
+	}
+	if len(roles) == 0 {
+		return User{}, &ValidationError{Field: "roles", Message: "give at least one role"}
+	}
+	hash, err := HashPassword(password, s.cfg.Params)
+	if err != nil {
+		return User{}, err
+	}
+	now := s.cfg.Now().UTC()
+	u := User{Username: username, Roles: roles, CreatedAt: now, UpdatedAt: now}
+	err = store.InTx(ctx, s.db, func(tx *sql.Tx) error {
+		id, err := insertUser(ctx, tx, u, hash)
+		if err != nil {
+			return err
+		}
+		u.ID = id
+		return s.appendEvent(ctx, tx, o, audit.ActionUserChanged, "success",
+			map[string]any{"user": username, "change": "created", "roles": formatRoles(roles)})
+	})
+	if err != nil {
+		return User{}, fmt.Errorf("create user %s: %w", username, err)
+	}
+	return u, nil
+}
+
+// SetPassword replaces a user's password.
+func (s *Service) SetPassword(ctx context.Context, o Origin, username, password string) error {
+	if err := ValidatePassword(password); err != nil {
+		return err
+	}
+	hash, err := HashPassword(password, s.cfg.Params)
+	if err != nil {
+		return err
+	}
+	return s.update(ctx, o, username, "password changed", `password_hash = ?`, hash)
+}
+
+// Disable stops a user from signing in; their open sessions end at the next
+// request, because every request reloads the user.
+func (s *Service) Disable(ctx context.Context, o Origin, username string) error {
+	return s.update(ctx, o, username, "disabled", `disabled = ?`, 1)
+}
+
+func (s *Service) update(ctx context.Context, o Origin, username, change, set string, arg any) error {
+	err := store.InTx(ctx, s.db, func(tx *sql.Tx) error {
+		if err := updateUser(ctx, tx, username, set, arg, s.cfg.Now()); err != nil {
+			return err
+		}
+		return s.appendEvent(ctx, tx, o, audit.ActionUserChanged, "success",
+			map[string]any{"user": username, "change": change})
+	})
+	if err != nil {
+		return fmt.Errorf("update user %s: %w", username, err)
+	}
+	return nil
+}
+
+func (s *Service) appendEvent(ctx context.Context, tx *sql.Tx, o Origin, action audit.Action, outcome string, details map[string]any) error {
+	var raw json.RawMessage
+	if details != nil {
+		b, err := json.Marshal(details)
+		if err != nil {
+			return err
+		}
+		raw = b
+	}
+	_, err := audit.Append(ctx, tx, audit.Event{
+		Time: s.cfg.Now().UTC(), Actor: o.Actor, ClientIP: o.ClientIP, UserAgent: o.UserAgent,
+		Action: action, Outcome: outcome, Details: raw,
+	})
+	if err != nil {
+		return fmt.Errorf("audit %s: %w", action, err)
+	}
+	return nil
+}

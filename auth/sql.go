@@ -1,0 +1,121 @@
+package auth
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/decom/decom/store"
+)
+
+// timeFormat is the one time encoding in the users tables: UTC, fixed width,
+// so string comparison orders times.
+const timeFormat = "2006-01-02T15:04:05.000Z"
+
+func formatTime(t time.Time) string { return t.UTC().Format(timeFormat) }
+
+const userColumns = `id, username, password_hash, roles, disabled, created_at, updated_at`
+
+// ByID loads a user; a missing one is store.ErrNotFound.
+func (s *Service) ByID(ctx context.Context, id int64) (User, error) {
+	row := s.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id)
+	u, err := scanUser(row)
+	if err != nil {
+		return User{}, fmt.Errorf("user %d: %w", id, err)
+	}
+	return u, nil
+}
+
+// ByUsername loads a user; a missing one is store.ErrNotFound.
+func (s *Service) ByUsername(ctx context.Context, username string) (User, error) {
+	row := s.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE username = ?`, username)
+	u, err := scanUser(row)
+	if err != nil {
+		return User{}, fmt.Errorf("user %q: %w", username, err)
+	}
+	return u, nil
+}
+
+// List returns every user ordered by username.
+func (s *Service) List(ctx context.Context) ([]User, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+userColumns+` FROM users ORDER BY username`)
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	defer rows.Close()
+	var out []User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list users: %w", err)
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// Count returns how many users exist.
+func (s *Service) Count(ctx context.Context) (int, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count users: %w", err)
+	}
+	return n, nil
+}
+
+func (s *Service) recentFailures(ctx context.Context, username, ip string, since time.Time) (byUser, byIP int, err error) {
+	err = s.db.QueryRowContext(ctx, `SELECT
+		(SELECT count(*) FROM login_failures WHERE username = ? AND at >= ?),
+		(SELECT count(*) FROM login_failures WHERE client_ip = ? AND at >= ?)`,
+		username, formatTime(since), ip, formatTime(since)).Scan(&byUser, &byIP)
+	if err != nil {
+		return 0, 0, fmt.Errorf("count failures: %w", err)
+	}
+	return byUser, byIP, nil
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanUser(r scanner) (User, error) {
+	var u User
+	var roles, created, updated string
+	if err := r.Scan(&u.ID, &u.Username, &u.passwordHash, &roles, &u.Disabled, &created, &updated); err != nil {
+		return User{}, store.Translate(err)
+	}
+	for _, f := range strings.Split(roles, ",") {
+		if f != "" {
+			u.Roles = append(u.Roles, Role(f))
+		}
+	}
+	u.CreatedAt, _ = time.Parse(timeFormat, created)
+	u.UpdatedAt, _ = time.Parse(timeFormat, updated)
+	return u, nil
+}
+
+func insertUser(ctx context.Context, tx *sql.Tx, u User, hash string) (int64, error) {
+	res, err := tx.ExecContext(ctx, `INSERT INTO users (username, password_hash, roles, disabled, created_at, updated_at)
+		VALUES (?, ?, ?, 0, ?, ?)`, u.Username, hash, formatRoles(u.Roles), formatTime(u.CreatedAt), formatTime(u.UpdatedAt))
+	if err != nil {
+		return 0, fmt.Errorf("insert user: %w", store.Translate(err))
+	}
+	return res.LastInsertId()
+}
+
+// updateUser sets one column (set is a fixed "col = ?" from this package,
+// never user input).
+func updateUser(ctx context.Context, tx *sql.Tx, username, set string, arg any, now time.Time) error {
+	res, err := tx.ExecContext(ctx, `UPDATE users SET `+set+`, updated_at = ? WHERE username = ?`, arg, formatTime(now), username)
+	if err != nil {
+		return fmt.Errorf("update user: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return fmt.Errorf("user %q: %w", username, store.ErrNotFound)
+	}
+	return nil
+}

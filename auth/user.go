@@ -1,0 +1,127 @@
+// Package auth holds decom's console users: their roles, password hashing,
+// sign-in with failed-login throttling, and the session keys.
+package auth
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Role grants a set of console actions. A user may hold several.
+type Role string
+
+// The five roles, least to most privileged.
+const (
+	RoleViewer    Role = "viewer"    // read the inventory
+	RoleRequester Role = "requester" // select resources and plan deletions
+	RoleApprover  Role = "approver"  // approve or reject change requests
+	RoleAuditor   Role = "auditor"   // read and export the audit log
+	RoleAdmin     Role = "admin"     // everything, including users and policy
+)
+
+// Roles lists every role in display order.
+var Roles = []Role{RoleViewer, RoleRequester, RoleApprover, RoleAuditor, RoleAdmin}
+
+// Errors callers match with errors.Is.
+var (
+	ErrInvalidCredentials = errors.New("invalid username or password")
+	ErrThrottled          = errors.New("too many failed sign-ins; try again later")
+	ErrDisabled           = errors.New("user is disabled")
+)
+
+// ValidationError reports bad user input, naming the field.
+type ValidationError struct {
+	Field   string
+	Message string
+}
+
+// Error formats the field and the message.
+func (e *ValidationError) Error() string { return e.Field + ": " + e.Message }
+
+// User is one console account. PasswordHash never leaves this package.
+type User struct {
+	ID        int64
+	Username  string
+	Roles     []Role
+	Disabled  bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
+
+	passwordHash string
+}
+
+// Has reports whether u holds any of roles. Admin holds every role.
+func (u User) Has(roles ...Role) bool {
+	if slices.Contains(u.Roles, RoleAdmin) {
+		return true
+	}
+	for _, r := range roles {
+		if slices.Contains(u.Roles, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// Origin says who did something and from where, for the audit log.
+type Origin struct {
+	Actor     string
+	ClientIP  string
+	UserAgent string
+}
+
+var usernameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+
+// ValidateUsername checks a username: lower-case letters, digits, ".", "_"
+// and "-", at most 64 characters.
+func ValidateUsername(name string) error {
+	if !usernameRE.MatchString(name) {
+		return &ValidationError{Field: "username", Message: "use 1-64 lower-case letters, digits, '.', '_' or '-'"}
+	}
+	return nil
+}
+
+// MinPasswordLen is the shortest password accepted.
+const MinPasswordLen = 10
+
+// ValidatePassword checks a new password's length.
+func ValidatePassword(pw string) error {
+	if len(pw) < MinPasswordLen || len(pw) > 1024 {
+		return &ValidationError{Field: "password", Message: fmt.Sprintf("use %d to 1024 characters", MinPasswordLen)}
+	}
+	return nil
+}
+
+// ParseRoles parses a comma-separated role list such as "requester,approver".
+func ParseRoles(s string) ([]Role, error) {
+	var out []Role
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		r := Role(f)
+		if !slices.Contains(Roles, r) {
+			return nil, &ValidationError{Field: "roles", Message: fmt.Sprintf("unknown role %q", f)}
+		}
+		if !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	if len(out) == 0 {
+		return nil, &ValidationError{Field: "roles", Message: "give at least one role"}
+	}
+	return out, nil
+}
+
+func formatRoles(roles []Role) string {
+	s := make([]string, len(roles))
+	for i, r := range roles {
+		s[i] = string(r)
+	}
+	return strings.Join(s, ",")
+}

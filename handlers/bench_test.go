@@ -1,0 +1,157 @@
+package handlers
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/decom/decom/auth"
+	"github.com/decom/decom/cloud"
+	"github.com/decom/decom/cloudsim"
+	"github.com/decom/decom/inventory"
+	"github.com/decom/decom/migrations"
+	"github.com/decom/decom/store"
+)
+
+// benchFleet is how many RocketMQ instances the benchmark puts in the
+// simulator: all in one service, the worst case for one list page.
+const benchFleet = 10000
+
+// newBenchEcho fills cloudsim with benchFleet instances, reads them once
+// through the real SDK client, and returns the console's Echo plus a signed-in
+// cookie for alice.
+func newBenchEcho(b *testing.B) (*echo.Echo, []*http.Cookie) {
+	b.Helper()
+	sim := cloudsim.New(cloudsim.Options{Fleet: "empty", Seed: 1, Faults: cloudsim.DefaultFaults()})
+	hs := httptest.NewServer(sim)
+	b.Cleanup(hs.Close)
+	statuses := []string{"RUNNING", "RUNNING", "RUNNING", "CREATEFAILED", "ERROR", "CREATING", "FROZEN"}
+	for i := range benchFleet {
+		body, _ := json.Marshal(map[string]string{"service": "rocketmq", "kind": "instance",
+			"project_id": cloudsim.DemoProjects[i%2], "name": fmt.Sprintf("team%02d-mq-%05d", i%40, i), "status": statuses[i%len(statuses)]})
+		resp, err := http.Post(hs.URL+"/_sim/resources", "application/json", bytes.NewReader(body))
+		if err != nil || resp.StatusCode != http.StatusCreated {
+			b.Fatalf("create resource %d: %v %v", i, err, resp.Status)
+		}
+		resp.Body.Close()
+	}
+	client, err := cloud.New(cloud.Config{Accounts: []cloud.Account{{
+		Name: "demo", Region: "cn-east-3", Projects: cloudsim.DemoProjects,
+		Endpoints: cloud.Endpoints{DMS: hs.URL, ROMA: hs.URL, CloudDC: hs.URL},
+		AK:        cloudsim.DemoAK, SK: cloudsim.DemoSK, Simulated: true, RateLimit: 10000, Burst: 1000,
+	}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	db, err := store.Open(filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	if err := store.Migrate(b.Context(), db, migrations.FS); err != nil {
+		b.Fatal(err)
+	}
+	users := auth.New(db, auth.Config{Params: auth.Params{Memory: 64, Time: 1, Threads: 1}})
+	if _, err := users.Create(b.Context(), auth.Origin{Actor: "bench"}, "alice", testPassword, []auth.Role{auth.RoleRequester}); err != nil {
+		b.Fatal(err)
+	}
+	inv := inventory.New(client, inventory.Config{TTL: time.Hour})
+	snap, err := inv.Service(b.Context(), cloud.RocketMQ)
+	if err != nil || len(snap.Items) != benchFleet {
+		b.Fatalf("read fleet: %v (%d items)", err, len(snap.Items))
+	}
+	srv, err := newServer(Deps{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Users: users, Inventory: inv,
+		SessionKeys: auth.SessionKeys{Hash: make([]byte, 32), Block: make([]byte, 32)}, Simulated: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := srv.echo()
+	// Sign in through the real handlers and keep the cookies.
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/login", nil))
+	csrf := rec.Result().Cookies()
+	form := url.Values{"username": {"alice"}, "password": {testPassword}, "_csrf": {csrf[0].Value}}
+	req := httptest.NewRequest(http.MethodPost, "/login", bytes.NewBufferString(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for _, c := range csrf {
+		req.AddCookie(c)
+	}
+	rec = httptest.NewRecorder()
+	e.ServeHTTP(rec, req)
+	if rec.Code != http.StatusSeeOther {
+		b.Fatalf("login: %d", rec.Code)
+	}
+	return e, rec.Result().Cookies()
+}
+
+// benchPage is the filtered page: failed instances whose name contains
+// "mq-", sorted by creation time, 50 rows (of ~2,860 matches).
+const benchPage = "/inventory/rocketmq?status=failed&q=mq-&sort=created&dir=desc&page=3"
+
+// BenchmarkInventoryPage renders the filtered 50-row page server-side (full
+// page and htmx fragment) and reports p50/p95/p99 in ms.
+func BenchmarkInventoryPage(b *testing.B) {
+	e, cookies := newBenchEcho(b)
+	for _, mode := range []string{"full", "fragment"} {
+		b.Run(mode, func(b *testing.B) {
+			durs := make([]time.Duration, 0, b.N)
+			for b.Loop() {
+				req := httptest.NewRequest(http.MethodGet, benchPage, nil)
+				for _, c := range cookies {
+					req.AddCookie(c)
+				}
+				if mode == "fragment" {
+					req.Header.Set("HX-Request", "true")
+				}
+				rec := httptest.NewRecorder()
+				start := time.Now()
+				e.ServeHTTP(rec, req)
+				durs = append(durs, time.Since(start))
+				if rec.Code != http.StatusOK {
+					b.Fatalf("status %d", rec.Code)
+				}
+			}
+			reportPercentiles(b, durs)
+		})
+	}
+}
+
+// BenchmarkHelloWorld is a bare Echo handler on the same machine, the
+// yardstick for the page above.
+func BenchmarkHelloWorld(b *testing.B) {
+	e := echo.New()
+	e.GET("/", func(c echo.Context) error { return c.String(http.StatusOK, "Hello, World!") })
+	durs := make([]time.Duration, 0, b.N)
+	for b.Loop() {
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		rec := httptest.NewRecorder()
+		start := time.Now()
+		e.ServeHTTP(rec, req)
+		durs = append(durs, time.Since(start))
+	}
+	reportPercentiles(b, durs)
+}
+
+func reportPercentiles(b *testing.B, durs []time.Duration) {
+	if len(durs) == 0 {
+		return
+	}
+	slices.Sort(durs)
+	at := func(p float64) float64 {
+		return float64(durs[min(len(durs)-1, int(p*float64(len(durs))))]) / 1e6
+	}
+	b.ReportMetric(at(0.50), "p50-ms")
+	b.ReportMetric(at(0.95), "p95-ms")
+	b.ReportMetric(at(0.99), "p99-ms")
+}

@@ -1,0 +1,186 @@
+package handlers
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/decom/decom/auth"
+	"github.com/decom/decom/changes"
+	"github.com/decom/decom/cloud"
+	"github.com/decom/decom/views"
+)
+
+// stateClass picks the badge colour of a change or operation state.
+func stateClass(state string) string {
+	switch state {
+	case "succeeded", "done":
+		return "active"
+	case "executing", "submitted", "in_progress":
+		return "deleting"
+	case "partially_failed", "failed", "rejected", "timed_out":
+		return "failed"
+	case "cancelled", "expired":
+		return "gone"
+	}
+	return "transitional"
+}
+
+func showTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02 15:04:05 UTC")
+}
+
+func isoTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+func changeListVM(u *auth.User, tab string, f changes.ChangeFilter, list []changes.Change) views.ChangeListVM {
+	vm := views.ChangeListVM{Active: tab, Empty: "No change requests."}
+	if u != nil && u.Has(auth.RoleRequester) {
+		vm.Tabs = append(vm.Tabs, views.NavItem{Key: "mine", Label: "My requests", URL: "/changes/mine"})
+		vm.NewURL = "/changes/new"
+	}
+	if u != nil && u.Has(auth.RoleApprover) {
+		vm.Tabs = append(vm.Tabs, views.NavItem{Key: "approvals", Label: "Pending approvals", URL: "/approvals"})
+	}
+	vm.Tabs = append(vm.Tabs, views.NavItem{Key: "all", Label: "All changes", URL: "/changes"})
+	switch tab {
+	case "mine":
+		vm.Title = "My change requests"
+	case "approvals":
+		vm.Title, vm.Empty = "Pending approvals", "Nothing waits for approval."
+	default:
+		vm.Title = "All change requests"
+		vm.Filter = views.ChangeFilterVM{Show: true, State: string(f.State), Requester: f.Requester,
+			Project: f.Project, Service: f.Service}
+		for _, s := range changes.States {
+			vm.Filter.States = append(vm.Filter.States, string(s))
+		}
+		for _, s := range cloud.Services {
+			vm.Filter.Services = append(vm.Filter.Services, string(s))
+		}
+	}
+	for _, c := range list {
+		vm.Rows = append(vm.Rows, views.ChangeRow{ID: strconv.FormatInt(c.ID, 10), Name: c.Name(), URL: changeURL(c.ID),
+			State: string(c.State), StateClass: stateClass(string(c.State)), Requester: c.Requester, Reason: c.Reason,
+			Resources: strconv.Itoa(len(c.Plan.Items)), Approvals: fmt.Sprintf("%d / %d", c.Approvals(), c.ApprovalsRequired),
+			Projects: strings.Join(c.Projects, ", "), Created: showTime(c.CreatedAt), CreatedISO: isoTime(c.CreatedAt)})
+	}
+	return vm
+}
+
+func changeVM(u *auth.User, c changes.Change) views.ChangeVM {
+	vm := views.ChangeVM{ID: strconv.FormatInt(c.ID, 10), Name: c.Name(), State: string(c.State),
+		StateClass: stateClass(string(c.State)), Requester: c.Requester, Reason: c.Reason, Ticket: c.Ticket,
+		Force: c.Plan.HasForce(), PlanHash: c.PlanHash, Revision: strconv.Itoa(c.Revision),
+		Required: c.ApprovalsRequired, Approvals: c.Approvals(), Created: showTime(c.CreatedAt),
+		Expires: showTime(c.ExpiresAt), Progress: progressVM(u, c)}
+	for _, w := range c.Plan.Warnings {
+		vm.Warnings = append(vm.Warnings, views.WarningRow{Code: w.Code, Resource: w.Resource, Message: w.Message})
+	}
+	for _, d := range c.Differences {
+		vm.Differences = append(vm.Differences, views.DifferenceRow{Kind: string(d.Kind), Name: d.Name, ID: d.Ref.ID,
+			Planned: d.Planned, Live: d.Live})
+	}
+	for _, d := range c.Decisions {
+		rev := "earlier"
+		if d.PlanHash == c.PlanHash {
+			rev = "current"
+		}
+		vm.Decisions = append(vm.Decisions, views.DecisionRow{Actor: d.Actor, Kind: string(d.Kind), Comment: d.Comment,
+			At: showTime(d.At), Revision: rev})
+	}
+	for _, b := range c.Plan.Batches {
+		vm.Batches = append(vm.Batches, views.BatchRow{Seq: strconv.Itoa(b.Seq), Call: b.Call, Count: strconv.Itoa(len(b.IDs)), Force: b.Force})
+	}
+	vm.Actions = actionsVM(u, c)
+	return vm
+}
+
+// actionsVM shows the forms the rules would allow; every POST checks again.
+func actionsVM(u *auth.User, c changes.Change) views.ChangeActions {
+	a := views.ChangeActions{BaseURL: changeURL(c.ID)}
+	if u == nil {
+		return a
+	}
+	isApprover := u.Has(auth.RoleApprover)
+	mine := u.Username == c.Requester
+	a.Approve = c.State == changes.StatePending && isApprover && !mine
+	a.Reject = a.Approve
+	a.Cancel = (mine || u.Has(auth.RoleAdmin)) && changes.CanMove(c.State, changes.StateCancelled)
+	a.Execute = c.State == changes.StateApproved && (mine || isApprover)
+	if c.Plan.NeedsConfirmation() {
+		a.Confirm = true
+		a.ConfirmHint = fmt.Sprintf("%s or %d", c.Name(), len(c.Plan.Items))
+	}
+	return a
+}
+
+func progressVM(u *auth.User, c changes.Change) views.ChangeProgressVM {
+	p := c.Progress()
+	vm := views.ChangeProgressVM{URL: changeURL(c.ID) + "/progress", State: string(c.State),
+		StateClass: stateClass(string(c.State)), Executing: c.State == changes.StateExecuting,
+		Finished: c.State == changes.StateSucceeded || c.State == changes.StatePartiallyFailed || c.State == changes.StateFailed,
+		Total:    max(p.Total, len(c.Plan.Items)),
+		Done:     p.Done, Failed: p.Failed + p.TimedOut, Running: p.Submitted + p.InProgress, Queued: p.Queued,
+		RetryURL: changeURL(c.ID) + "/retry", PollSeconds: 2}
+	vm.CanRetry = vm.Finished && vm.Failed > 0 && u != nil && u.Has(auth.RoleRequester)
+	if len(c.Operations) > 0 {
+		for _, op := range c.Operations {
+			vm.Rows = append(vm.Rows, resultRow(op.Item, string(op.State), strconv.Itoa(op.Attempts), op.LastError, strconv.Itoa(op.Batch)))
+		}
+		return vm
+	}
+	batchOf := map[string]int{}
+	for _, b := range c.Plan.Batches {
+		for _, id := range b.IDs {
+			batchOf[id] = b.Seq
+		}
+	}
+	for _, it := range c.Plan.Items {
+		vm.Rows = append(vm.Rows, resultRow(it, "", "", "", strconv.Itoa(batchOf[it.ID])))
+	}
+	return vm
+}
+
+func resultRow(it changes.Item, state, attempts, errText, batch string) views.ResultRow {
+	return views.ResultRow{Service: string(it.Service), Kind: string(it.Kind), Name: it.Name, ID: it.ID,
+		Project: it.Project, Planned: it.Status, State: state, StateClass: stateClass(state), Attempts: attempts,
+		Error: errText, Batch: batch}
+}
+
+// timeline lists the change's steps in time order.
+func timeline(c changes.Change) []views.TimelineRow {
+	type step struct {
+		at   time.Time
+		what string
+	}
+	steps := []step{{c.CreatedAt, "planned by " + c.Requester}, {c.SubmittedAt, "sent for approval"}}
+	for _, d := range c.Decisions {
+		steps = append(steps, step{d.At, string(d.Kind) + " by " + d.Actor})
+	}
+	steps = append(steps, step{c.ApprovedAt, "approved"}, step{c.ExecutedAt, "execution started by " + c.ExecutedBy})
+	batches := map[int]time.Time{}
+	for _, op := range c.Operations {
+		if t, ok := batches[op.Batch]; !op.Submitted.IsZero() && (!ok || op.Submitted.Before(t)) {
+			batches[op.Batch] = op.Submitted
+		}
+	}
+	for b, t := range batches {
+		steps = append(steps, step{t, fmt.Sprintf("batch %d sent", b)})
+	}
+	if c.State.Final() {
+		steps = append(steps, step{c.FinishedAt, "finished: " + string(c.State)})
+	}
+	sort.SliceStable(steps, func(i, j int) bool { return steps[i].at.Before(steps[j].at) })
+	var out []views.TimelineRow
+	for _, s := range steps {
+		if !s.at.IsZero() {
+			out = append(out, views.TimelineRow{At: showTime(s.at), ISO: isoTime(s.at), What: s.what})
+		}
+	}
+	return out
+}

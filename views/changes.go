@@ -1,0 +1,169 @@
+package views
+
+// ChangeListVM is a list of change requests: my requests, the approval
+// queue, or all changes with filters.
+type ChangeListVM struct {
+	Title   string
+	Tabs    []NavItem // Mine / Pending approvals / All
+	Active  string    // key of the active tab
+	Filter  ChangeFilterVM
+	Rows    []ChangeRow
+	Empty   string
+	NewURL  string // "" when the user may not plan
+	SweepOK bool   // show the "delete all failed" planner link
+}
+
+// ChangeFilterVM is the filter form of the all-changes list.
+type ChangeFilterVM struct {
+	Show      bool
+	State     string
+	States    []string
+	Requester string
+	Project   string
+	Service   string
+	Services  []string
+}
+
+// ChangeRow is one change in a list.
+type ChangeRow struct {
+	ID         string
+	Name       string
+	URL        string
+	State      string
+	StateClass string // badge class
+	Requester  string
+	Reason     string
+	Resources  string
+	Approvals  string // "1 / 2"
+	Projects   string
+	Created    string
+	CreatedISO string
+}
+
+// NewChangeVM is the plan form: what was selected (or the sweep), reason,
+// ticket and the force-delete option, with the input kept on a 422.
+type NewChangeVM struct {
+	Scope      string
+	Sweep      SweepVM
+	Count      int
+	Sample     []string // first resource names
+	HasDMS     bool
+	Reason     string
+	Ticket     string
+	Force      bool
+	Errors     map[string]string
+	SweepForms []SweepVM // choices for "all instances that failed to create"
+}
+
+// SweepVM identifies a DMS "all failed" sweep.
+type SweepVM struct {
+	Service, Account, Project string
+	Label                     string
+}
+
+// ChangeVM is the change page.
+type ChangeVM struct {
+	ID          string
+	Name        string
+	State       string
+	StateClass  string
+	Requester   string
+	Reason      string
+	Ticket      string
+	Force       bool
+	PlanHash    string
+	Revision    string
+	Required    int
+	Approvals   int
+	Created     string
+	Expires     string
+	Warnings    []WarningRow
+	Differences []DifferenceRow
+	Decisions   []DecisionRow
+	Batches     []BatchRow
+	Actions     ChangeActions
+	Progress    ChangeProgressVM
+}
+
+// ChangeActions says which action forms the user sees; the server checks
+// again on every POST.
+type ChangeActions struct {
+	Approve, Reject, Cancel, Execute, Retry bool
+	Confirm                                 bool   // execute needs typed confirmation
+	ConfirmHint                             string // what to type
+	BaseURL                                 string // /changes/{id}
+}
+
+// WarningRow is one plan warning.
+type WarningRow struct{ Code, Resource, Message string }
+
+// DifferenceRow is one live-state difference found at execution.
+type DifferenceRow struct{ Kind, Name, ID, Planned, Live string }
+
+// DecisionRow is one approval, rejection or cancellation.
+type DecisionRow struct{ Actor, Kind, Comment, At, Revision string }
+
+// BatchRow is one planned API call.
+type BatchRow struct {
+	Seq   string
+	Call  string
+	Count string
+	Force bool
+}
+
+// TimelineRow is one step of the change's history.
+type TimelineRow struct{ At, ISO, What string }
+
+// ChangeProgressVM is the #change-progress fragment: bars, counts,
+// per-resource results and the timeline. Polling stops once Finished.
+type ChangeProgressVM struct {
+	URL         string
+	Finished    bool
+	Executing   bool
+	State       string
+	StateClass  string
+	Total       int
+	Done        int
+	Failed      int
+	Running     int
+	Queued      int
+	DonePct     int
+	FailedPct   int
+	RunningPct  int
+	Rows        []ResultRow
+	CanRetry    bool
+	RetryURL    string
+	PollSeconds int
+	Timeline    []TimelineRow
+}
+
+// ResultRow is one planned resource with its planned state and, once
+// executing, its operation's state and result.
+type ResultRow struct {
+	Service, Kind, Name, ID, Project string
+	Planned                          string
+	State                            string
+	StateClass                       string
+	Attempts                         string
+	Error                            string
+	Batch                            string
+}
+
+// PoliciesVM is the approval-policy admin page: the global policy, the
+// per-project ones, and the form (kept on a 422).
+type PoliciesVM struct {
+	Rows   []PolicyRow
+	Form   PolicyRow
+	Errors map[string]string
+}
+
+// PolicyRow is one policy as shown and edited.
+type PolicyRow struct {
+	Project        string // "" = global
+	Scope          string
+	Approvals      string
+	ForceApprovals string
+	Roles          string // comma-separated
+	TTLHours       string
+	Webhook        string
+}
