@@ -21,7 +21,8 @@ if [ -n "$unformatted" ]; then echo "gofmt would change:"; echo "$unformatted"; 
 echo "== templ generated code is current"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 cp -r views "$tmp/views"
-go tool templ generate -path "$tmp/views" >/dev/null
+# (templ warns that the copy is outside the module; show its output only on failure)
+if ! out=$(go tool templ generate -path "$tmp/views" 2>&1); then echo "$out"; exit 1; fi
 if ! diff -r -q --exclude='*.templ' views "$tmp/views" >/dev/null; then
   echo "generated templ code is stale: run 'go tool templ generate' and commit"; diff -r -q --exclude='*.templ' views "$tmp/views" || true; exit 1
 fi
