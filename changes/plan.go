@@ -5,17 +5,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
 	"github.com/decom/decom/cloud"
-)
-
-// Batch limits of the delete APIs (shared/cloud-api.md §2.4, §3.4, §4.4).
-const (
-	MaxDMSBatch     = 50
-	MaxROMABatch    = 100
-	MaxCloudDCBatch = 50
 )
 
 // PlanVersion is the version of the canonical plan encoding that is hashed.
@@ -142,24 +136,23 @@ type batchKey struct {
 	parent           string
 }
 
+// buildBatches groups items (sorted by key, so a ROMA instance's apps come
+// before its tasks) into calls chunked to cloud's batch limits.
 func buildBatches(items []Item, force bool) []Batch {
 	var keys []batchKey
-	ids := map[batchKey][]string{}
+	groups := map[batchKey][]Item{}
 	for _, it := range items {
 		k := batchKey{it.Account, it.Project, it.Service, it.Parent}
-		if _, ok := ids[k]; !ok {
+		if _, ok := groups[k]; !ok {
 			keys = append(keys, k)
 		}
-		ids[k] = append(ids[k], it.ID)
+		groups[k] = append(groups[k], it)
 	}
 	var out []Batch
 	for _, k := range keys {
-		size, call := batchShape(k)
-		all := ids[k]
-		for start := 0; start < len(all); start += size {
-			end := min(start+size, len(all))
+		for _, ids := range chunkIDs(k, groups[k]) {
 			b := Batch{Seq: len(out) + 1, Account: k.account, Project: k.project, Service: k.service,
-				Parent: k.parent, Call: call, IDs: append([]string(nil), all[start:end]...)}
+				Parent: k.parent, Call: batchCall(k), IDs: ids}
 			if isDMS(k.service) {
 				b.Force = force
 			}
@@ -169,14 +162,40 @@ func buildBatches(items []Item, force bool) []Batch {
 	return out
 }
 
-func batchShape(k batchKey) (int, string) {
+// chunkIDs splits one group's IDs into calls: ROMA jobs of apps then tasks
+// (cloud.ChunkROMA), other services at their batch limit (cloud.Chunk).
+func chunkIDs(k batchKey, items []Item) [][]string {
+	var all, apps, tasks []string
+	for _, it := range items {
+		all = append(all, it.ID)
+		if it.Kind == cloud.KindTask {
+			tasks = append(tasks, it.ID)
+		} else {
+			apps = append(apps, it.ID)
+		}
+	}
 	switch k.service {
 	case cloud.ROMA:
-		return MaxROMABatch, fmt.Sprintf("POST /v2/%s/instances/%s/assets/delete", k.project, k.parent)
+		var out [][]string
+		for _, b := range cloud.ChunkROMA(apps, tasks) {
+			out = append(out, slices.Concat(b.Apps, b.Tasks))
+		}
+		return out
 	case cloud.CloudDC:
-		return MaxCloudDCBatch, fmt.Sprintf("POST /v1/%s/instances/batch-delete", k.project)
+		return cloud.Chunk(all, cloud.MaxCloudDCBatch)
 	default:
-		return MaxDMSBatch, fmt.Sprintf("POST /v2/%s/instances/action", k.project)
+		return cloud.Chunk(all, cloud.MaxDMSBatch)
+	}
+}
+
+func batchCall(k batchKey) string {
+	switch k.service {
+	case cloud.ROMA:
+		return fmt.Sprintf("POST /v2/%s/instances/%s/assets/delete", k.project, k.parent)
+	case cloud.CloudDC:
+		return fmt.Sprintf("POST /v1/%s/instances/batch-delete", k.project)
+	default:
+		return fmt.Sprintf("POST /v2/%s/instances/action", k.project)
 	}
 }
 

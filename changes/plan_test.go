@@ -56,6 +56,26 @@ func TestBuildPlanBatches(t *testing.T) {
 	}
 }
 
+func TestBuildPlanROMABatches(t *testing.T) {
+	// Tasks given first still go after the apps; jobs fill up to 100 assets.
+	var in []cloud.Resource
+	for i := range 70 {
+		r := res(fmt.Sprintf("t%03d", i), cloud.ROMA, "RUNNING", cloud.ClassActive)
+		r.Kind = cloud.KindTask
+		in = append(in, r)
+	}
+	in = append(in, many(150, cloud.ROMA, "RUNNING")...)
+	p := BuildPlan(PlanInput{Resources: in, Reason: "r"})
+	var got [][]string
+	for _, b := range p.Batches {
+		got = append(got, []string{b.IDs[0], b.IDs[len(b.IDs)-1], fmt.Sprint(len(b.IDs))})
+	}
+	want := [][]string{{"roma-0000", "roma-0099", "100"}, {"roma-0100", "t049", "100"}, {"t050", "t069", "20"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("batches (first, last, size) (-want +got):\n%s", diff)
+	}
+}
+
 func TestBuildPlanWarnings(t *testing.T) {
 	prepaid := res("pp", cloud.RabbitMQ, "RUNNING", cloud.ClassActive)
 	prepaid.Prepaid = true

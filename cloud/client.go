@@ -44,6 +44,9 @@ type Client struct {
 	sessions  map[string]*session  // account | project | service
 	roma      map[string]*romaIdentity
 	dmsCounts map[string]int // last seen instance_num per account|project|service
+	// dmsPlaces holds the list place of DMS instances ReadMany was asked
+	// about, per account|project|service|id, until they are found gone.
+	dmsPlaces map[string]dmsKey
 }
 
 // Option adjusts a Client.
@@ -88,6 +91,7 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 		sessions:  map[string]*session{},
 		roma:      map[string]*romaIdentity{},
 		dmsCounts: map[string]int{},
+		dmsPlaces: map[string]dmsKey{},
 	}
 	for _, a := range cfg.Accounts {
 		a = a.withDefaults()

@@ -97,8 +97,9 @@ func (c *Client) Read(ctx context.Context, ref Ref) (Resource, error) {
 // ReadMany reads many resources with the fewest calls the API allows, one
 // group per account, project, service, kind and parent: CloudDC lists with
 // instance_id filters of up to 100; DMS pages the engine's list at 50 when
-// that takes fewer calls than one show per ID; ROMA lists the instance's
-// apps and/or tasks once. The map is keyed by Ref.Key(); a ref missing from
+// that takes fewer calls than one show per ID (if the list moves while it
+// is paged, absences are confirmed with the fewest re-reads, re-lists or
+// shows); ROMA lists the instance's apps and/or tasks once. The map is keyed by Ref.Key(); a ref missing from
 // it no longer exists.
 func (c *Client) ReadMany(ctx context.Context, refs []Ref) (map[string]Resource, error) {
 	type group struct {
@@ -208,48 +209,90 @@ func (c *Client) readInstances(ctx context.Context, s *session, ids []string) (m
 // 50, whichever takes fewer calls. The instance count comes from the last
 // full list, or from probing the first page.
 func (c *Client) readDMS(ctx context.Context, s *session, ids []string) (map[string]Resource, error) {
-	out := map[string]Resource{}
 	c.mu.Lock()
 	known, ok := c.dmsCounts[s.account.Name+"|"+s.project+"|"+string(s.svc)]
 	c.mu.Unlock()
-	pages := func(n int) int { return max(1, (n+dmsPageSize-1)/dmsPageSize) }
+	sc := &dmsScan{ordered: true}
 	switch {
 	case len(ids) == 0:
-		return out, nil
-	case ok && pages(known) < len(ids):
-		all, _, stable, err := c.listDMS(ctx, s, dmsFilter{})
-		if err != nil {
+		return map[string]Resource{}, nil
+	case ok && dmsPages(known) < len(ids):
+		if err := c.scanDMS(ctx, s, sc, 0); err != nil {
 			return nil, err
 		}
-		out = pick(c.dmsResources(s, all), ids)
-		if stable {
-			return out, nil
-		}
+		return c.resolveDMS(ctx, s, ids, sc)
 	case !ok && len(ids) > 1:
-		first, num, err := c.dmsPage(ctx, s, 0, dmsPageSize, false)
-		if err != nil {
+		if err := c.scanDMS(ctx, s, sc, 1); err != nil {
 			return nil, err
 		}
-		c.rememberDMSCount(s, num)
-		out = pick(c.dmsResources(s, first), ids)
-		if len(out) == len(ids) || len(first) >= num {
-			return out, nil
-		}
-		if pages(num)-1 < len(ids)-len(out) {
-			rest, total, stable, err := c.listDMS(ctx, s, dmsFilter{offset: len(first)})
-			if err != nil {
+		c.rememberDMSCount(s, sc.total)
+		if out := pick(c.dmsResources(s, sc.items), ids); !sc.done && dmsPages(sc.total)-1 < len(ids)-len(out) {
+			if err := c.scanDMS(ctx, s, sc, 0); err != nil {
 				return nil, err
 			}
-			for id, r := range pick(c.dmsResources(s, rest), ids) {
-				out[id] = r
-			}
-			if stable && total == num {
-				return out, nil
-			}
+		}
+		if sc.done {
+			return c.resolveDMS(ctx, s, ids, sc)
 		}
 	}
-	// One show per ID still missing: either cheaper, or the list moved
-	// under us and absence must be confirmed.
+	// One show per ID not listed: fewer calls than listing.
+	out := pick(c.dmsResources(s, sc.items), ids)
+	seen := c.knownPlaces(s, ids)
+	notePlaces(seen, sc.items, out)
+	if err := c.showDMSInto(ctx, s, ids, out, seen); err != nil {
+		return nil, err
+	}
+	c.keepDMSPlaces(s, ids, out, seen)
+	return out, nil
+}
+
+// dmsMaxScans bounds the listings of one read: a scan that moved is
+// followed by another only while that takes fewer calls than one show per
+// ID still in doubt.
+const dmsMaxScans = 2
+
+// resolveDMS reads ids from a full scan. An ID the scan missed is gone
+// unless it may hide in one of the scan's gaps: if its place in the list is
+// known (from this or an earlier read), that place must lie in a gap; if
+// not, some place must lie in a gap of every scan so far. IDs in doubt are
+// re-listed while that takes fewer calls than one show each, then shown.
+func (c *Client) resolveDMS(ctx context.Context, s *session, ids []string, sc *dmsScan) (map[string]Resource, error) {
+	seen := c.knownPlaces(s, ids)
+	gone := map[string]bool{}
+	hideout := everywhere // where an ID with no known place may be
+	for n := 1; ; n++ {
+		out := pick(c.dmsResources(s, sc.items), ids)
+		hideout = intersect(hideout, sc.hideouts())
+		var doubt []string
+		for _, id := range ids {
+			if _, ok := out[id]; ok || gone[id] {
+				continue
+			}
+			k, placed := seen[id]
+			if (placed && !sc.mayHide(k)) || (!placed && len(hideout) == 0) {
+				gone[id] = true // deletion is final
+				continue
+			}
+			doubt = append(doubt, id)
+		}
+		notePlaces(seen, sc.items, out)
+		if len(doubt) == 0 || n == dmsMaxScans || dmsPages(sc.total) >= len(doubt) {
+			if err := c.showDMSInto(ctx, s, doubt, out, seen); err != nil {
+				return nil, err
+			}
+			c.keepDMSPlaces(s, ids, out, seen)
+			return out, nil
+		}
+		sc = &dmsScan{ordered: true}
+		if err := c.scanDMS(ctx, s, sc, 0); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// showDMSInto shows each of ids not yet in out, adding those that exist to
+// out and their places to seen.
+func (c *Client) showDMSInto(ctx context.Context, s *session, ids []string, out map[string]Resource, seen map[string]dmsKey) error {
 	for _, id := range ids {
 		if _, done := out[id]; done {
 			continue
@@ -259,12 +302,58 @@ func (c *Client) readDMS(ctx context.Context, s *session, ids []string) (map[str
 			continue
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
 		out[id] = s.dmsResource(in, c.now)
+		if k, ok := keyOf(in); ok {
+			seen[id] = k
+		}
 	}
-	return out, nil
+	return nil
 }
+
+// notePlaces records in seen the places of the listed items found.
+func notePlaces(seen map[string]dmsKey, items []dmsInstance, found map[string]Resource) {
+	for _, in := range items {
+		if k, ok := keyOf(in); ok {
+			if _, want := found[in.ID]; want {
+				seen[in.ID] = k
+			}
+		}
+	}
+}
+
+// knownPlaces returns the known list places of ids.
+func (c *Client) knownPlaces(s *session, ids []string) map[string]dmsKey {
+	prefix := s.account.Name + "|" + s.project + "|" + string(s.svc) + "|"
+	out := map[string]dmsKey{}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, id := range ids {
+		if k, ok := c.dmsPlaces[prefix+id]; ok {
+			out[id] = k
+		}
+	}
+	return out
+}
+
+// keepDMSPlaces remembers the places of the ids found and forgets the rest,
+// which are gone.
+func (c *Client) keepDMSPlaces(s *session, ids []string, found map[string]Resource, seen map[string]dmsKey) {
+	prefix := s.account.Name + "|" + s.project + "|" + string(s.svc) + "|"
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, id := range ids {
+		k, placed := seen[id]
+		if _, ok := found[id]; ok && placed {
+			c.dmsPlaces[prefix+id] = k
+		} else {
+			delete(c.dmsPlaces, prefix+id)
+		}
+	}
+}
+
+func dmsPages(n int) int { return max(1, (n+dmsPageSize-1)/dmsPageSize) }
 
 func (c *Client) dmsResources(s *session, items []dmsInstance) []Resource {
 	out := make([]Resource, 0, len(items))

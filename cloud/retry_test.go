@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -320,45 +319,6 @@ func equalDurations(a, b []time.Duration) bool {
 		}
 	}
 	return true
-}
-
-func TestReadManyConfirmsAbsenceWhenListMoves(t *testing.T) {
-	page := func(num int, ids ...string) func(http.ResponseWriter, *http.Request) {
-		var items []string
-		for _, id := range ids {
-			items = append(items, `{"instance_id":"`+id+`","name":"n","status":"RUNNING","created_at":"1700000000000"}`)
-		}
-		return answer(200, `{"instances":[`+strings.Join(items, ",")+`],"instance_num":`+strconv.Itoa(num)+`}`)
-	}
-	fill := func(prefix string, n int, extra ...string) []string {
-		out := append([]string(nil), extra...)
-		for i := len(extra); i < n; i++ {
-			out = append(out, prefix+strconv.Itoa(i))
-		}
-		return out
-	}
-	s := &script{answers: []func(http.ResponseWriter, *http.Request){
-		page(120, fill("a", 50, "id0")...),
-		page(119, fill("b", 50, "id1")...), // an instance went away: offsets shifted
-		page(119, fill("c", 19, "id2")...),
-		answer(404, `{"error_code":"DMS.00404022","error_msg":"not found","request_id":"r"}`),
-	}}
-	c := fakeClient(t, s, newFakeClock(), nil)
-	var refs []Ref
-	for _, id := range []string{"id0", "id1", "id2", "id3"} {
-		refs = append(refs, Ref{Account: "acct", Project: "p1", Service: RocketMQ, Kind: KindInstance, ID: id})
-	}
-	got, err := c.ReadMany(context.Background(), refs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != 3 {
-		t.Errorf("found %d, want 3", len(got))
-	}
-	reqs := s.requests()
-	if len(reqs) != 4 || reqs[3].Method != "GET" || !strings.HasSuffix(reqs[3].URL.Path, "/instances/id3") {
-		t.Errorf("requests: %d, last %v", len(reqs), reqs[len(reqs)-1].URL)
-	}
 }
 
 func TestCallContextsReleased(t *testing.T) {
