@@ -37,6 +37,7 @@ type Client struct {
 	rand      func() float64
 	now       func() time.Time
 	poll      time.Duration
+	observe   func(svc Service, operation string, err error, d time.Duration)
 	retries   atomic.Int64
 
 	mu        sync.Mutex
@@ -70,6 +71,13 @@ func WithRand(r func() float64) Option { return func(c *Client) { c.rand = r } }
 
 // WithClock replaces time.Now.
 func WithClock(now func() time.Time) Option { return func(c *Client) { c.now = now } }
+
+// WithObserver has observe told about every request sent to the cloud
+// (retries included) with its operation, classified error and duration, for
+// metrics. It must be fast and safe for concurrent use.
+func WithObserver(observe func(svc Service, operation string, err error, d time.Duration)) Option {
+	return func(c *Client) { c.observe = observe }
+}
 
 // WithPollInterval sets how often SubmitROMADelete re-checks a running job
 // of the same identity (default 2 s).

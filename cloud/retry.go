@@ -87,7 +87,7 @@ func (p retryPolicy) allows(e *Error) bool {
 // and retries. fn receives the headers to pass to the SDK invoker.
 func (c *Client) call(ctx context.Context, s *session, op string, policy retryPolicy, fn func(h map[string]string) error) error {
 	for attempt := 1; ; attempt++ {
-		err := c.attempt(ctx, s, fn)
+		err := c.attempt(ctx, s, op, fn)
 		if err == nil {
 			return nil
 		}
@@ -115,7 +115,7 @@ func (c *Client) call(ctx context.Context, s *session, op string, policy retryPo
 }
 
 // attempt waits for the endpoint (pause, limiter) and sends one request.
-func (c *Client) attempt(ctx context.Context, s *session, fn func(h map[string]string) error) error {
+func (c *Client) attempt(ctx context.Context, s *session, op string, fn func(h map[string]string) error) error {
 	if until := s.ep.pausedUntil(); until.After(c.now()) {
 		if err := c.sleep(ctx, until.Sub(c.now())); err != nil {
 			return err
@@ -128,7 +128,16 @@ func (c *Client) attempt(ctx context.Context, s *session, fn func(h map[string]s
 	defer cancel()
 	id, done := c.transport.register(actx)
 	defer done()
-	return fn(map[string]string{callHeader: id})
+	start := time.Now()
+	err := fn(map[string]string{callHeader: id})
+	if c.observe != nil {
+		var classified error
+		if err != nil {
+			classified = classify(s.svc, op, err)
+		}
+		c.observe(s.svc, op, classified, time.Since(start))
+	}
+	return err
 }
 
 // errLimiterDeadline: the rate limiter cannot grant a request before the

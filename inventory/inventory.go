@@ -43,8 +43,6 @@ type Config struct {
 	MaxStale    time.Duration
 	Concurrency int // parallel list calls (default 4)
 	Now         func() time.Time
-	// OnCall, if set, is told about every cloud call (for metrics).
-	OnCall func(svc cloud.Service, operation string, err error, d time.Duration)
 }
 
 // Inventory caches cloud reads and keeps selections. Safe for concurrent use.
@@ -95,9 +93,7 @@ func (inv *Inventory) Service(ctx context.Context, svc cloud.Service) (*Snapshot
 // Assets returns the cached apps and tasks of one ROMA instance.
 func (inv *Inventory) Assets(ctx context.Context, instance cloud.Ref) (*Snapshot, error) {
 	return inv.get(ctx, "assets:"+instance.Key(), func(ctx context.Context) (*Snapshot, error) {
-		start := time.Now()
 		rs, err := inv.cloud.ListROMAAssets(ctx, instance.Account, instance.Project, instance.ID)
-		inv.observe(cloud.ROMA, "list_assets", err, time.Since(start))
 		if err != nil {
 			return nil, &ReadError{Errs: []string{instance.Account + "/" + instance.Project + ": " + err.Error()}}
 		}
@@ -181,12 +177,6 @@ func (inv *Inventory) refreshInBackground(e *entry, load func(context.Context) (
 	}()
 }
 
-func (inv *Inventory) observe(svc cloud.Service, op string, err error, d time.Duration) {
-	if inv.cfg.OnCall != nil {
-		inv.cfg.OnCall(svc, op, err, d)
-	}
-}
-
 // loadService lists svc in every account and project in parallel. Projects
 // that fail are reported in Snapshot.Errors; only when all fail is it an error.
 func (inv *Inventory) loadService(ctx context.Context, svc cloud.Service) (*Snapshot, error) {
@@ -206,9 +196,7 @@ func (inv *Inventory) loadService(ctx context.Context, svc cloud.Service) (*Snap
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			start := time.Now()
 			results[i], errs[i] = inv.cloud.ListInstances(ctx, j.account, j.project, svc)
-			inv.observe(svc, "list_instances", errs[i], time.Since(start))
 		}()
 	}
 	wg.Wait()

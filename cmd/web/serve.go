@@ -47,7 +47,15 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	defer db.Close()
 
-	cc, err := startCloud(ctx, cfg, getenv, log)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := handlers.NewMetrics(reg)
+	// Every request to the cloud, from any package, is counted by service,
+	// operation and outcome.
+	countCalls := cloud.WithObserver(func(svc cloud.Service, op string, err error, d time.Duration) {
+		metrics.CloudCall(string(svc), op, handlers.CloudOutcome(err), d)
+	})
+	cc, err := startCloud(ctx, cfg, getenv, log, countCalls)
 	if err != nil {
 		return err
 	}
@@ -65,7 +73,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 
-	deps, workers, err := buildDeps(cfg, db, cc, users, keys, log)
+	deps, workers, err := buildDeps(cfg, db, cc, users, keys, metrics, reg, log)
 	if err != nil {
 		return err
 	}
@@ -104,16 +112,9 @@ func startWorkers(ctx context.Context, workers []worker, log *slog.Logger) (stop
 
 // buildDeps wires the console's dependencies and the background workers that
 // serve them. Add new services here.
-func buildDeps(cfg serveConfig, db *sql.DB, cc consoleCloud, users *auth.Service, keys auth.SessionKeys, log *slog.Logger) (handlers.Deps, []worker, error) {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	metrics := handlers.NewMetrics(reg)
-	inv := inventory.New(cc.client, inventory.Config{
-		TTL: max(cfg.CacheTTL, time.Nanosecond),
-		OnCall: func(svc cloud.Service, op string, err error, d time.Duration) {
-			metrics.CloudCall(string(svc), op, handlers.CloudOutcome(err), d)
-		},
-	})
+func buildDeps(cfg serveConfig, db *sql.DB, cc consoleCloud, users *auth.Service, keys auth.SessionKeys,
+	metrics *handlers.Metrics, reg *prometheus.Registry, log *slog.Logger) (handlers.Deps, []worker, error) {
+	inv := inventory.New(cc.client, inventory.Config{TTL: max(cfg.CacheTTL, time.Nanosecond)})
 	auditLog := audit.New(db, time.Now)
 	signingKey, err := audit.LoadOrCreateKey(cfg.Data)
 	if err != nil {
