@@ -109,7 +109,7 @@ func (s *Service) SignIn(ctx context.Context, a Attempt) (User, error) {
 func (s *Service) recordFailure(ctx context.Context, a Attempt, reason string, cause error) error {
 	err := store.InTx(ctx, s.db, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO login_failures (username, client_ip, at) VALUES (?, ?, ?)`,
-			a.Username, a.ClientIP, formatTime(s.cfg.Now())); err != nil {
+			a.Username, a.ClientIP, store.FormatTime(s.cfg.Now())); err != nil {
 			return fmt.Errorf("record failure: %w", err)
 		}
 		return s.appendEvent(ctx, tx, Origin{Actor: a.Username, ClientIP: a.ClientIP, UserAgent: a.UserAgent},

@@ -10,12 +10,6 @@ import (
 	"github.com/decom/decom/store"
 )
 
-// timeFormat is the one time encoding in the users tables: UTC, fixed width,
-// so string comparison orders times.
-const timeFormat = "2006-01-02T15:04:05.000Z"
-
-func formatTime(t time.Time) string { return t.UTC().Format(timeFormat) }
-
 const userColumns = `id, username, password_hash, roles, disabled, created_at, updated_at`
 
 // ByID loads a user; a missing one is store.ErrNotFound.
@@ -69,7 +63,7 @@ func (s *Service) recentFailures(ctx context.Context, username, ip string, since
 	err = s.db.QueryRowContext(ctx, `SELECT
 		(SELECT count(*) FROM login_failures WHERE username = ? AND at >= ?),
 		(SELECT count(*) FROM login_failures WHERE client_ip = ? AND at >= ?)`,
-		username, formatTime(since), ip, formatTime(since)).Scan(&byUser, &byIP)
+		username, store.FormatTime(since), ip, store.FormatTime(since)).Scan(&byUser, &byIP)
 	if err != nil {
 		return 0, 0, fmt.Errorf("count failures: %w", err)
 	}
@@ -89,14 +83,14 @@ func scanUser(r scanner) (User, error) {
 			u.Roles = append(u.Roles, Role(f))
 		}
 	}
-	u.CreatedAt, _ = time.Parse(timeFormat, created)
-	u.UpdatedAt, _ = time.Parse(timeFormat, updated)
+	u.CreatedAt = store.ParseTime(created)
+	u.UpdatedAt = store.ParseTime(updated)
 	return u, nil
 }
 
 func insertUser(ctx context.Context, tx *sql.Tx, u User, hash string) (int64, error) {
 	res, err := tx.ExecContext(ctx, `INSERT INTO users (username, password_hash, roles, disabled, created_at, updated_at)
-		VALUES (?, ?, ?, 0, ?, ?)`, u.Username, hash, formatRoles(u.Roles), formatTime(u.CreatedAt), formatTime(u.UpdatedAt))
+		VALUES (?, ?, ?, 0, ?, ?)`, u.Username, hash, formatRoles(u.Roles), store.FormatTime(u.CreatedAt), store.FormatTime(u.UpdatedAt))
 	if err != nil {
 		return 0, fmt.Errorf("insert user: %w", store.Translate(err))
 	}
@@ -106,7 +100,7 @@ func insertUser(ctx context.Context, tx *sql.Tx, u User, hash string) (int64, er
 // updateUser sets one column (set is a fixed "col = ?" from this package,
 // never user input).
 func updateUser(ctx context.Context, tx *sql.Tx, username, set string, arg any, now time.Time) error {
-	res, err := tx.ExecContext(ctx, `UPDATE users SET `+set+`, updated_at = ? WHERE username = ?`, arg, formatTime(now), username)
+	res, err := tx.ExecContext(ctx, `UPDATE users SET `+set+`, updated_at = ? WHERE username = ?`, arg, store.FormatTime(now), username)
 	if err != nil {
 		return fmt.Errorf("update user: %w", err)
 	}

@@ -27,7 +27,7 @@ func (s *Service) Submit(ctx context.Context, a Actor, id int64) (Change, error)
 			return err
 		}
 		now := s.now().UTC()
-		if err := move(ctx, tx, id, StateDraft, StatePending, now, "submitted_at", fmtTime(now)); err != nil {
+		if err := move(ctx, tx, id, StateDraft, StatePending, now, "submitted_at", store.FormatTime(now)); err != nil {
 			return err
 		}
 		return s.record(ctx, tx, a, audit.ActionPlanCreated, c, string(StatePending), map[string]any{"plan_hash": c.PlanHash})
@@ -72,8 +72,8 @@ func (s *Service) Approve(ctx context.Context, a Actor, id int64, planHash, comm
 			}
 			return s.record(ctx, tx, a, audit.ActionApproved, c, "approval_recorded", details)
 		}
-		if err := move(ctx, tx, id, StatePending, StateApproved, now, "approved_at", fmtTime(now),
-			"expires_at", fmtTime(now.Add(pol.TTL))); err != nil {
+		if err := move(ctx, tx, id, StatePending, StateApproved, now, "approved_at", store.FormatTime(now),
+			"expires_at", store.FormatTime(now.Add(pol.TTL))); err != nil {
 			return err
 		}
 		return s.record(ctx, tx, a, audit.ActionApproved, c, string(StateApproved), details)
@@ -106,7 +106,7 @@ func (s *Service) Reject(ctx context.Context, a Actor, id int64, comment string)
 		if err := insertDecision(ctx, tx, id, Decision{Actor: a.Name, Kind: DecisionReject, Comment: comment, PlanHash: c.PlanHash, At: now}); err != nil {
 			return err
 		}
-		if err := move(ctx, tx, id, StatePending, StateRejected, now, "finished_at", fmtTime(now)); err != nil {
+		if err := move(ctx, tx, id, StatePending, StateRejected, now, "finished_at", store.FormatTime(now)); err != nil {
 			return err
 		}
 		return s.record(ctx, tx, a, audit.ActionRejected, c, string(StateRejected), map[string]any{"comment": comment})
@@ -132,7 +132,7 @@ func (s *Service) Cancel(ctx context.Context, a Actor, id int64, comment string)
 		if err := insertDecision(ctx, tx, id, Decision{Actor: a.Name, Kind: DecisionCancel, Comment: comment, PlanHash: c.PlanHash, At: now}); err != nil {
 			return err
 		}
-		if err := move(ctx, tx, id, c.State, StateCancelled, now, "finished_at", fmtTime(now)); err != nil {
+		if err := move(ctx, tx, id, c.State, StateCancelled, now, "finished_at", store.FormatTime(now)); err != nil {
 			return err
 		}
 		return s.record(ctx, tx, a, audit.ActionCancelled, c, string(StateCancelled), map[string]any{"comment": comment, "from": c.State})
@@ -173,11 +173,11 @@ func (s *Service) expire(ctx context.Context, id int64) error {
 		if !Expired(c, now) {
 			return fmt.Errorf("expire change %d: %w", id, ErrConflict)
 		}
-		if err := move(ctx, tx, id, StateApproved, StateExpired, now, "finished_at", fmtTime(now)); err != nil {
+		if err := move(ctx, tx, id, StateApproved, StateExpired, now, "finished_at", store.FormatTime(now)); err != nil {
 			return err
 		}
 		return s.record(ctx, tx, System, audit.ActionExpired, c, string(StateExpired),
-			map[string]any{"expires_at": fmtTime(c.ExpiresAt)})
+			map[string]any{"expires_at": store.FormatTime(c.ExpiresAt)})
 	})
 }
 

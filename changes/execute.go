@@ -49,7 +49,7 @@ func (s *Service) Execute(ctx context.Context, a Actor, id int64, confirm string
 	err = store.InTx(ctx, s.db, func(tx *sql.Tx) error {
 		now := s.now().UTC()
 		// The hash guard makes sure what runs is what was approved.
-		if err := move(ctx, tx, id, StateApproved, StateExecuting, now, "executed_at", fmtTime(now),
+		if err := move(ctx, tx, id, StateApproved, StateExecuting, now, "executed_at", store.FormatTime(now),
 			"executed_by", a.Name, "differences_json", "[]"); err != nil {
 			return err
 		}
@@ -115,7 +115,7 @@ func (s *Service) sendBack(ctx context.Context, a Actor, c Change, pol Policy, h
 		if err := move(ctx, tx, c.ID, StateApproved, StatePending, now, "plan_json", string(planJSON),
 			"plan_hash", plan.Hash(), "revision", c.Revision+1, "resource_count", len(plan.Items),
 			"approvals_required", pol.Required(plan), "differences_json", string(diffJSON),
-			"approved_at", "", "expires_at", "", "submitted_at", fmtTime(now)); err != nil {
+			"approved_at", "", "expires_at", "", "submitted_at", store.FormatTime(now)); err != nil {
 			return err
 		}
 		return s.record(ctx, tx, a, audit.ActionRevalidationFailed, c, string(StatePending), map[string]any{

@@ -13,28 +13,6 @@ import (
 	"github.com/decom/decom/store"
 )
 
-// timeLayout is the one time encoding in SQLite: UTC, fixed width, so text
-// order is time order. The poller uses the same layout.
-const timeLayout = "2006-01-02T15:04:05.000000000Z"
-
-func fmtTime(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format(timeLayout)
-}
-
-func parseTime(s string) time.Time {
-	if s == "" {
-		return time.Time{}
-	}
-	t, err := time.Parse(timeLayout, s)
-	if err != nil {
-		return time.Time{}
-	}
-	return t
-}
-
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
@@ -63,9 +41,9 @@ func scanChange(sc scanner) (Change, error) {
 		return Change{}, fmt.Errorf("decode differences of change %d: %w", c.ID, err)
 	}
 	c.Projects = splitList(projects)
-	c.CreatedAt, c.UpdatedAt, c.SubmittedAt = parseTime(created), parseTime(updated), parseTime(submitted)
-	c.ApprovedAt, c.ExpiresAt = parseTime(approved), parseTime(expires)
-	c.ExecutedAt, c.FinishedAt = parseTime(executed), parseTime(finished)
+	c.CreatedAt, c.UpdatedAt, c.SubmittedAt = store.ParseTime(created), store.ParseTime(updated), store.ParseTime(submitted)
+	c.ApprovedAt, c.ExpiresAt = store.ParseTime(approved), store.ParseTime(expires)
+	c.ExecutedAt, c.FinishedAt = store.ParseTime(executed), store.ParseTime(finished)
 	return c, nil
 }
 
@@ -119,7 +97,7 @@ func listDecisions(ctx context.Context, q querier, id int64) ([]Decision, error)
 		if err := rows.Scan(&d.Actor, &d.Kind, &d.Comment, &d.PlanHash, &at); err != nil {
 			return nil, fmt.Errorf("scan decision: %w", err)
 		}
-		d.At = parseTime(at)
+		d.At = store.ParseTime(at)
 		out = append(out, d)
 	}
 	return out, rows.Err()
@@ -143,7 +121,7 @@ func listOperations(ctx context.Context, q querier, id int64) ([]Operation, erro
 			&o.Polls, &o.LastError, &o.LastStatus, &o.JobID, &submitted, &finished); err != nil {
 			return nil, fmt.Errorf("scan operation: %w", err)
 		}
-		o.Submitted, o.Finished = parseTime(submitted), parseTime(finished)
+		o.Submitted, o.Finished = store.ParseTime(submitted), store.ParseTime(finished)
 		out = append(out, o)
 	}
 	return out, rows.Err()
@@ -205,7 +183,7 @@ func insertChange(ctx context.Context, tx *sql.Tx, c Change) (int64, error) {
 		created_at, updated_at, submitted_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.State, c.Requester, c.Reason, c.Ticket, c.Force, string(planJSON), c.PlanHash, len(c.Plan.Items),
 		c.ApprovalsRequired, retry, joinList(c.Plan.Projects()), joinList(planServices(c.Plan)),
-		fmtTime(c.CreatedAt), fmtTime(c.UpdatedAt), fmtTime(c.SubmittedAt))
+		store.FormatTime(c.CreatedAt), store.FormatTime(c.UpdatedAt), store.FormatTime(c.SubmittedAt))
 	if err != nil {
 		return 0, fmt.Errorf("insert change: %w", err)
 	}
@@ -229,7 +207,7 @@ func planServices(p Plan) []string {
 // sets are extra "column = ?" assignments with their values.
 func move(ctx context.Context, tx *sql.Tx, id int64, from, to State, now time.Time, sets ...any) error {
 	query := `UPDATE changes SET state = ?, updated_at = ?`
-	args := []any{to, fmtTime(now)}
+	args := []any{to, store.FormatTime(now)}
 	for i := 0; i+1 < len(sets); i += 2 {
 		query += `, ` + sets[i].(string) + ` = ?`
 		args = append(args, sets[i+1])
@@ -252,7 +230,7 @@ func move(ctx context.Context, tx *sql.Tx, id int64, from, to State, now time.Ti
 
 func insertDecision(ctx context.Context, tx *sql.Tx, id int64, d Decision) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO change_decisions (change_id, actor, kind, comment, plan_hash, at)
-		VALUES (?, ?, ?, ?, ?, ?)`, id, d.Actor, d.Kind, d.Comment, d.PlanHash, fmtTime(d.At))
+		VALUES (?, ?, ?, ?, ?, ?)`, id, d.Actor, d.Kind, d.Comment, d.PlanHash, store.FormatTime(d.At))
 	if err != nil {
 		err = store.Translate(err)
 		if errors.Is(err, store.ErrConflict) {
@@ -282,7 +260,7 @@ func insertOperations(ctx context.Context, tx *sql.Tx, id int64, p Plan, now tim
 	for i, it := range p.Items {
 		b := batchOf[string(it.Service)+"/"+it.Parent+"/"+it.Account+"/"+it.Project+"/"+it.ID]
 		if _, err := stmt.ExecContext(ctx, id, i+1, b.Seq, it.Account, it.Project, it.Service, it.Kind,
-			it.Parent, it.ID, it.Name, it.Status, b.Force, fmtTime(now)); err != nil {
+			it.Parent, it.ID, it.Name, it.Status, b.Force, store.FormatTime(now)); err != nil {
 			return fmt.Errorf("insert operation %d: %w", i+1, err)
 		}
 	}
@@ -292,7 +270,7 @@ func insertOperations(ctx context.Context, tx *sql.Tx, id int64, p Plan, now tim
 // dueExpiry lists approved changes whose approval lapsed at now.
 func dueExpiry(ctx context.Context, q querier, now time.Time) ([]int64, error) {
 	rows, err := q.QueryContext(ctx, `SELECT id FROM changes
-		WHERE state = 'approved' AND expires_at <> '' AND expires_at <= ? ORDER BY id`, fmtTime(now))
+		WHERE state = 'approved' AND expires_at <> '' AND expires_at <= ? ORDER BY id`, store.FormatTime(now))
 	if err != nil {
 		return nil, fmt.Errorf("list expired changes: %w", err)
 	}
@@ -341,7 +319,7 @@ func upsertPolicy(ctx context.Context, tx *sql.Tx, p Policy, by string, now time
 		ttl_seconds = excluded.ttl_seconds, webhook_url = excluded.webhook_url,
 		updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
 		p.Project, p.ApprovalsRequired, p.ForceApprovalsRequired, strings.Join(p.ApproverRoles, ","),
-		int64(p.TTL/time.Second), p.WebhookURL, by, fmtTime(now))
+		int64(p.TTL/time.Second), p.WebhookURL, by, store.FormatTime(now))
 	if err != nil {
 		return fmt.Errorf("save policy %q: %w", p.Project, err)
 	}

@@ -91,34 +91,12 @@ func (c *Client) DeleteCloudDC(ctx context.Context, ref Ref) error {
 	if err != nil {
 		return err
 	}
-	for attempt := 1; ; attempt++ {
-		err := c.call(ctx, s, "clouddc.delete", retryThrottled, func(h map[string]string) error {
-			inv := s.clouddc.DeleteInstanceInvoker(&model.DeleteInstanceRequest{Id: ref.ID})
-			inv.AddHeaders(h)
-			_, err := inv.Invoke()
-			return err
-		})
-		if err == nil || errors.Is(err, ErrNotFound) {
-			return nil
-		}
-		if !errors.Is(err, ErrTransient) && !errors.Is(err, ErrPermanent) {
-			return err
-		}
-		cur, rerr := c.Read(ctx, ref)
-		switch {
-		case errors.Is(rerr, ErrNotFound):
-			return nil
-		case rerr != nil:
-			return fmt.Errorf("%w (re-read after failed delete: %v)", err, rerr)
-		case cur.Class == ClassDeleting || cur.Class == ClassGone:
-			return nil
-		case errors.Is(err, ErrPermanent) || !cur.Deletable() || attempt >= MaxAttempts:
-			return fmt.Errorf("%w (state now %s)", err, cur.Status)
-		}
-		if serr := c.sleep(ctx, BackoffDelay(attempt, c.rand())); serr != nil {
-			return err
-		}
-	}
+	return c.deleteOne(ctx, s, ref, "clouddc.delete", func(h map[string]string) error {
+		inv := s.clouddc.DeleteInstanceInvoker(&model.DeleteInstanceRequest{Id: ref.ID})
+		inv.AddHeaders(h)
+		_, err := inv.Invoke()
+		return err
+	})
 }
 
 // DeleteCloudDCBatch deletes CloudDC instances in batches of at most 50 and

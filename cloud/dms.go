@@ -204,41 +204,18 @@ func (c *Client) DeleteDMSInstance(ctx context.Context, ref Ref) error {
 	if err != nil {
 		return err
 	}
-	for attempt := 1; ; attempt++ {
-		err := c.call(ctx, s, "dms.delete", retryThrottled, func(h map[string]string) error {
-			if s.svc == RocketMQ {
-				inv := s.rocket.DeleteInstanceInvoker(&rocketmodel.DeleteInstanceRequest{InstanceId: ref.ID})
-				inv.AddHeaders(h)
-				_, err := inv.Invoke()
-				return err
-			}
-			inv := s.rabbit.DeleteInstanceInvoker(&rabbitmodel.DeleteInstanceRequest{InstanceId: ref.ID})
+	return c.deleteOne(ctx, s, ref, "dms.delete", func(h map[string]string) error {
+		if s.svc == RocketMQ {
+			inv := s.rocket.DeleteInstanceInvoker(&rocketmodel.DeleteInstanceRequest{InstanceId: ref.ID})
 			inv.AddHeaders(h)
 			_, err := inv.Invoke()
 			return err
-		})
-		if err == nil || errors.Is(err, ErrNotFound) {
-			return nil
 		}
-		if !errors.Is(err, ErrTransient) && !errors.Is(err, ErrPermanent) {
-			return err
-		}
-		// Re-read before deciding (§1.5).
-		cur, rerr := c.Read(ctx, ref)
-		switch {
-		case errors.Is(rerr, ErrNotFound):
-			return nil
-		case rerr != nil:
-			return fmt.Errorf("%w (re-read after failed delete: %v)", err, rerr)
-		case cur.Class == ClassDeleting || cur.Class == ClassGone:
-			return nil
-		case errors.Is(err, ErrPermanent) || !cur.Deletable() || attempt >= MaxAttempts:
-			return fmt.Errorf("%w (status now %s)", err, cur.Status)
-		}
-		if serr := c.sleep(ctx, BackoffDelay(attempt, c.rand())); serr != nil {
-			return err
-		}
-	}
+		inv := s.rabbit.DeleteInstanceInvoker(&rabbitmodel.DeleteInstanceRequest{InstanceId: ref.ID})
+		inv.AddHeaders(h)
+		_, err := inv.Invoke()
+		return err
+	})
 }
 
 // DeleteDMS batch-deletes explicit DMS instance IDs, at most 50 per call,

@@ -160,3 +160,33 @@ func realSleep(ctx context.Context, d time.Duration) error {
 }
 
 func defaultRand() float64 { return rand.Float64() }
+
+// deleteOne sends a single-resource delete. Only throttling is retried as is;
+// after a 5xx or timeout the resource is re-read first (§1.5): deleting or
+// gone counts as done, and the delete is resent only if the resource is still
+// there and deletable. Already gone (404) is success.
+func (c *Client) deleteOne(ctx context.Context, s *session, ref Ref, op string, send func(h map[string]string) error) error {
+	for attempt := 1; ; attempt++ {
+		err := c.call(ctx, s, op, retryThrottled, send)
+		if err == nil || errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		if !errors.Is(err, ErrTransient) && !errors.Is(err, ErrPermanent) {
+			return err
+		}
+		cur, rerr := c.Read(ctx, ref)
+		switch {
+		case errors.Is(rerr, ErrNotFound):
+			return nil
+		case rerr != nil:
+			return fmt.Errorf("%w (re-read after failed delete: %v)", err, rerr)
+		case cur.Class == ClassDeleting || cur.Class == ClassGone:
+			return nil
+		case errors.Is(err, ErrPermanent) || !cur.Deletable() || attempt >= MaxAttempts:
+			return fmt.Errorf("%w (status now %s)", err, cur.Status)
+		}
+		if serr := c.sleep(ctx, BackoffDelay(attempt, c.rand())); serr != nil {
+			return err
+		}
+	}
+}

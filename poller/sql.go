@@ -6,25 +6,9 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/decom/decom/store"
 )
-
-// timeLayout matches the changes package: UTC, fixed width.
-const timeLayout = "2006-01-02T15:04:05.000000000Z"
-
-func fmtTime(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format(timeLayout)
-}
-
-func parseTime(s string) time.Time {
-	t, err := time.Parse(timeLayout, s)
-	if err != nil {
-		return time.Time{}
-	}
-	return t
-}
 
 const opColumns = `o.id, o.change_id, o.seq, o.batch, o.account, o.project, o.service, o.kind, o.parent,
 	o.resource_id, o.name, o.planned_status, o.force_delete, o.state, o.attempts, o.polls, o.last_error,
@@ -56,7 +40,7 @@ func loadOps(ctx context.Context, db *sql.DB, states ...State) ([]Op, error) {
 			&next, &deadline); err != nil {
 			return nil, fmt.Errorf("scan operation: %w", err)
 		}
-		op.SubmittedAt, op.NextPollAt, op.Deadline = parseTime(submitted), parseTime(next), parseTime(deadline)
+		op.SubmittedAt, op.NextPollAt, op.Deadline = store.ParseTime(submitted), store.ParseTime(next), store.ParseTime(deadline)
 		out = append(out, op)
 	}
 	return out, rows.Err()
@@ -70,7 +54,7 @@ func markSubmitted(ctx context.Context, tx *sql.Tx, ops []Op, now, next, deadlin
 			attempts = attempts + 1, submitted_at = ?, next_poll_at = ?,
 			deadline = CASE WHEN deadline = '' THEN ? ELSE deadline END, updated_at = ?
 			WHERE id = ? AND state = 'queued'`,
-			fmtTime(now), fmtTime(next), fmtTime(deadline), fmtTime(now), op.ID)
+			store.FormatTime(now), store.FormatTime(next), store.FormatTime(deadline), store.FormatTime(now), op.ID)
 		if err != nil {
 			return fmt.Errorf("mark operation %d submitted: %w", op.ID, err)
 		}
@@ -85,13 +69,13 @@ func markSubmitted(ctx context.Context, tx *sql.Tx, ops []Op, now, next, deadlin
 func saveOp(ctx context.Context, tx *sql.Tx, op Op, from State, now time.Time) error {
 	finished := ""
 	if op.State.Terminal() {
-		finished = fmtTime(now)
+		finished = store.FormatTime(now)
 	}
 	res, err := tx.ExecContext(ctx, `UPDATE change_operations SET state = ?, polls = ?, last_error = ?,
 		last_status = ?, job_id = ?, next_poll_at = ?, finished_at = ?, updated_at = ?
 		WHERE id = ? AND state = ?`,
-		op.State, op.Polls, op.LastError, op.LastStatus, op.JobID, fmtTime(op.NextPollAt), finished,
-		fmtTime(now), op.ID, from)
+		op.State, op.Polls, op.LastError, op.LastStatus, op.JobID, store.FormatTime(op.NextPollAt), finished,
+		store.FormatTime(now), op.ID, from)
 	if err != nil {
 		return fmt.Errorf("save operation %d: %w", op.ID, err)
 	}
@@ -130,7 +114,7 @@ func finishedChanges(ctx context.Context, db *sql.DB) (map[int64][2]int, error) 
 
 func finishChange(ctx context.Context, tx *sql.Tx, id int64, state string, now time.Time) error {
 	res, err := tx.ExecContext(ctx, `UPDATE changes SET state = ?, finished_at = ?, updated_at = ?
-		WHERE id = ? AND state = 'executing'`, state, fmtTime(now), fmtTime(now), id)
+		WHERE id = ? AND state = 'executing'`, state, store.FormatTime(now), store.FormatTime(now), id)
 	if err != nil {
 		return fmt.Errorf("finish change %d: %w", id, err)
 	}
@@ -154,7 +138,7 @@ func nextDue(ctx context.Context, db *sql.DB) (next time.Time, ok, queued bool, 
 		return time.Time{}, false, false, fmt.Errorf("next due operation: %w", err)
 	}
 	if s.Valid {
-		return parseTime(s.String), true, q > 0, nil
+		return store.ParseTime(s.String), true, q > 0, nil
 	}
 	return time.Time{}, false, q > 0, nil
 }
