@@ -187,6 +187,16 @@ func TestChangeFlow(t *testing.T) {
 		testIDs(d, "done-count").Text() != "12" {
 		t.Errorf("finished fragment still polls or is incomplete:\n%.600s", body)
 	}
+	var steps []string
+	testIDs(d, "timeline").Find("li").Each(func(_ int, li *goquery.Selection) {
+		steps = append(steps, strings.Join(strings.Fields(li.Text()), " "))
+	})
+	timeline := strings.Join(steps, "\n")
+	for _, want := range []string{"planned by alice", "approved by bob", "all approvals in", "execution started by alice", "batch 1 sent", "finished: succeeded"} {
+		if !strings.Contains(timeline, want) {
+			t.Errorf("timeline lacks %q:\n%s", want, timeline)
+		}
+	}
 	_, body = alice.get(t, "/changes/mine")
 	if testIDs(doc(t, body), "change-row").Length() != 1 {
 		t.Error("my requests list is empty")

@@ -126,7 +126,7 @@ func progressVM(u *auth.User, c changes.Change) views.ChangeProgressVM {
 		Finished: c.State == changes.StateSucceeded || c.State == changes.StatePartiallyFailed || c.State == changes.StateFailed,
 		Total:    max(p.Total, len(c.Plan.Items)),
 		Done:     p.Done, Failed: p.Failed + p.TimedOut, Running: p.Submitted + p.InProgress, Queued: p.Queued,
-		RetryURL: changeURL(c.ID) + "/retry", PollSeconds: 2}
+		RetryURL: changeURL(c.ID) + "/retry", PollSeconds: 2, Timeline: timeline(c)}
 	vm.CanRetry = vm.Finished && vm.Failed > 0 && u != nil && u.Has(auth.RoleRequester)
 	if len(c.Operations) > 0 {
 		for _, op := range c.Operations {
@@ -159,10 +159,11 @@ func timeline(c changes.Change) []views.TimelineRow {
 		what string
 	}
 	steps := []step{{c.CreatedAt, "planned by " + c.Requester}, {c.SubmittedAt, "sent for approval"}}
+	done := map[changes.DecisionKind]string{changes.DecisionApprove: "approved", changes.DecisionReject: "rejected", changes.DecisionCancel: "cancelled"}
 	for _, d := range c.Decisions {
-		steps = append(steps, step{d.At, string(d.Kind) + " by " + d.Actor})
+		steps = append(steps, step{d.At, done[d.Kind] + " by " + d.Actor})
 	}
-	steps = append(steps, step{c.ApprovedAt, "approved"}, step{c.ExecutedAt, "execution started by " + c.ExecutedBy})
+	steps = append(steps, step{c.ApprovedAt, "all approvals in"}, step{c.ExecutedAt, "execution started by " + c.ExecutedBy})
 	batches := map[int]time.Time{}
 	for _, op := range c.Operations {
 		if t, ok := batches[op.Batch]; !op.Submitted.IsZero() && (!ok || op.Submitted.Before(t)) {
