@@ -115,8 +115,6 @@ func (e *simEnv) createN(n int, s spec) []string {
 
 func (e *simEnv) faults(knobs map[string]any) { e.control("PUT", "/_sim/faults", knobs, nil) }
 
-func (e *simEnv) reset() { e.control("POST", "/_sim/reset", map[string]string{"fleet": "empty"}, nil) }
-
 type simStats struct {
 	Total      int                       `json:"total"`
 	ByOp       map[string]int            `json:"by_operation"`
