@@ -121,7 +121,7 @@ func checkMetricsWiring(t *testing.T, base string) {
 	}
 	metrics := get("/metrics")
 	for _, want := range []string{
-		`decom_cloud_calls_total{operation="list_instances",outcome="ok",service="rocketmq"}`,
+		`decom_cloud_calls_total{operation="dms.list",outcome="ok",service="rocketmq"}`,
 		`decom_http_request_duration_seconds_count{code="200",method="GET",route="/inventory/:service"}`,
 		`go_goroutines`,
 	} {
