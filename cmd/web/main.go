@@ -23,6 +23,10 @@ func main() {
 
 // run dispatches to a subcommand; with none (or only flags) it serves the console.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	getenv, err := withSecretFiles(getenv)
+	if err != nil {
+		return err
+	}
 	cmd, rest := "serve", args
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		cmd, rest = args[0], args[1:]

@@ -87,7 +87,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 }
 
 // worker is a long-running loop of the console (poller, expiry, audit
-// checkpoints); it returns when ctx ends.
+// checkpoints and indexing); it returns when ctx ends.
 type worker struct {
 	name string
 	run  func(ctx context.Context) error
@@ -126,6 +126,7 @@ func buildDeps(cfg serveConfig, db *sql.DB, cc consoleCloud, users *auth.Service
 		{"poller", poll.Run}, // resumes executing changes after a restart
 		{"approval expiry", func(ctx context.Context) error { return chg.RunExpiry(ctx, time.Minute) }},
 		{"audit checkpoints", (&audit.Checkpointer{Log: auditLog, Key: signingKey}).Run},
+		{"audit indexer", (&audit.Indexer{Log: auditLog}).Run}, // review indexes, off the append path
 	}
 	return handlers.Deps{
 		Logger: log, Users: users, Inventory: inv,

@@ -5,9 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -37,20 +35,6 @@ func envDefault(getenv func(string) string, key, def string) string {
 	return def
 }
 
-// secretFromEnv reads KEY, or the file named by KEY_FILE.
-func secretFromEnv(getenv func(string) string, key string) (string, error) {
-	if v := getenv(key); v != "" {
-		return v, nil
-	}
-	if p := getenv(key + "_FILE"); p != "" {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return "", fmt.Errorf("%s_FILE: %w", key, err)
-		}
-		return strings.TrimSpace(string(b)), nil
-	}
-	return "", nil
-}
 
 func parseServeConfig(args []string, getenv func(string) string, stdout io.Writer) (serveConfig, error) {
 	var c serveConfig
