@@ -109,45 +109,47 @@ func asciiLower(s string) string {
 // selectSQL builds the query for f: every column of eventColumns, LIMIT
 // limit when limit > 0.
 //
-// Without text, exactly one equality runs on an index (the most selective
-// given); the others get a unary + so SQLite cannot pick a less selective
-// index, and the chosen (column, time) index then serves the time range and
-// ORDER BY time, seq without a sort. With text, the FTS table drives (CROSS
-// JOIN fixes the loop order) in docid = seq order, which its order=DESC
-// doclists deliver incrementally, so a page stops after limit matches.
+// Without text, audit_index k drives: exactly one equality runs on an index
+// (the most selective given); the others get a unary + so SQLite cannot pick
+// a less selective index, and the chosen (column, time) index then serves
+// the time range and ORDER BY time, seq without a sort; each match costs a
+// rowid lookup in audit_events. With text, the FTS table drives (CROSS JOIN
+// fixes the loop order) in docid = seq order, which its order=DESC doclists
+// deliver incrementally, so a page stops after limit matches; the other
+// filters are checked on the event itself.
 func (f Filter) selectSQL(limit int) (string, []any) {
 	var w where
-	from := " FROM audit_events e"
+	from, t := " FROM audit_index k CROSS JOIN audit_events e ON e.seq = k.seq", "k."
 	if f.Text != "" {
-		from = " FROM audit_fts CROSS JOIN audit_events e ON e.seq = audit_fts.docid"
+		from, t = " FROM audit_fts CROSS JOIN audit_events e ON e.seq = audit_fts.docid", "e."
 		match, subs := textQuery(f.Text)
 		w.add("audit_fts MATCH ?", match)
 		for _, sub := range subs {
 			w.add("instr(lower(e.resource_name || ' ' || e.details), ?) > 0", sub)
 		}
 	}
-	f.equalities(&w)
+	f.equalities(&w, t)
 	if !f.From.IsZero() {
-		w.add("e.time >= ?", f.From.UTC().Format(TimeLayout))
+		w.add(t+"time >= ?", f.From.UTC().Format(TimeLayout))
 	}
 	if !f.To.IsZero() {
-		w.add("e.time < ?", f.To.UTC().Format(TimeLayout))
+		w.add(t+"time < ?", f.To.UTC().Format(TimeLayout))
 	}
 	if f.through != 0 {
-		w.add("+e.seq < ?", f.through) // + keeps the rowid out of index choice
+		w.add("+"+t+"seq < ?", f.through) // + keeps the rowid out of index choice
 	}
 	cmp, dir := "<", " DESC"
 	if f.Oldest {
 		cmp, dir = ">", ""
 	}
-	order := " ORDER BY e.time" + dir + ", e.seq" + dir
+	order := " ORDER BY k.time" + dir + ", k.seq" + dir
 	if f.Text != "" {
 		order = " ORDER BY audit_fts.docid" + dir
 		if f.After != 0 {
 			w.add("audit_fts.docid "+cmp+" ?", f.After)
 		}
 	} else if f.After != 0 {
-		w.add("(e.time, e.seq) "+cmp+" (SELECT time, seq FROM audit_events WHERE seq = ?)", f.After)
+		w.add("(k.time, k.seq) "+cmp+" (SELECT time, seq FROM audit_index WHERE seq = ?)", f.After)
 	}
 	q := "SELECT " + eventColumns + from
 	if len(w.conds) > 0 {
@@ -171,26 +173,26 @@ func (w *where) add(cond string, arg any) {
 	w.conds, w.args = append(w.conds, cond), append(w.args, arg)
 }
 
-// equalities adds the column filters, the most selective first; only that
-// one may use an index.
-func (f Filter) equalities(w *where) {
+// equalities adds the column filters of table alias t ("k." or "e."), the
+// most selective first; only that one may use an index.
+func (f Filter) equalities(w *where, t string) {
 	indexed := false
 	for _, c := range []struct {
 		col string
 		arg any
 		set bool
 	}{
-		{"e.change_id", f.ChangeID, f.ChangeID != 0},
-		{"e.resource_id", f.ResourceID, f.ResourceID != ""},
-		{"e.actor", f.Actor, f.Actor != ""},
-		{"e.action", string(f.Action), f.Action != ""},
-		{"e.service", f.Service, f.Service != ""},
-		{"e.outcome", f.Outcome, f.Outcome != ""},
+		{"change_id", f.ChangeID, f.ChangeID != 0},
+		{"resource_id", f.ResourceID, f.ResourceID != ""},
+		{"actor", f.Actor, f.Actor != ""},
+		{"action", string(f.Action), f.Action != ""},
+		{"service", f.Service, f.Service != ""},
+		{"outcome", f.Outcome, f.Outcome != ""},
 	} {
 		if !c.set {
 			continue
 		}
-		col := c.col
+		col := t + c.col
 		if indexed {
 			col = "+" + col
 		}

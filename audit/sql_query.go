@@ -13,7 +13,9 @@ type Page struct {
 	Next   int64 // Filter.After for the next page; 0 on the last page
 }
 
-// Query returns one page of events matching f, using keyset pagination.
+// Query returns one page of events matching f, using keyset pagination. It
+// indexes any events appended since the last Index first, so the page is
+// exact.
 func (l *Log) Query(ctx context.Context, f Filter) (Page, error) {
 	if err := f.Validate(); err != nil {
 		return Page{}, err
@@ -21,6 +23,9 @@ func (l *Log) Query(ctx context.Context, f Filter) (Page, error) {
 	limit := f.Limit
 	if limit == 0 {
 		limit = DefaultLimit
+	}
+	if _, err := l.Index(ctx); err != nil {
+		return Page{}, fmt.Errorf("query audit events: %w", err)
 	}
 	q, args := f.selectSQL(limit + 1)
 	rows, err := l.db.QueryContext(ctx, q, args...)
@@ -53,6 +58,9 @@ func (l *Log) Each(ctx context.Context, f Filter, fn func(Event) error) error {
 		return err
 	}
 	f.Oldest, f.After = true, 0
+	if _, err := l.Index(ctx); err != nil {
+		return fmt.Errorf("read audit events: %w", err)
+	}
 	q, args := f.selectSQL(0)
 	rows, err := l.db.QueryContext(ctx, q, args...)
 	if err != nil {
@@ -103,6 +111,9 @@ type DayCount struct {
 func (l *Log) DailyDestructive(ctx context.Context, from, to time.Time) ([]DayCount, error) {
 	if !from.Before(to) {
 		return nil, &ValidationError{Field: "to", Problem: "must be after from"}
+	}
+	if _, err := l.Index(ctx); err != nil {
+		return nil, fmt.Errorf("count destructive actions: %w", err)
 	}
 	q := `SELECT day, outcome, sum(n) FROM audit_daily WHERE action IN (?` +
 		strings.Repeat(", ?", len(DestructiveActions)-1) + `) AND day >= ? AND day < ?

@@ -18,16 +18,6 @@ CREATE TABLE audit_events (
     hash          TEXT    NOT NULL       -- lowercase hex SHA-256 of the canonical encoding
 );
 
--- Review queries order by (time DESC, seq DESC); seq is the rowid, so every
--- index below ends in (time, seq) and serves that ORDER BY without a sort.
-CREATE INDEX audit_events_time        ON audit_events (time);
-CREATE INDEX audit_events_actor       ON audit_events (actor, time);
-CREATE INDEX audit_events_action      ON audit_events (action, time);
-CREATE INDEX audit_events_service     ON audit_events (service, time);
-CREATE INDEX audit_events_resource_id ON audit_events (resource_id, time);
-CREATE INDEX audit_events_change_id   ON audit_events (change_id, time);
-CREATE INDEX audit_events_outcome     ON audit_events (outcome, time);
-
 CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
 BEGIN
     SELECT RAISE(ABORT, 'audit_events is append-only: UPDATE refused');
@@ -38,23 +28,46 @@ BEGIN
     SELECT RAISE(ABORT, 'audit_events is append-only: DELETE refused');
 END;
 
+-- Everything below the events is derived data for review queries, not part of
+-- the chain. audit_events has no secondary index and no insert trigger, so an
+-- append writes one table, like a bare insert; the indexer (audit.Log.Index)
+-- copies the events after MAX(audit_index.seq) into audit_index, audit_fts
+-- and audit_daily in one transaction per batch, in the background and before
+-- every review query, so results are exact. MAX(audit_index.seq) is the
+-- indexer's position for all three.
+
+-- The filter columns of each event. Review queries order by (time, seq); seq
+-- is the rowid, so every index below ends in (time, seq) and serves that
+-- ORDER BY without a sort.
+CREATE TABLE audit_index (
+    seq         INTEGER PRIMARY KEY,     -- audit_events.seq
+    time        TEXT    NOT NULL,
+    actor       TEXT    NOT NULL,
+    action      TEXT    NOT NULL,
+    service     TEXT    NOT NULL,
+    resource_id TEXT    NOT NULL,
+    change_id   INTEGER NOT NULL,
+    outcome     TEXT    NOT NULL
+);
+
+CREATE INDEX audit_index_time        ON audit_index (time);
+CREATE INDEX audit_index_actor       ON audit_index (actor, time);
+CREATE INDEX audit_index_action      ON audit_index (action, time);
+CREATE INDEX audit_index_service     ON audit_index (service, time);
+CREATE INDEX audit_index_resource_id ON audit_index (resource_id, time);
+CREATE INDEX audit_index_change_id   ON audit_index (change_id, time);
+CREATE INDEX audit_index_outcome     ON audit_index (outcome, time);
+
 -- Full-text search over resource names and details. FTS4 is built into
 -- mattn/go-sqlite3 without build tags (FTS5 is not). External content: the
 -- text lives once, in audit_events; docid = seq. order=DESC lets "newest
 -- first" read doclists incrementally and stop at the page size;
--- matchinfo=fts3 skips the docsize/stat tables (no ranking), two fewer pages
--- written per append.
+-- matchinfo=fts3 skips the docsize/stat tables (no ranking).
 CREATE VIRTUAL TABLE audit_fts USING fts4(content="audit_events", resource_name, details,
     tokenize=unicode61, order=DESC, matchinfo=fts3);
 
-CREATE TRIGGER audit_events_fts AFTER INSERT ON audit_events
-BEGIN
-    INSERT INTO audit_fts (docid, resource_name, details) VALUES (new.seq, new.resource_name, new.details);
-END;
-
--- Events per UTC day, action and outcome, kept by trigger for the review
--- chart, so it reads a few hundred rows instead of every event. Derived data:
--- not part of the chain.
+-- Events per UTC day, action and outcome for the review chart, so it reads a
+-- few hundred rows instead of every event.
 CREATE TABLE audit_daily (
     day     TEXT    NOT NULL,            -- YYYY-MM-DD (UTC)
     action  TEXT    NOT NULL,
@@ -62,12 +75,6 @@ CREATE TABLE audit_daily (
     n       INTEGER NOT NULL,
     PRIMARY KEY (action, day, outcome)
 ) WITHOUT ROWID;
-
-CREATE TRIGGER audit_events_daily AFTER INSERT ON audit_events
-BEGIN
-    INSERT INTO audit_daily (day, action, outcome, n) VALUES (substr(new.time, 1, 10), new.action, new.outcome, 1)
-        ON CONFLICT (action, day, outcome) DO UPDATE SET n = n + 1;
-END;
 
 -- Ed25519-signed statements "event seq has hash H", so a truncated tail or a
 -- recomputed chain is detected. Written by audit.Checkpointer.

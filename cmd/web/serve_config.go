@@ -35,7 +35,6 @@ func envDefault(getenv func(string) string, key, def string) string {
 	return def
 }
 
-
 func parseServeConfig(args []string, getenv func(string) string, stdout io.Writer) (serveConfig, error) {
 	var c serveConfig
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
