@@ -128,7 +128,7 @@ func (c Change) Name() string { return fmt.Sprintf("CR-%d", c.ID) }
 func (c Change) Approvals() int {
 	n := 0
 	for _, d := range c.Decisions {
-		if d.Kind == DecisionApprove && d.PlanHash == c.PlanHash {
+		if d.Kind == DecisionApprove && d.Current(c) {
 			n++
 		}
 	}
@@ -146,13 +146,20 @@ const (
 )
 
 // Decision is one approval, rejection or cancellation, bound to the plan
-// hash the actor saw.
+// hash the actor saw and the revision it belonged to.
 type Decision struct {
 	Actor    string
 	Kind     DecisionKind
 	Comment  string
 	PlanHash string
+	Revision int
 	At       time.Time
+}
+
+// Current reports whether d was made on c's current plan revision. The hash
+// alone is not enough: re-validation can bring an earlier plan back.
+func (d Decision) Current(c Change) bool {
+	return d.PlanHash == c.PlanHash && d.Revision == c.Revision
 }
 
 // Operation is one planned resource's execution row.

@@ -59,7 +59,7 @@ func (s *Service) Approve(ctx context.Context, a Actor, id int64, planHash, comm
 			return fmt.Errorf("%w: the plan changed since you saw it", ErrConflict)
 		}
 		now := s.now().UTC()
-		d := Decision{Actor: a.Name, Kind: DecisionApprove, Comment: strings.TrimSpace(comment), PlanHash: c.PlanHash, At: now}
+		d := Decision{Actor: a.Name, Kind: DecisionApprove, Comment: strings.TrimSpace(comment), PlanHash: c.PlanHash, Revision: c.Revision, At: now}
 		if err := insertDecision(ctx, tx, id, d); err != nil {
 			return err
 		}
@@ -103,7 +103,7 @@ func (s *Service) Reject(ctx context.Context, a Actor, id int64, comment string)
 			return err
 		}
 		now := s.now().UTC()
-		if err := insertDecision(ctx, tx, id, Decision{Actor: a.Name, Kind: DecisionReject, Comment: comment, PlanHash: c.PlanHash, At: now}); err != nil {
+		if err := insertDecision(ctx, tx, id, Decision{Actor: a.Name, Kind: DecisionReject, Comment: comment, PlanHash: c.PlanHash, Revision: c.Revision, At: now}); err != nil {
 			return err
 		}
 		if err := move(ctx, tx, id, StatePending, StateRejected, now, "finished_at", store.FormatTime(now)); err != nil {
@@ -129,7 +129,7 @@ func (s *Service) Cancel(ctx context.Context, a Actor, id int64, comment string)
 		}
 		now := s.now().UTC()
 		comment = strings.TrimSpace(comment)
-		if err := insertDecision(ctx, tx, id, Decision{Actor: a.Name, Kind: DecisionCancel, Comment: comment, PlanHash: c.PlanHash, At: now}); err != nil {
+		if err := insertDecision(ctx, tx, id, Decision{Actor: a.Name, Kind: DecisionCancel, Comment: comment, PlanHash: c.PlanHash, Revision: c.Revision, At: now}); err != nil {
 			return err
 		}
 		if err := move(ctx, tx, id, c.State, StateCancelled, now, "finished_at", store.FormatTime(now)); err != nil {

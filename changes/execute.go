@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/decom/decom/audit"
 	"github.com/decom/decom/cloud"
@@ -56,12 +57,20 @@ func (s *Service) Execute(ctx context.Context, a Actor, id int64, confirm string
 		if err := checkHash(ctx, tx, id, c.PlanHash); err != nil {
 			return err
 		}
+		if err := checkUnexpired(ctx, tx, id, now); err != nil {
+			return err
+		}
 		if err := insertOperations(ctx, tx, id, c.Plan, now); err != nil {
 			return err
 		}
 		return s.record(ctx, tx, a, audit.ActionExecutionStarted, c, string(StateExecuting), map[string]any{
 			"plan_hash": c.PlanHash, "resources": len(c.Plan.Items), "batches": len(c.Plan.Batches)})
 	})
+	if errors.Is(err, ErrExpired) {
+		if err := s.expire(ctx, id); err != nil && !isConflict(err) {
+			return Change{}, err
+		}
+	}
 	if err != nil {
 		return Change{}, fmt.Errorf("execute %s: %w", c.Name(), err)
 	}
@@ -76,6 +85,19 @@ func checkHash(ctx context.Context, tx *sql.Tx, id int64, hash string) error {
 	}
 	if got != hash {
 		return fmt.Errorf("%w: plan hash changed", ErrConflict)
+	}
+	return nil
+}
+
+// checkUnexpired refuses a change whose approval lapsed at now: the live
+// re-read before execution takes time.
+func checkUnexpired(ctx context.Context, tx *sql.Tx, id int64, now time.Time) error {
+	var expires string
+	if err := tx.QueryRowContext(ctx, `SELECT expires_at FROM changes WHERE id = ?`, id).Scan(&expires); err != nil {
+		return fmt.Errorf("read expiry: %w", err)
+	}
+	if at := store.ParseTime(expires); !at.IsZero() && !now.Before(at) {
+		return ErrExpired
 	}
 	return nil
 }
@@ -112,6 +134,11 @@ func (s *Service) sendBack(ctx context.Context, a Actor, c Change, pol Policy, h
 	}
 	err = store.InTx(ctx, s.db, func(tx *sql.Tx) error {
 		now := s.now().UTC()
+		// Only the revision that was re-read goes back; a newer one (sent back
+		// and approved again meanwhile) stays decided.
+		if err := checkHash(ctx, tx, c.ID, c.PlanHash); err != nil {
+			return err
+		}
 		if err := move(ctx, tx, c.ID, StateApproved, StatePending, now, "plan_json", string(planJSON),
 			"plan_hash", plan.Hash(), "revision", c.Revision+1, "resource_count", len(plan.Items),
 			"approvals_required", pol.Required(plan), "differences_json", string(diffJSON),

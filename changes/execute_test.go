@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -209,5 +210,49 @@ func TestConcurrentExecute(t *testing.T) {
 	got, err := e.svc.Get(ctx, c.ID)
 	if err != nil || len(got.Operations) != 2 || got.State != changes.StateExecuting {
 		t.Errorf("after racing executes: %v, %d operations, %s", err, len(got.Operations), got.State)
+	}
+}
+
+// TestStaleSendBack: an execution whose re-read is slow must not send back
+// a revision that another execution sent back and approvers approved again
+// meanwhile; the approved revision stays approved.
+func TestStaleSendBack(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	r := e.resource("a", cloud.CloudDC, "stopped")
+	c := e.pending(t, false, r)
+	if _, err := e.svc.Approve(ctx, bob, c.ID, c.PlanHash, ""); err != nil {
+		t.Fatal(err)
+	}
+	r.Status = "error"
+	e.cloud.put(r)
+	var again changes.Change
+	var once atomic.Bool
+	e.cloud.onRead = func() {
+		if !once.CompareAndSwap(false, true) {
+			return
+		}
+		func() {
+			// While this read is under way, another execution sends the change
+			// back and bob approves the new revision.
+			if _, err := e.svc.Execute(ctx, bob, c.ID, ""); !errors.Is(err, changes.ErrDiffers) {
+				t.Errorf("other execute: %v", err)
+			}
+			got, _ := e.svc.Get(ctx, c.ID)
+			var err error
+			if again, err = e.svc.Approve(ctx, carol, c.ID, got.PlanHash, ""); err != nil || again.State != changes.StateApproved {
+				t.Errorf("approve revision 2: %v %s", err, again.State)
+			}
+		}()
+	}
+	if _, err := e.svc.Execute(ctx, alice, c.ID, ""); err == nil {
+		t.Errorf("stale execute succeeded")
+	}
+	got, err := e.svc.Get(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != changes.StateApproved || got.Revision != again.Revision || got.PlanHash != again.PlanHash {
+		t.Errorf("after the stale execute: %s, revision %d (want approved, revision %d)", got.State, got.Revision, again.Revision)
 	}
 }

@@ -46,7 +46,7 @@ func CanApprove(a Actor, c Change, pol Policy) error {
 		return err
 	}
 	for _, d := range c.Decisions {
-		if d.Kind == DecisionApprove && d.Actor == a.Name && d.PlanHash == c.PlanHash {
+		if d.Kind == DecisionApprove && d.Actor == a.Name && d.Current(c) {
 			return fmt.Errorf("approve %s: %w: already approved by %s", c.Name(), ErrConflict, a.Name)
 		}
 	}

@@ -17,11 +17,15 @@ import (
 
 // fakeCloud is an in-memory cloud for the service tests.
 type fakeCloud struct {
-	mu  sync.Mutex
-	res map[string]cloud.Resource
+	mu     sync.Mutex
+	res    map[string]cloud.Resource
+	onRead func() // if set, runs at the start of every ReadMany (a slow read)
 }
 
 func (f *fakeCloud) ReadMany(_ context.Context, refs []cloud.Ref) (map[string]cloud.Resource, error) {
+	if f.onRead != nil {
+		f.onRead()
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	out := map[string]cloud.Resource{}
@@ -368,11 +372,78 @@ func TestExpiry(t *testing.T) {
 			t.Errorf("state %s", got.State)
 		}
 	})
+	t.Run("DuringReread", func(t *testing.T) {
+		// The approval lapses while Execute re-reads the live state.
+		c := e.pending(t, false, e.resource("c", cloud.CloudDC, "stopped"))
+		if _, err := e.svc.Approve(ctx, bob, c.ID, c.PlanHash, ""); err != nil {
+			t.Fatal(err)
+		}
+		e.clock.Add(24*time.Hour - time.Second)
+		e.cloud.onRead = func() { e.clock.Add(2 * time.Second) }
+		defer func() { e.cloud.onRead = nil }()
+		if _, err := e.svc.Execute(ctx, alice, c.ID, ""); !errors.Is(err, changes.ErrExpired) {
+			t.Errorf("execute with the approval lapsing during the re-read: %v", err)
+		}
+		if got, _ := e.svc.Get(ctx, c.ID); got.State != changes.StateExpired || len(got.Operations) != 0 {
+			t.Errorf("state %s with %d operations, want expired with none", got.State, len(got.Operations))
+		}
+	})
 }
 
 func TestMigrateTwice(t *testing.T) {
 	e := newEnv(t)
 	if err := store.Migrate(context.Background(), e.db, migrations.FS); err != nil {
 		t.Fatalf("second migration: %v", err)
+	}
+}
+
+// TestApprovalsBoundToRevision sends a change back twice so that its third
+// revision has the same plan (and hash) as its first: the first revision's
+// approvals must not count again, and their authors may approve anew.
+func TestApprovalsBoundToRevision(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	erin := changes.Actor{Name: "erin", Roles: []string{changes.RoleApprover}}
+	m := e.resource("m", cloud.RocketMQ, "RUNNING")
+	c := e.pending(t, true, m)
+	h1 := c.PlanHash
+	approveAll := func(as ...changes.Actor) {
+		t.Helper()
+		for _, a := range as {
+			var err error
+			if c, err = e.svc.Approve(ctx, a, c.ID, c.PlanHash, ""); err != nil {
+				t.Fatalf("approve as %s (revision %d): %v", a.Name, c.Revision, err)
+			}
+		}
+	}
+	sendBack := func(status string) {
+		t.Helper()
+		m.Status = status
+		e.cloud.put(m)
+		var err error
+		if _, err = e.svc.Execute(ctx, alice, c.ID, c.Name()); !errors.Is(err, changes.ErrDiffers) {
+			t.Fatalf("execute: %v", err)
+		}
+		if c, err = e.svc.Get(ctx, c.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	approveAll(bob, carol)
+	sendBack("FROZEN")
+	approveAll(bob, carol)
+	sendBack("RUNNING")
+	if c.PlanHash != h1 || c.Revision != 3 || c.State != changes.StatePending {
+		t.Fatalf("revision %d %s, hash equal to the first: %v", c.Revision, c.State, c.PlanHash == h1)
+	}
+	if got := c.Approvals(); got != 0 {
+		t.Errorf("revision 3 starts with %d approvals, want 0", got)
+	}
+	approveAll(erin)
+	if c.State != changes.StatePending {
+		t.Errorf("after one fresh approval of two: %s", c.State)
+	}
+	approveAll(bob)
+	if c.State != changes.StateApproved {
+		t.Errorf("after two fresh approvals: %s", c.State)
 	}
 }

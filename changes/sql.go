@@ -84,7 +84,7 @@ func getChange(ctx context.Context, q querier, id int64) (Change, error) {
 }
 
 func listDecisions(ctx context.Context, q querier, id int64) ([]Decision, error) {
-	rows, err := q.QueryContext(ctx, `SELECT actor, kind, comment, plan_hash, at
+	rows, err := q.QueryContext(ctx, `SELECT actor, kind, comment, plan_hash, revision, at
 		FROM change_decisions WHERE change_id = ? ORDER BY id`, id)
 	if err != nil {
 		return nil, fmt.Errorf("list decisions of change %d: %w", id, err)
@@ -94,7 +94,7 @@ func listDecisions(ctx context.Context, q querier, id int64) ([]Decision, error)
 	for rows.Next() {
 		var d Decision
 		var at string
-		if err := rows.Scan(&d.Actor, &d.Kind, &d.Comment, &d.PlanHash, &at); err != nil {
+		if err := rows.Scan(&d.Actor, &d.Kind, &d.Comment, &d.PlanHash, &d.Revision, &at); err != nil {
 			return nil, fmt.Errorf("scan decision: %w", err)
 		}
 		d.At = store.ParseTime(at)
@@ -229,8 +229,8 @@ func move(ctx context.Context, tx *sql.Tx, id int64, from, to State, now time.Ti
 }
 
 func insertDecision(ctx context.Context, tx *sql.Tx, id int64, d Decision) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO change_decisions (change_id, actor, kind, comment, plan_hash, at)
-		VALUES (?, ?, ?, ?, ?, ?)`, id, d.Actor, d.Kind, d.Comment, d.PlanHash, store.FormatTime(d.At))
+	_, err := tx.ExecContext(ctx, `INSERT INTO change_decisions (change_id, actor, kind, comment, plan_hash, revision, at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, id, d.Actor, d.Kind, d.Comment, d.PlanHash, d.Revision, store.FormatTime(d.At))
 	if err != nil {
 		err = store.Translate(err)
 		if errors.Is(err, store.ErrConflict) {

@@ -87,7 +87,7 @@ func changeVM(u *auth.User, c changes.Change) views.ChangeVM {
 	}
 	for _, d := range c.Decisions {
 		rev := "earlier"
-		if d.PlanHash == c.PlanHash {
+		if d.Current(c) {
 			rev = "current"
 		}
 		vm.Decisions = append(vm.Decisions, views.DecisionRow{Actor: d.Actor, Kind: string(d.Kind), Comment: d.Comment,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -117,7 +118,8 @@ func (p *Poller) pollJob(ctx context.Context, k jobKey, ops []Op, now time.Time)
 	return nil, nil, p.reschedule(ctx, ops, err, now)
 }
 
-// reschedule pushes ops to their next poll, noting a read error if any.
+// reschedule pushes ops to their next poll, noting a read error if any; an
+// op past its deadline whose status cannot be read is timed out.
 func (p *Poller) reschedule(ctx context.Context, ops []Op, readErr error, now time.Time) error {
 	return store.InTx(ctx, p.db, func(tx *sql.Tx) error {
 		for _, op := range ops {
@@ -132,8 +134,18 @@ func (p *Poller) reschedule(ctx context.Context, ops []Op, readErr error, now ti
 				}
 			}
 			op.NextPollAt = now.Add(wait)
+			if readErr != nil && !op.Deadline.IsZero() && now.After(op.Deadline) {
+				// Reads that keep failing must not keep the change open forever.
+				op.State = TimedOut
+				op.LastError = fmt.Sprintf("not confirmed deleted after %s: %s", p.o.Timeout, op.LastError)
+			}
 			if err := saveOp(ctx, tx, op, from, now); err != nil {
 				return err
+			}
+			if op.State.Terminal() {
+				if err := p.outcome(ctx, tx, op); err != nil {
+					return err
+				}
 			}
 		}
 		return nil

@@ -53,8 +53,8 @@ func markSubmitted(ctx context.Context, tx *sql.Tx, ops []Op, now, next, deadlin
 		res, err := tx.ExecContext(ctx, `UPDATE change_operations SET state = 'submitted',
 			attempts = attempts + 1, submitted_at = ?, next_poll_at = ?,
 			deadline = CASE WHEN deadline = '' THEN ? ELSE deadline END, updated_at = ?
-			WHERE id = ? AND state = 'queued'`,
-			store.FormatTime(now), store.FormatTime(next), store.FormatTime(deadline), store.FormatTime(now), op.ID)
+			WHERE id = ? AND state = 'queued' AND attempts = ?`,
+			store.FormatTime(now), store.FormatTime(next), store.FormatTime(deadline), store.FormatTime(now), op.ID, op.Attempts)
 		if err != nil {
 			return fmt.Errorf("mark operation %d submitted: %w", op.ID, err)
 		}
@@ -65,7 +65,10 @@ func markSubmitted(ctx context.Context, tx *sql.Tx, ops []Op, now, next, deadlin
 	return nil
 }
 
-// saveOp writes an operation's new state, guarded by the state it was read in.
+// saveOp writes an operation's new state, guarded by the state and the
+// attempt it was read in: a row re-queued and re-submitted meanwhile (by
+// another poller on the same file) is back in the same state, and a verdict
+// on the older attempt must not overwrite it.
 func saveOp(ctx context.Context, tx *sql.Tx, op Op, from State, now time.Time) error {
 	finished := ""
 	if op.State.Terminal() {
@@ -73,9 +76,9 @@ func saveOp(ctx context.Context, tx *sql.Tx, op Op, from State, now time.Time) e
 	}
 	res, err := tx.ExecContext(ctx, `UPDATE change_operations SET state = ?, polls = ?, last_error = ?,
 		last_status = ?, job_id = ?, next_poll_at = ?, finished_at = ?, updated_at = ?
-		WHERE id = ? AND state = ?`,
+		WHERE id = ? AND state = ? AND attempts = ?`,
 		op.State, op.Polls, op.LastError, op.LastStatus, op.JobID, store.FormatTime(op.NextPollAt), finished,
-		store.FormatTime(now), op.ID, from)
+		store.FormatTime(now), op.ID, from, op.Attempts)
 	if err != nil {
 		return fmt.Errorf("save operation %d: %w", op.ID, err)
 	}
@@ -88,12 +91,14 @@ func saveOp(ctx context.Context, tx *sql.Tx, op Op, from State, now time.Time) e
 // finishedChanges lists executing changes with no unfinished operation and
 // their counts of done and not-done operations.
 func finishedChanges(ctx context.Context, db *sql.DB) (map[int64][2]int, error) {
-	rows, err := db.QueryContext(ctx, `SELECT o.change_id,
-		SUM(CASE WHEN o.state = 'done' THEN 1 ELSE 0 END),
-		SUM(CASE WHEN o.state IN ('failed', 'timed_out') THEN 1 ELSE 0 END),
-		SUM(CASE WHEN o.state IN ('queued', 'submitted', 'in_progress') THEN 1 ELSE 0 END)
-		FROM change_operations o JOIN changes c ON c.id = o.change_id
-		WHERE c.state = 'executing' GROUP BY o.change_id`)
+	// LEFT JOIN: a change whose re-built plan came out empty (everything was
+	// gone) has no operations and is finished as well.
+	rows, err := db.QueryContext(ctx, `SELECT c.id,
+		COALESCE(SUM(CASE WHEN o.state = 'done' THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN o.state IN ('failed', 'timed_out') THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN o.state IN ('queued', 'submitted', 'in_progress') THEN 1 ELSE 0 END), 0)
+		FROM changes c LEFT JOIN change_operations o ON o.change_id = c.id
+		WHERE c.state = 'executing' GROUP BY c.id`)
 	if err != nil {
 		return nil, fmt.Errorf("count operations: %w", err)
 	}
