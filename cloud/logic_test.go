@@ -188,3 +188,29 @@ func TestDeletable(t *testing.T) {
 		})
 	}
 }
+
+func TestDeleteFailed(t *testing.T) {
+	cdc := func(status string, details map[string]string) Resource {
+		return Resource{Ref: Ref{Service: CloudDC}, Status: status, Details: details}
+	}
+	tests := []struct {
+		name string
+		r    Resource
+		want bool
+	}{
+		{"uninstall failed", cdc("error", map[string]string{"operation": "uninstall-failed"}), true},
+		{"delete error type", cdc("error", map[string]string{"error": "delete_instance_error"}), true},
+		{"create failed", cdc("error", map[string]string{"operation": "install-failed", "error": "create_instance_error"}), false},
+		{"error without details", cdc("error", nil), false},
+		{"stopped", cdc("stopped", map[string]string{"operation": "uninstall-failed"}), false},
+		{"DMS is never judged by CloudDC details", Resource{Ref: Ref{Service: RocketMQ}, Status: "error",
+			Details: map[string]string{"operation": "uninstall-failed"}}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.r.DeleteFailed(); got != tt.want {
+				t.Errorf("DeleteFailed() = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

@@ -87,6 +87,14 @@ func (r Resource) Deletable() bool {
 	return r.Class == ClassActive || r.Class == ClassFailed
 }
 
+// DeleteFailed reports whether the cloud says a delete of this resource
+// failed (§5): a CloudDC instance in error after uninstalling. Such a
+// resource is not re-sent; its delete is reported failed.
+func (r Resource) DeleteFailed() bool {
+	return r.Service == CloudDC && r.Status == "error" &&
+		(r.Details["operation"] == "uninstall-failed" || r.Details["error"] == "delete_instance_error")
+}
+
 // Outcome is the result of a destructive call for one resource.
 type Outcome struct {
 	Ref      Ref    `json:"ref"`

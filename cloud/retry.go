@@ -182,7 +182,7 @@ func (c *Client) deleteOne(ctx context.Context, s *session, ref Ref, op string, 
 			return fmt.Errorf("%w (re-read after failed delete: %v)", err, rerr)
 		case cur.Class == ClassDeleting || cur.Class == ClassGone:
 			return nil
-		case errors.Is(err, ErrPermanent) || !cur.Deletable() || attempt >= MaxAttempts:
+		case errors.Is(err, ErrPermanent) || !cur.Deletable() || cur.DeleteFailed() || attempt >= MaxAttempts:
 			return fmt.Errorf("%w (status now %s)", err, cur.Status)
 		}
 		if serr := c.sleep(ctx, BackoffDelay(attempt, c.rand())); serr != nil {

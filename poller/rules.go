@@ -121,6 +121,8 @@ func Judge(op Op, r cloud.Resource, found bool, now time.Time, o Options) Verdic
 		return Verdict{State: Done, Status: r.Status}
 	case r.Class == cloud.ClassDeleting:
 		return Verdict{State: InProgress, Status: r.Status}
+	case r.DeleteFailed():
+		return Verdict{State: Failed, Status: r.Status, Err: "the cloud reports the delete failed (" + r.Details["error"] + ")"}
 	case op.State == InProgress:
 		return Verdict{State: Failed, Status: r.Status, Err: fmt.Sprintf("delete did not complete: status %s", r.Status)}
 	case r.Status != op.PlannedStatus:

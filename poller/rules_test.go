@@ -60,6 +60,12 @@ func TestJudge(t *testing.T) {
 	spent.Attempts = o.MaxAttempts
 	late := inProgress
 	late.Deadline = now.Add(-time.Second)
+	erroredUnknown := unknown
+	erroredUnknown.PlannedStatus = "error"
+	failedUninstall := cloud.Resource{Ref: cloud.Ref{Service: cloud.CloudDC}, Status: "error", Class: cloud.ClassFailed,
+		Details: map[string]string{"operation": "uninstall-failed", "error": "delete_instance_error"}}
+	stillErrored := cloud.Resource{Ref: cloud.Ref{Service: cloud.CloudDC}, Status: "error", Class: cloud.ClassFailed,
+		Details: map[string]string{"operation": "install-failed", "error": "create_instance_error"}}
 	r := func(status string, class cloud.StatusClass) cloud.Resource {
 		return cloud.Resource{Status: status, Class: class}
 	}
@@ -83,6 +89,10 @@ func TestJudge(t *testing.T) {
 		{"unknown, changed", unknown, r("running", cloud.ClassActive), true, Failed},
 		{"past deadline", late, r("shutting-down", cloud.ClassDeleting), true, TimedOut},
 		{"past deadline but gone", late, cloud.Resource{}, false, Done},
+		// Planned in error; the delete's outcome was unknown; the instance is in
+		// error again, now from a failed uninstall: failed, not re-sent (§5).
+		{"unknown, planned error, delete failed", erroredUnknown, failedUninstall, true, Failed},
+		{"unknown, planned error, no delete seen: re-send", erroredUnknown, stillErrored, true, Queued},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
