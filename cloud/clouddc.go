@@ -3,7 +3,6 @@ package cloud
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -107,42 +106,14 @@ func (c *Client) DeleteCloudDCBatch(ctx context.Context, account, project string
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Outcome, 0, len(ids))
-	for _, chunk := range Chunk(ids, MaxCloudDCBatch) {
-		res, err := c.cloudDCBatch(ctx, s, chunk)
-		if err != nil {
-			return out, err
-		}
-		out = append(out, res...)
-	}
-	return out, nil
-}
-
-func (c *Client) cloudDCBatch(ctx context.Context, s *session, ids []string) ([]Outcome, error) {
-	result := map[string]Outcome{}
-	pending := ids
-	for attempt := 1; len(pending) > 0; attempt++ {
+	return c.deleteBatches(ctx, s, ids, MaxCloudDCBatch, func(pending []string) (map[string]bool, error) {
 		accepted, err := c.cloudDCBatchCall(ctx, s, pending)
-		if err == nil || errors.Is(err, ErrPermanent) {
-			// A 400 means none was accepted (§4.4); the re-read below says why.
-			for _, id := range pending {
-				result[id] = Outcome{Ref: s.ref(id), Accepted: accepted[id]}
-			}
-			break
+		if errors.Is(err, ErrPermanent) {
+			// A 400 means none was accepted (§4.4); the re-read afterwards says why.
+			return map[string]bool{}, nil
 		}
-		if !errors.Is(err, ErrTransient) || attempt >= MaxAttempts {
-			return nil, err
-		}
-		next, rerr := c.rereadForRetry(ctx, s, pending, result)
-		if rerr != nil {
-			return nil, fmt.Errorf("%w (re-read after failed batch: %v)", err, rerr)
-		}
-		pending = next
-		if serr := c.sleep(ctx, BackoffDelay(attempt, c.rand())); serr != nil {
-			return nil, err
-		}
-	}
-	return c.explainRejected(ctx, s, ids, result), nil
+		return accepted, err
+	})
 }
 
 func (c *Client) cloudDCBatchCall(ctx context.Context, s *session, ids []string) (map[string]bool, error) {

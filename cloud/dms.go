@@ -226,44 +226,9 @@ func (c *Client) DeleteDMS(ctx context.Context, account, project string, svc Ser
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Outcome, 0, len(ids))
-	for _, chunk := range Chunk(ids, MaxDMSBatch) {
-		res, err := c.dmsBatch(ctx, s, chunk, force)
-		if err != nil {
-			return out, err
-		}
-		out = append(out, res...)
-	}
-	return out, nil
-}
-
-// dmsBatch sends one chunk; after a transient failure it re-reads the
-// chunk, counts deleting/gone as accepted and resends the rest once more
-// per attempt.
-func (c *Client) dmsBatch(ctx context.Context, s *session, ids []string, force bool) ([]Outcome, error) {
-	result := map[string]Outcome{}
-	pending := ids
-	for attempt := 1; len(pending) > 0; attempt++ {
-		res, err := c.dmsBatchCall(ctx, s, pending, force)
-		if err == nil {
-			for id, ok := range res {
-				result[id] = Outcome{Ref: s.ref(id), Accepted: ok}
-			}
-			break
-		}
-		if !errors.Is(err, ErrTransient) || attempt >= MaxAttempts {
-			return nil, err
-		}
-		next, rerr := c.rereadForRetry(ctx, s, pending, result)
-		if rerr != nil {
-			return nil, fmt.Errorf("%w (re-read after failed batch: %v)", err, rerr)
-		}
-		pending = next
-		if serr := c.sleep(ctx, BackoffDelay(attempt, c.rand())); serr != nil {
-			return nil, err
-		}
-	}
-	return c.explainRejected(ctx, s, ids, result), nil
+	return c.deleteBatches(ctx, s, ids, MaxDMSBatch, func(pending []string) (map[string]bool, error) {
+		return c.dmsBatchCall(ctx, s, pending, force)
+	})
 }
 
 func (s *session) ref(id string) Ref {

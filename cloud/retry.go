@@ -190,3 +190,48 @@ func (c *Client) deleteOne(ctx context.Context, s *session, ref Ref, op string, 
 		}
 	}
 }
+
+// deleteBatches sends a batch delete of ids in chunks of size through send,
+// which returns the IDs the cloud accepted. After a transient failure it
+// re-reads the chunk (deleting or gone counts as accepted) and resends only
+// the rest, never blindly. IDs not accepted are re-read to say why. One
+// outcome per ID, in order.
+func (c *Client) deleteBatches(ctx context.Context, s *session, ids []string, size int,
+	send func(pending []string) (map[string]bool, error)) ([]Outcome, error) {
+	out := make([]Outcome, 0, len(ids))
+	for _, chunk := range Chunk(ids, size) {
+		res, err := c.deleteBatch(ctx, s, chunk, send)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, res...)
+	}
+	return out, nil
+}
+
+func (c *Client) deleteBatch(ctx context.Context, s *session, ids []string,
+	send func(pending []string) (map[string]bool, error)) ([]Outcome, error) {
+	result := map[string]Outcome{}
+	pending := ids
+	for attempt := 1; len(pending) > 0; attempt++ {
+		accepted, err := send(pending)
+		if err == nil {
+			for _, id := range pending {
+				result[id] = Outcome{Ref: s.ref(id), Accepted: accepted[id]}
+			}
+			break
+		}
+		if !errors.Is(err, ErrTransient) || attempt >= MaxAttempts {
+			return nil, err
+		}
+		next, rerr := c.rereadForRetry(ctx, s, pending, result)
+		if rerr != nil {
+			return nil, fmt.Errorf("%w (re-read after failed batch: %v)", err, rerr)
+		}
+		pending = next
+		if serr := c.sleep(ctx, BackoffDelay(attempt, c.rand())); serr != nil {
+			return nil, err
+		}
+	}
+	return c.explainRejected(ctx, s, ids, result), nil
+}

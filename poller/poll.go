@@ -139,13 +139,8 @@ func (p *Poller) reschedule(ctx context.Context, ops []Op, readErr error, now ti
 				op.State = TimedOut
 				op.LastError = fmt.Sprintf("not confirmed deleted after %s: %s", p.o.Timeout, op.LastError)
 			}
-			if err := saveOp(ctx, tx, op, from, now); err != nil {
+			if err := p.settle(ctx, tx, op, from, now); err != nil {
 				return err
-			}
-			if op.State.Terminal() {
-				if err := p.outcome(ctx, tx, op); err != nil {
-					return err
-				}
 			}
 		}
 		return nil
@@ -179,13 +174,8 @@ func (p *Poller) reread(ctx context.Context, ops []Op, reasons map[int64]string,
 				op.LastError = why
 			}
 			op.NextPollAt = now.Add(Interval(now.Sub(op.SubmittedAt), p.o, p.o.Rand()))
-			if err := saveOp(ctx, tx, op, from, now); err != nil {
+			if err := p.settle(ctx, tx, op, from, now); err != nil {
 				return err
-			}
-			if op.State.Terminal() {
-				if err := p.outcome(ctx, tx, op); err != nil {
-					return err
-				}
 			}
 		}
 		return nil

@@ -175,6 +175,18 @@ func (p *Poller) record(ctx context.Context, tx *sql.Tx, e audit.Event, details 
 }
 
 // outcomeEvent is the audit event of one operation reaching a terminal state.
+// settle saves op (moved from state from) and, once it is terminal, writes
+// its resource outcome in the same transaction.
+func (p *Poller) settle(ctx context.Context, tx *sql.Tx, op Op, from State, now time.Time) error {
+	if err := saveOp(ctx, tx, op, from, now); err != nil {
+		return err
+	}
+	if op.State.Terminal() {
+		return p.outcome(ctx, tx, op)
+	}
+	return nil
+}
+
 func (p *Poller) outcome(ctx context.Context, tx *sql.Tx, op Op) error {
 	return p.record(ctx, tx, audit.Event{Action: audit.ActionResourceOutcome, ChangeID: op.ChangeID,
 		Service: string(op.Ref.Service), Project: op.Ref.Project, ResourceID: op.Ref.ID, ResourceName: op.Name,

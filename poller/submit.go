@@ -184,13 +184,8 @@ func (p *Poller) recordSent(ctx context.Context, ops []Op, outs map[string]cloud
 			default:
 				op.LastError = "outcome unknown: no result for this resource"
 			}
-			if err := saveOp(ctx, tx, op, Submitted, now); err != nil {
+			if err := p.settle(ctx, tx, op, Submitted, now); err != nil {
 				return err
-			}
-			if op.State.Terminal() {
-				if err := p.outcome(ctx, tx, op); err != nil {
-					return err
-				}
 			}
 		}
 		return nil
