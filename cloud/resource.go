@@ -74,7 +74,18 @@ type Resource struct {
 	// Details holds a few service-specific facts for display (engine
 	// version, type, specification, flavor, image, ...), keyed by label.
 	Details map[string]string `json:"details,omitempty"`
-	ReadAt  time.Time         `json:"read_at"`
+	// Tags and EnterpriseProject come from the cloud (cloud-api.md §2.9,
+	// §3.8-3.14): protection rules and inventory filters read them. The
+	// cloud's default enterprise project is "0".
+	Tags              []Tag     `json:"tags,omitempty"`
+	EnterpriseProject string    `json:"enterprise_project_id,omitempty"`
+	ReadAt            time.Time `json:"read_at"`
+}
+
+// Tag is one key/value tag on a cloud resource.
+type Tag struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
 }
 
 // Deletable reports whether the cloud API accepts a delete in this status.
