@@ -78,7 +78,7 @@ func (s *Service) SignIn(ctx context.Context, a Attempt) (User, error) {
 		return User{}, s.recordFailure(ctx, a, "throttled", ErrThrottled)
 	}
 	u, err := s.ByUsername(ctx, a.Username)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, ErrNotFound) {
 		CheckPassword(s.dummyHash, a.Password)
 		return User{}, s.recordFailure(ctx, a, "unknown user", ErrInvalidCredentials)
 	}

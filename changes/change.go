@@ -9,6 +9,8 @@ package changes
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -222,10 +224,16 @@ type ValidationError struct {
 	Fields map[string]string
 }
 
+// Error lists the fields in name order, so the message never changes with
+// map iteration.
 func (e *ValidationError) Error() string {
-	parts := make([]string, 0, len(e.Fields))
-	for k, v := range e.Fields {
-		parts = append(parts, k+": "+v)
+	keys := slices.Sorted(maps.Keys(e.Fields))
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + ": " + e.Fields[k]
 	}
 	return "invalid input: " + strings.Join(parts, "; ")
 }
+
+// FieldErrors is the message by field, as every validation error offers it.
+func (e *ValidationError) FieldErrors() map[string]string { return e.Fields }

@@ -304,3 +304,13 @@ func TestAllowedActions(t *testing.T) {
 		t.Error("admin listed as approver role is not offered Approve")
 	}
 }
+
+func TestValidationErrorOrder(t *testing.T) {
+	e := &ValidationError{Fields: map[string]string{"ttl": "c", "approvals_required": "a", "reason": "b", "ticket": "d"}}
+	want := "invalid input: approvals_required: a; reason: b; ticket: d; ttl: c"
+	for range 20 { // map iteration would differ between runs
+		if got := e.Error(); got != want {
+			t.Fatalf("Error() = %q, want %q", got, want)
+		}
+	}
+}
