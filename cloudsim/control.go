@@ -32,6 +32,8 @@ func (s *Sim) serveControl(w http.ResponseWriter, r *http.Request) {
 		rep = s.ctlResources()
 	case strings.HasPrefix(key, "PATCH /_sim/resources/"):
 		rep = s.ctlPatch(strings.TrimPrefix(key, "PATCH /_sim/resources/"), body)
+	case key == "PUT /_sim/recycle":
+		rep = s.ctlRecycle(body)
 	case key == "PUT /_sim/faults":
 		rep = s.ctlSetFaults(body)
 	case key == "GET /_sim/faults":

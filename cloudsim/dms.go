@@ -188,7 +188,7 @@ func (s *Sim) dmsDelete(c *call) reply {
 	if msg := s.dmsRefusal(c, d, status); msg != "" {
 		return errReply(svcDMS, http.StatusBadRequest, "DMS.00400026", msg)
 	}
-	s.startDMSDelete(c, d, s.failDelete(c.faults), false)
+	s.startDMSDelete(c, d, status, s.failDelete(c.faults), false)
 	return emptyReply(http.StatusNoContent)
 }
 
@@ -203,10 +203,14 @@ func (s *Sim) dmsRefusal(c *call, d *dmsInst, status string) string {
 	return ""
 }
 
-func (s *Sim) startDMSDelete(c *call, d *dmsInst, fail, force bool) {
+// startDMSDelete starts deleting d, which is in status; it ends in the
+// recycle bin when the project's policy says so (cloud-api.md §2.10).
+func (s *Sim) startDMSDelete(c *call, d *dmsInst, status string, fail, force bool) {
 	d.deleteAt = c.now.Add(ms(c.faults.DMSDeleteDelayMS))
 	d.deleteFail = fail
-	s.recordDelete(deleteRecord{Service: d.service(), Kind: "instance", ProjectID: d.project, ID: d.id, Force: force}, c.now)
+	s.binOnDelete(c, d, status, force)
+	s.recordDelete(deleteRecord{Service: d.service(), Kind: "instance", ProjectID: d.project, ID: d.id, Force: force,
+		Recycled: d.toBin && !fail}, c.now)
 }
 
 type dmsBatchBody struct {
@@ -239,7 +243,7 @@ func (s *Sim) dmsBatchDelete(c *call) reply {
 	for _, id := range *b.Instances {
 		res := "failed"
 		if d, status, ok := s.dmsLookup(c, id); ok && s.dmsRefusal(c, d, status) == "" && !s.failDelete(c.faults) {
-			s.startDMSDelete(c, d, false, b.ForceDelete != nil && *b.ForceDelete)
+			s.startDMSDelete(c, d, status, false, b.ForceDelete != nil && *b.ForceDelete)
 			res = "success"
 		}
 		results = append(results, dmsBatchResult{res, id})
@@ -264,7 +268,7 @@ func (s *Sim) dmsDeleteAllFailed(c *call, engine string, force bool) reply {
 			continue
 		}
 		if !s.failDelete(c.faults) {
-			s.startDMSDelete(c, d, false, force)
+			s.startDMSDelete(c, d, "CREATEFAILED", false, force)
 		}
 	}
 	return emptyReply(http.StatusNoContent)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -34,6 +35,9 @@ type Options struct {
 	Faults Faults
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// RecyclePolicies seeds DMS recycle policies by project; other projects
+	// start with DefaultRecyclePolicy. A reset restores these.
+	RecyclePolicies map[string]RecyclePolicy
 }
 
 // Sim is the simulated Huawei Cloud: an http.Handler serving the DMS
@@ -45,6 +49,8 @@ type Sim struct {
 	byAK     map[string]*Credential
 	byToken  map[string]*Credential
 	projects []string // fleet projects, in credential order
+	// recycleSeed are the initial recycle policies (Options.RecyclePolicies).
+	recycleSeed map[string]RecyclePolicy
 	reqSeq   atomic.Uint64
 	reqSalt  uint64
 
@@ -65,6 +71,8 @@ func New(opts Options) *Sim {
 		byToken: map[string]*Credential{},
 		faults:  opts.Faults,
 		reqSalt: uint64(time.Now().UnixNano()),
+
+		recycleSeed: maps.Clone(opts.RecyclePolicies),
 	}
 	if s.now == nil {
 		s.now = time.Now

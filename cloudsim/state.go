@@ -19,6 +19,8 @@ type state struct {
 	cdcBy  map[string][]*cdcInst // by project: created_at asc, then id
 	jobs   map[string]*romaJob
 	active map[string]*romaJob // user + "\x00" + project → its RUNNING job
+	// recycle holds the DMS recycle policies changed since the reset.
+	recycle map[string]RecyclePolicy
 }
 
 func newState() *state {
@@ -27,6 +29,7 @@ func newState() *state {
 		roma: map[string]*romaInst{}, romaBy: map[string][]*romaInst{},
 		cdc: map[string]*cdcInst{}, cdcBy: map[string][]*cdcInst{},
 		jobs: map[string]*romaJob{}, active: map[string]*romaJob{},
+		recycle: map[string]RecyclePolicy{},
 	}
 }
 
@@ -272,6 +275,7 @@ type deleteRecord struct {
 	ID        string `json:"id"`
 	At        string `json:"at"`
 	Force     bool   `json:"force_delete,omitempty"` // DMS batch force_delete
+	Recycled  bool   `json:"recycled,omitempty"`     // DMS: the delete ends in the recycle bin
 }
 
 func newStats() stats {
