@@ -51,8 +51,8 @@ type Sim struct {
 	projects []string // fleet projects, in credential order
 	// recycleSeed are the initial recycle policies (Options.RecyclePolicies).
 	recycleSeed map[string]RecyclePolicy
-	reqSeq   atomic.Uint64
-	reqSalt  uint64
+	reqSeq      atomic.Uint64
+	reqSalt     uint64
 
 	mu      sync.Mutex // guards everything below
 	faults  Faults
