@@ -49,10 +49,8 @@ type Sim struct {
 	byAK     map[string]*Credential
 	byToken  map[string]*Credential
 	projects []string // fleet projects, in credential order
-	// recycleSeed are the initial recycle policies (Options.RecyclePolicies).
-	recycleSeed map[string]RecyclePolicy
-	reqSeq      atomic.Uint64
-	reqSalt     uint64
+	reqSeq   atomic.Uint64
+	reqSalt  uint64
 
 	mu      sync.Mutex // guards everything below
 	faults  Faults
@@ -60,6 +58,9 @@ type Sim struct {
 	st      *state
 	buckets map[string]*bucket
 	stats   stats
+
+	// recycleSeed are the initial recycle policies (Options.RecyclePolicies).
+	recycleSeed map[string]RecyclePolicy
 }
 
 // New returns a simulator built from opts.
