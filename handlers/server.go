@@ -36,6 +36,9 @@ type Deps struct {
 	Changes   Changes    // change requests; nil answers 503 on their pages
 	Audit     *audit.Log // audit log review and export; nil answers 503 on its pages
 
+	// Recycle reads DMS recycle bins; nil answers 503 on their pages.
+	Recycle RecycleBins
+
 	SessionKeys     auth.SessionKeys
 	SecureCookies   bool          // serving over TLS (directly or behind a proxy): Secure cookies and HSTS
 	IdleTimeout     time.Duration // sign out after this long without a request (default 30m)
