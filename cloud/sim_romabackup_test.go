@@ -140,3 +140,10 @@ func TestSimROMABackupErrors(t *testing.T) {
 		}
 	})
 }
+
+func writeFile(t *testing.T, path string, data []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
