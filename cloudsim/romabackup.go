@@ -35,6 +35,7 @@ const (
 	archiveRetention = time.Hour
 	archiveFormat    = "cloudsim-roma-assets/1"
 	importPart       = "ImportAssetRequestBody"
+	instanceGone     = "the instance no longer exists"
 )
 
 // archiveKey authenticates archives: an import takes only what some
@@ -123,7 +124,7 @@ func (s *Sim) exportAsset(j *romaJob, a jobAsset) {
 	m := j.manifest
 	switch {
 	case r == nil:
-		j.reasons = append(j.reasons, jobReason{assetType(a.task), a.name, "APIG.3030", "the instance no longer exists"})
+		j.reasons = append(j.reasons, jobReason{assetType(a.task), a.name, "APIG.3030", instanceGone})
 	case a.task && r.taskByID[a.id] != nil:
 		if !slices.ContainsFunc(m.Tasks, func(t romaTaskJSON) bool { return t.TaskID == a.id }) {
 			m.Tasks = append(m.Tasks, r.taskByID[a.id].toJSON(r.id))
@@ -161,10 +162,12 @@ func (s *Sim) finishJob(j *romaJob) {
 		j.manifest.ExportedAt = rfc3339(j.end)
 		data, err := buildArchive(*j.manifest, j.end)
 		if err != nil {
-			j.reasons = append(j.reasons, jobReason{"application", "", "ROMA.00000500", "export failed: " + err.Error()})
+			j.reasons = append(j.reasons, jobReason{"application", "", "ROMA.00000500",
+				"export failed: " + err.Error()})
 		} else {
 			j.archiveID = s.hexID()
-			s.st.archives[j.archiveID] = &romaArchive{project: j.project, instance: j.instance, created: j.end, data: data}
+			s.st.archives[j.archiveID] = &romaArchive{project: j.project, instance: j.instance, created: j.end,
+				data: data}
 		}
 	}
 	j.manifest = nil
@@ -337,7 +340,7 @@ func (s *Sim) romaImport(c *call) reply {
 func (s *Sim) importAsset(j *romaJob, a jobAsset) {
 	r := s.st.roma[j.instance]
 	if r == nil {
-		j.reasons = append(j.reasons, jobReason{assetType(a.task), a.name, "APIG.3030", "the instance no longer exists"})
+		j.reasons = append(j.reasons, jobReason{assetType(a.task), a.name, "APIG.3030", instanceGone})
 		return
 	}
 	if a.task {
