@@ -21,8 +21,8 @@ import (
 // ROMA asset export, archive download and import (cloud-api.md §3.8-§3.12).
 
 var (
-	rtROMAExport   = route{op: "roma.export_assets", svc: svcROMA, handle: (*Sim).romaExport}
-	rtROMAImport   = route{op: "roma.import_assets", svc: svcROMA, handle: (*Sim).romaImport}
+	rtROMAExport   = route{op: "roma.export", svc: svcROMA, handle: (*Sim).romaExport}
+	rtROMAImport   = route{op: "roma.import", svc: svcROMA, handle: (*Sim).romaImport}
 	rtROMADownload = route{op: "roma.download_archive", svc: svcROMA, handle: (*Sim).romaDownload}
 )
 
