@@ -75,22 +75,10 @@ type romaArchive struct {
 	downloaded        bool
 }
 
-// rawBody is a non-JSON answer body.
+// rawBody is an answer body that is not JSON (an archive download).
 type rawBody struct {
 	contentType string
-	header      map[string]string
 	data        []byte
-}
-
-// writeRaw writes a non-JSON answer.
-func writeRaw(w http.ResponseWriter, status int, raw rawBody) {
-	for k, v := range raw.header {
-		w.Header().Set(k, v)
-	}
-	w.Header().Set("Content-Type", raw.contentType)
-	w.Header().Set("Content-Length", strconv.Itoa(len(raw.data)))
-	w.WriteHeader(status)
-	_, _ = w.Write(raw.data)
 }
 
 func (s *Sim) romaExport(c *call) reply {
@@ -253,8 +241,8 @@ func (s *Sim) romaDownload(c *call) reply {
 	a.downloaded = true
 	data := a.data
 	a.data = nil
-	return reply{status: http.StatusOK, body: rawBody{contentType: "application/octet-stream", data: data,
-		header: map[string]string{"Content-Disposition": `attachment; filename="` + c.args[1] + `.zip"`}}}
+	return reply{status: http.StatusOK, body: rawBody{"application/octet-stream", data},
+		header: map[string]string{"Content-Disposition": `attachment; filename="` + c.args[1] + `.zip"`}}
 }
 
 // importQuery is the parsed query of an import: type, prefix and
