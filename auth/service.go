@@ -3,7 +3,6 @@ package auth
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -78,7 +77,7 @@ func (s *Service) SignIn(ctx context.Context, a Attempt) (User, error) {
 		return User{}, s.recordFailure(ctx, a, "throttled", ErrThrottled)
 	}
 	u, err := s.ByUsername(ctx, a.Username)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, ErrNotFound) {
 		CheckPassword(s.dummyHash, a.Password)
 		return User{}, s.recordFailure(ctx, a, "unknown user", ErrInvalidCredentials)
 	}
@@ -129,7 +128,7 @@ func (s *Service) SignOut(ctx context.Context, o Origin) error {
 }
 
 // Create adds a user.
-func (s *Service) Create(ctx context.Context, o Origin, username, password string, roles []Role) (User, error) {
+func (s *Service) Create(ctx context.Context, o Origin, username, password string, roles Roles) (User, error) {
 	if err := ValidateUsername(username); err != nil {
 		return User{}, err
 	}
@@ -152,7 +151,7 @@ func (s *Service) Create(ctx context.Context, o Origin, username, password strin
 		}
 		u.ID = id
 		return s.appendEvent(ctx, tx, o, audit.ActionUserChanged, "success",
-			map[string]any{"user": username, "change": "created", "roles": formatRoles(roles)})
+			map[string]any{"user": username, "change": "created", "roles": roles.String()})
 	})
 	if err != nil {
 		return User{}, fmt.Errorf("create user %s: %w", username, err)
@@ -193,20 +192,10 @@ func (s *Service) update(ctx context.Context, o Origin, username, change, set st
 }
 
 func (s *Service) appendEvent(ctx context.Context, tx *sql.Tx, o Origin, action audit.Action, outcome string, details map[string]any) error {
-	var raw json.RawMessage
-	if details != nil {
-		b, err := json.Marshal(details)
-		if err != nil {
-			return err
-		}
-		raw = b
+	e := audit.Event{Time: s.cfg.Now().UTC(), Actor: o.Actor, ClientIP: o.ClientIP, UserAgent: o.UserAgent,
+		Action: action, Outcome: outcome}
+	if details == nil {
+		return audit.Record(ctx, tx, e, nil)
 	}
-	_, err := audit.Append(ctx, tx, audit.Event{
-		Time: s.cfg.Now().UTC(), Actor: o.Actor, ClientIP: o.ClientIP, UserAgent: o.UserAgent,
-		Action: action, Outcome: outcome, Details: raw,
-	})
-	if err != nil {
-		return fmt.Errorf("audit %s: %w", action, err)
-	}
-	return nil
+	return audit.Record(ctx, tx, e, details)
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/decom/decom/auth"
 	"github.com/decom/decom/changes"
 	"github.com/decom/decom/cloud"
 )
@@ -88,7 +89,7 @@ func TestExecute(t *testing.T) {
 	t.Run("DiffersFailedSet", func(t *testing.T) {
 		e := newEnv(t)
 		e.resource("f1", cloud.RabbitMQ, "CREATEFAILED")
-		c, err := e.svc.Plan(ctx, alice, changes.PlanRequest{Reason: "sweep", Submit: true,
+		c, err := e.svc.Plan(ctx, alice, changes.PlanRequest{Reason: "sweep",
 			Sweep: &changes.Sweep{Account: "acc", Project: "p1", Service: cloud.RabbitMQ}})
 		if err != nil {
 			t.Fatal(err)
@@ -172,7 +173,7 @@ func TestWebhook(t *testing.T) {
 	e.svc = changes.New(e.db, e.cloud, changes.Options{Now: e.clock.Now, Notifier: rec})
 	p := changes.DefaultPolicy()
 	p.WebhookURL = "https://hooks.example/pending"
-	if err := e.svc.SetPolicy(ctx, changes.Actor{Name: "root", Roles: []string{changes.RoleAdmin}}, p); err != nil {
+	if err := e.svc.SetPolicy(ctx, changes.Actor{Name: "root", Roles: auth.Roles{auth.RoleAdmin}}, p); err != nil {
 		t.Fatal(err)
 	}
 	c := e.pending(t, false, e.resource("a", cloud.CloudDC, "stopped"))
