@@ -104,6 +104,9 @@ func checkUnexpired(ctx context.Context, tx *sql.Tx, id int64, now time.Time) er
 
 // live re-reads every planned resource and, for a sweep, the failed set.
 func (s *Service) live(ctx context.Context, p Plan) (Live, error) {
+	if p.Kind == KindRestore {
+		return s.liveBin(ctx, p)
+	}
 	refs := make([]cloud.Ref, len(p.Items))
 	for i, it := range p.Items {
 		refs[i] = it.Ref
@@ -115,6 +118,15 @@ func (s *Service) live(ctx context.Context, p Plan) (Live, error) {
 	}
 	if p.Sweep != nil {
 		if l.Failed, err = s.failedSet(ctx, *p.Sweep); err != nil {
+			return Live{}, err
+		}
+	}
+	if len(p.Bins) > 0 {
+		var res []cloud.Resource
+		for _, b := range p.Bins {
+			res = append(res, cloud.Resource{Ref: cloud.Ref{Account: b.Account, Project: b.Project, Service: cloud.RocketMQ}})
+		}
+		if l.Bins, err = s.bins(ctx, res); err != nil {
 			return Live{}, err
 		}
 	}

@@ -69,6 +69,11 @@ type Plan struct {
 	Ticket   string    `json:"ticket,omitempty"`
 	Sweep    *Sweep    `json:"sweep,omitempty"`
 	Warnings []Warning `json:"warnings"`
+	// Kind is what the plan does: delete ("") or restore from the recycle bin.
+	Kind PlanKind `json:"kind,omitempty"`
+	// Bins are the recycle policies of the plan's DMS projects, as read at
+	// plan time.
+	Bins []Bin `json:"recycle_bins,omitempty"`
 }
 
 // PlanInput is what a requester asks for, with resources as read live.
@@ -78,6 +83,8 @@ type PlanInput struct {
 	Reason    string
 	Ticket    string
 	Sweep     *Sweep
+	Bins      []Bin     // recycle policies of the DMS projects (nil: unknown)
+	Now       time.Time // when the plan is built, for "restorable until"
 }
 
 // BuildPlan turns a selection into a plan: items sorted by key, duplicates
@@ -95,9 +102,9 @@ func BuildPlan(in PlanInput) Plan {
 	}
 	sort.Slice(items, func(i, j int) bool { return items[i].Key() < items[j].Key() })
 	p := Plan{Version: PlanVersion, Items: items, Force: in.Force, Reason: in.Reason,
-		Ticket: in.Ticket, Sweep: in.Sweep}
+		Ticket: in.Ticket, Sweep: in.Sweep, Bins: in.Bins}
 	p.Batches = buildBatches(items, in.Force)
-	p.Warnings = buildWarnings(items, p.HasForce())
+	p.Warnings = append(buildWarnings(items, p.HasForce()), undoWarnings(p, in.Now)...)
 	return p
 }
 
@@ -234,6 +241,8 @@ type canonicalPlan struct {
 	Reason  string          `json:"reason"`
 	Ticket  string          `json:"ticket"`
 	Sweep   *Sweep          `json:"sweep"`
+	Kind    PlanKind        `json:"kind,omitempty"`
+	Bins    []Bin           `json:"recycle_bins,omitempty"`
 }
 
 // Hash is the SHA-256 (hex) of the plan's canonical encoding: JSON of fixed
@@ -241,7 +250,7 @@ type canonicalPlan struct {
 // approvers approve.
 func (p Plan) Hash() string {
 	c := canonicalPlan{Version: p.Version, Batches: p.Batches, Force: p.Force, Reason: p.Reason,
-		Ticket: p.Ticket, Sweep: p.Sweep}
+		Ticket: p.Ticket, Sweep: p.Sweep, Kind: p.Kind, Bins: p.Bins}
 	for _, it := range p.Items {
 		c.Items = append(c.Items, canonicalItem{Key: it.Key(), Name: it.Name, Status: it.Status, Prepaid: it.Prepaid})
 	}

@@ -86,12 +86,12 @@ func TestBuildPlanWarnings(t *testing.T) {
 		in    PlanInput
 		codes []string
 	}{
-		{"plain", PlanInput{Resources: []cloud.Resource{res("a", cloud.CloudDC, "stopped", cloud.ClassActive)}}, nil},
+		{"plain", PlanInput{Resources: []cloud.Resource{res("a", cloud.CloudDC, "stopped", cloud.ClassActive)}}, []string{WarnNoUndo}},
 		{"force on DMS", PlanInput{Force: true, Resources: []cloud.Resource{res("a", cloud.RocketMQ, "RUNNING", cloud.ClassActive)}}, []string{WarnForce}},
-		{"force without DMS is no force", PlanInput{Force: true, Resources: []cloud.Resource{res("a", cloud.CloudDC, "stopped", cloud.ClassActive)}}, nil},
+		{"force without DMS is no force", PlanInput{Force: true, Resources: []cloud.Resource{res("a", cloud.CloudDC, "stopped", cloud.ClassActive)}}, []string{WarnNoUndo}},
 		{"prepaid", PlanInput{Resources: []cloud.Resource{prepaid}}, []string{WarnPrepaid}},
 		{"transitional", PlanInput{Resources: []cloud.Resource{res("a", cloud.RocketMQ, "RESTARTING", cloud.ClassTransitional)}}, []string{WarnTransitional}},
-		{"deleting", PlanInput{Resources: []cloud.Resource{res("a", cloud.CloudDC, "shutting-down", cloud.ClassDeleting)}}, []string{WarnTransitional}},
+		{"deleting", PlanInput{Resources: []cloud.Resource{res("a", cloud.CloudDC, "shutting-down", cloud.ClassDeleting)}}, []string{WarnTransitional, WarnNoUndo}},
 		{"failed is deletable", PlanInput{Resources: []cloud.Resource{res("a", cloud.RocketMQ, "CREATEFAILED", cloud.ClassFailed)}}, nil},
 	}
 	for _, tt := range tests {

@@ -2,6 +2,7 @@ package changes
 
 import (
 	"sort"
+	"time"
 
 	"github.com/decom/decom/cloud"
 )
@@ -14,6 +15,7 @@ const (
 	DiffGone          DiffKind = "gone"           // the resource no longer exists
 	DiffStatus        DiffKind = "status_changed" // its status is not the planned one
 	DiffFailedSetGrew DiffKind = "failed_set_changed"
+	DiffRecycle       DiffKind = "recycle_policy_changed" // a DMS project's recycle policy changed
 )
 
 // Difference is one way the live state differs from the plan.
@@ -31,6 +33,7 @@ type Difference struct {
 type Live struct {
 	Resources map[string]cloud.Resource
 	Failed    []cloud.Resource
+	Bins      []Bin // recycle policies re-read for the plan's Bins (nil: not re-read)
 }
 
 // FailedStatus is the DMS status a sweep selects.
@@ -60,6 +63,9 @@ func Revalidate(p Plan, live Live) []Difference {
 			}
 		}
 	}
+	for _, why := range binsChanged(p.Bins, live.Bins) {
+		out = append(out, Difference{Kind: DiffRecycle, Name: why})
+	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Ref.Key() < out[j].Ref.Key() })
 	return out
 }
@@ -68,7 +74,16 @@ func Revalidate(p Plan, live Live) []Difference {
 // options, with live resources (gone ones dropped) or, for a sweep, the
 // current failed set.
 func Replan(p Plan, live Live) Plan {
-	in := PlanInput{Force: p.Force, Reason: p.Reason, Ticket: p.Ticket, Sweep: p.Sweep}
+	if p.Kind == KindRestore {
+		return replanRestore(p, live)
+	}
+	in := PlanInput{Force: p.Force, Reason: p.Reason, Ticket: p.Ticket, Sweep: p.Sweep, Bins: p.Bins}
+	if live.Bins != nil {
+		in.Bins = live.Bins
+	}
+	for _, r := range live.Resources {
+		in.Now = latest(in.Now, r.ReadAt)
+	}
 	if p.Sweep != nil {
 		in.Resources = live.Failed
 		return BuildPlan(in)
@@ -79,4 +94,11 @@ func Replan(p Plan, live Live) Plan {
 		}
 	}
 	return BuildPlan(in)
+}
+
+func latest(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b.UTC()
+	}
+	return a
 }

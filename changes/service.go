@@ -10,7 +10,6 @@ import (
 
 	"github.com/decom/decom/audit"
 	"github.com/decom/decom/cloud"
-	"github.com/decom/decom/store"
 )
 
 // Cloud is what changes needs from the cloud layer (*cloud.Client satisfies
@@ -117,32 +116,13 @@ func (s *Service) Plan(ctx context.Context, a Actor, req PlanRequest) (Change, e
 	if len(res) == 0 {
 		return Change{}, &ValidationError{Fields: map[string]string{"resources": "none of the resources exists any more"}}
 	}
-	plan := BuildPlan(PlanInput{Resources: res, Force: req.Force, Reason: strings.TrimSpace(req.Reason),
-		Ticket: strings.TrimSpace(req.Ticket), Sweep: req.Sweep})
-	pol, hooks, err := s.policyFor(ctx, plan)
+	bins, err := s.bins(ctx, res)
 	if err != nil {
 		return Change{}, err
 	}
-	now := s.now().UTC()
-	c := Change{State: StatePending, Requester: a.Name, Reason: plan.Reason, Ticket: plan.Ticket,
-		Force: req.Force, Plan: plan, PlanHash: plan.Hash(), Revision: 1,
-		ApprovalsRequired: pol.Required(plan), RetryOf: req.RetryOf, CreatedAt: now, UpdatedAt: now, SubmittedAt: now}
-	err = store.InTx(ctx, s.db, func(tx *sql.Tx) error {
-		id, err := insertChange(ctx, tx, c)
-		if err != nil {
-			return err
-		}
-		c.ID = id
-		return s.record(ctx, tx, a, audit.ActionPlanCreated, c, string(c.State), map[string]any{
-			"plan_hash": c.PlanHash, "resources": len(plan.Items), "batches": len(plan.Batches),
-			"force_delete": plan.Force, "ticket": plan.Ticket, "retry_of": req.RetryOf,
-			"approvals_required": c.ApprovalsRequired, "warnings": len(plan.Warnings)})
-	})
-	if err != nil {
-		return Change{}, fmt.Errorf("plan change: %w", err)
-	}
-	s.notifyPending(c, hooks)
-	return s.Get(ctx, c.ID)
+	plan := BuildPlan(PlanInput{Resources: res, Force: req.Force, Reason: strings.TrimSpace(req.Reason),
+		Ticket: strings.TrimSpace(req.Ticket), Sweep: req.Sweep, Bins: bins, Now: s.now().UTC()})
+	return s.create(ctx, a, plan, req.RetryOf)
 }
 
 // resolve reads the live state of the selection, or lists the swept
