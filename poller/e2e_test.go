@@ -122,7 +122,7 @@ func (e *simEnv) checkOutcomes(ids ...int64) {
 		for _, op := range c.Operations {
 			planned[op.Item.ID] = true
 			r, present := live[op.Item.ID]
-			gone := !present || r.Status == "terminated"
+			gone := !present || r.Status == "terminated" || r.InRecycleBin
 			switch op.State {
 			case changes.OpDone:
 				if !gone {

@@ -25,6 +25,12 @@ type Cloud interface {
 	ROMAJob(ctx context.Context, account, project, instanceID, jobID string) (cloud.Job, error)
 }
 
+// Restorer restores DMS instances from the recycle bin; *cloud.Client
+// satisfies it. Restore operations fail without it.
+type Restorer interface {
+	RestoreDMS(ctx context.Context, account, project string, svc cloud.Service, ids []string) ([]cloud.Outcome, error)
+}
+
 // errMoved means a row was changed by someone else since it was read.
 var errMoved = errors.New("operation moved concurrently")
 

@@ -70,7 +70,12 @@ type Op struct {
 	SubmittedAt   time.Time
 	NextPollAt    time.Time
 	Deadline      time.Time
+	Action        string // "delete" or "restore" (changes.PlanKind.Action)
 }
+
+// Restore reports whether the operation restores its resource from the
+// recycle bin rather than deleting it.
+func (op Op) Restore() bool { return op.Action == changes.KindRestore.Action() }
 
 // Verdict is what a status read means for one operation.
 type Verdict struct {
@@ -86,6 +91,9 @@ type Verdict struct {
 // is unchanged goes back to queued once UnknownAfter has passed, while
 // attempts remain.
 func Judge(op Op, r cloud.Resource, found bool, now time.Time, o Options) Verdict {
+	if op.Restore() {
+		return judgeRestore(op, r, found, now, o)
+	}
 	if now.After(op.Deadline) && !op.Deadline.IsZero() {
 		if !found || r.Class == cloud.ClassGone {
 			return Verdict{State: changes.OpDone}
@@ -109,5 +117,35 @@ func Judge(op Op, r cloud.Resource, found bool, now time.Time, o Options) Verdic
 		return Verdict{State: changes.OpFailed, Status: r.Status, Err: fmt.Sprintf("delete not confirmed after %d attempts", op.Attempts)}
 	default:
 		return Verdict{State: changes.OpQueued, Status: r.Status, Err: "delete not confirmed; resource unchanged, re-sending"}
+	}
+}
+
+// judgeRestore decides a restore from one live read: the instance back and
+// STARTING (or in another transitional status) is in progress; running
+// again is done; back in an error status is failed. Absent means still in
+// the bin: after an accepted restore that is a failure once UnknownAfter
+// has passed; after a submission with unknown outcome the restore is sent
+// again while attempts remain (a re-sent restore of a live instance counts
+// as accepted, cloud.RestoreDMS).
+func judgeRestore(op Op, r cloud.Resource, found bool, now time.Time, o Options) Verdict {
+	back := found && r.Class != cloud.ClassGone
+	running := back && r.Class == cloud.ClassActive
+	switch {
+	case running:
+		return Verdict{State: changes.OpDone, Status: r.Status}
+	case back && r.Class == cloud.ClassFailed:
+		return Verdict{State: changes.OpFailed, Status: r.Status, Err: "restored, but the instance is " + r.Status}
+	case !op.Deadline.IsZero() && now.After(op.Deadline):
+		return Verdict{State: changes.OpTimedOut, Status: r.Status, Err: fmt.Sprintf("not running again after %s (status %q)", o.Timeout, r.Status)}
+	case back:
+		return Verdict{State: changes.OpInProgress, Status: r.Status}
+	case now.Sub(op.SubmittedAt) < o.UnknownAfter:
+		return Verdict{State: op.State}
+	case op.State == changes.OpInProgress:
+		return Verdict{State: changes.OpFailed, Err: "restore accepted, but the instance did not come back"}
+	case op.Attempts >= o.MaxAttempts:
+		return Verdict{State: changes.OpFailed, Err: fmt.Sprintf("restore not confirmed after %d attempts", op.Attempts)}
+	default:
+		return Verdict{State: changes.OpQueued, Err: "restore not confirmed; instance still in the bin, re-sending"}
 	}
 }

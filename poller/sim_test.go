@@ -125,6 +125,7 @@ func (e *simEnv) stats() simStats {
 
 type simResource struct {
 	Service, Kind, ID, Status, Parent string
+	InRecycleBin                      bool `json:"in_recycle_bin"` // deleted into the bin
 }
 
 func (e *simEnv) resources() map[string]simResource {

@@ -97,7 +97,7 @@ func (p *Poller) send(ctx context.Context, ops []Op) error {
 		}
 		return p.record(ctx, tx, audit.Event{Action: audit.ActionCloudCall, ChangeID: first.ChangeID,
 			Service: string(first.Ref.Service), Project: first.Ref.Project, ResourceID: first.Ref.Parent,
-			Outcome: "submitted"}, map[string]any{"batch": first.Batch, "ids": ids, "force_delete": first.Force,
+			Outcome: "submitted"}, map[string]any{"batch": first.Batch, "action": first.Action, "ids": ids, "force_delete": first.Force,
 			"attempt": first.Attempts + 1})
 	})
 	if err != nil {
@@ -120,8 +120,15 @@ func (p *Poller) call(ctx context.Context, ops []Op, ids []string) (map[string]c
 	r := first.Ref
 	var outs []cloud.Outcome
 	var err error
-	switch r.Service {
-	case cloud.ROMA:
+	switch {
+	case first.Restore():
+		rs, ok := p.cloud.(Restorer)
+		if !ok {
+			return nil, "", &cloud.Error{Class: cloud.ErrConfig, Account: r.Account, Service: r.Service,
+				Operation: "dms.restore", Message: "the cloud layer cannot restore"}
+		}
+		outs, err = rs.RestoreDMS(ctx, r.Account, r.Project, r.Service, ids)
+	case r.Service == cloud.ROMA:
 		var apps, tasks []string
 		for _, op := range ops {
 			if op.Ref.Kind == cloud.KindTask {
@@ -132,7 +139,7 @@ func (p *Poller) call(ctx context.Context, ops []Op, ids []string) (map[string]c
 		}
 		job, err := p.cloud.SubmitROMADelete(ctx, r.Account, r.Project, r.Parent, apps, tasks)
 		return nil, job, err
-	case cloud.CloudDC:
+	case r.Service == cloud.CloudDC:
 		outs, err = p.cloud.DeleteCloudDCBatch(ctx, r.Account, r.Project, ids)
 	default:
 		outs, err = p.cloud.DeleteDMS(ctx, r.Account, r.Project, r.Service, ids, first.Force)
