@@ -238,12 +238,21 @@ func replanRestore(p Plan, live Live) Plan {
 	return BuildRestorePlan(in)
 }
 
+// CanSetRecyclePolicy reports whether the actor may change a project's
+// recycle policy in the cloud: admins only.
+func CanSetRecyclePolicy(a Actor) error {
+	if !a.Roles.Has(auth.RoleAdmin) {
+		return fmt.Errorf("set recycle policy: %w: admin role needed", ErrForbidden)
+	}
+	return nil
+}
+
 // SetRecyclePolicy changes a project's DMS recycle policy in the cloud.
 // Admins only; the change and the policy in force afterwards are audited.
 func (s *Service) SetRecyclePolicy(ctx context.Context, a Actor, account, project string,
 	ch cloud.RecyclePolicyChange) (cloud.RecyclePolicy, error) {
-	if !a.Roles.Has(auth.RoleAdmin) {
-		return cloud.RecyclePolicy{}, fmt.Errorf("set recycle policy: %w: admin role needed", ErrForbidden)
+	if err := CanSetRecyclePolicy(a); err != nil {
+		return cloud.RecyclePolicy{}, err
 	}
 	f := map[string]string{}
 	if account == "" || project == "" {

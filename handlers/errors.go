@@ -30,6 +30,7 @@ var errorStatuses = []struct {
 	{changes.ErrExpired, http.StatusConflict},
 	{changes.ErrDiffers, http.StatusConflict},
 	{changes.ErrConfirmation, http.StatusUnprocessableEntity},
+	{changes.ErrNoRecycleBin, http.StatusServiceUnavailable},
 	{context.Canceled, 499},
 }
 

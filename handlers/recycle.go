@@ -3,14 +3,17 @@ package handlers
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/decom/decom/changes"
 	"github.com/decom/decom/cloud"
 	"github.com/decom/decom/views"
 )
@@ -47,7 +50,135 @@ func (s *Server) handleRecycleBin(c echo.Context) error {
 		}
 	}
 	vm := recycleVM(svc, bins, s.Now())
+	s.recycleForms(c, svc, &vm, views.RestoreForm{})
 	return s.render(c, http.StatusOK, views.RecycleBinPage(s.meta(c, vm.Heading, "recycle"), vm))
+}
+
+// Restores plans restore change requests and changes recycle policies;
+// *changes.Service satisfies it.
+type Restores interface {
+	PlanRestore(ctx context.Context, a changes.Actor, req changes.RestoreRequest) (changes.Change, error)
+	SetRecyclePolicy(ctx context.Context, a changes.Actor, account, project string,
+		ch cloud.RecyclePolicyChange) (cloud.RecyclePolicy, error)
+}
+
+// recycleForms adds the forms the domain lets the user use: restore for
+// whoever may plan changes, the policy form for whoever may set it.
+func (s *Server) recycleForms(c echo.Context, svc cloud.Service, vm *views.RecycleBin, restore views.RestoreForm) {
+	if _, ok := s.Changes.(Restores); !ok {
+		return
+	}
+	a := actorOf(c)
+	if changes.CanPlan(a) == nil {
+		restore.Action = "/recycle/" + string(svc) + "/restore"
+		vm.Restore = restore
+		vm.Entries.Selectable = len(vm.Entries.Rows) > 0
+	}
+	if changes.CanSetRecyclePolicy(a) == nil {
+		vm.PolicyForm = views.RecyclePolicyForm{Action: "/admin/recycle", Service: string(svc)}
+		for _, p := range vm.Policies {
+			vm.PolicyForm.Projects = append(vm.PolicyForm.Projects, p.Account+"/"+p.Project)
+		}
+	}
+}
+
+// handleRecycleRestore plans a restore change request of the ticked
+// instances and opens it; bad input shows the bin again with the reason.
+func (s *Server) handleRecycleRestore(c echo.Context) error {
+	svc := cloud.Service(c.Param("service"))
+	if !slices.Contains(dmsServices, svc) {
+		return echo.NewHTTPError(http.StatusNotFound, "Only DMS services have a recycle bin.")
+	}
+	rs, ok := s.Changes.(Restores)
+	if !ok || s.Recycle == nil {
+		return errNoRecycle
+	}
+	form, err := c.FormParams()
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "Unreadable form.")
+	}
+	var refs []cloud.Ref
+	for _, k := range form["ref"] {
+		if r, ok := parseRefKey(k); ok {
+			refs = append(refs, r)
+		}
+	}
+	f := views.RestoreForm{Reason: strings.TrimSpace(c.FormValue("reason")), Ticket: strings.TrimSpace(c.FormValue("ticket"))}
+	ch, err := rs.PlanRestore(c.Request().Context(), actorOf(c), changes.RestoreRequest{Refs: refs,
+		Reason: f.Reason, Ticket: f.Ticket})
+	var ve *changes.ValidationError
+	if errors.As(err, &ve) {
+		f.Errors = ve.Fields
+		vm := recycleVM(svc, s.readBins(c.Request().Context()), s.Now())
+		s.recycleForms(c, svc, &vm, f)
+		return s.render(c, http.StatusUnprocessableEntity, views.RecycleBinPage(s.meta(c, vm.Heading, "recycle"), vm))
+	}
+	if err != nil {
+		return err
+	}
+	if err := setFlash(c, "success", ch.Name()+" (restore) created and waiting for approval."); err != nil {
+		return err
+	}
+	return redirectAfterPost(c, changeURL(ch.ID))
+}
+
+// parseRefKey reads a cloud.Ref.Key of a DMS instance.
+func parseRefKey(k string) (cloud.Ref, bool) {
+	p := strings.Split(k, "/")
+	if len(p) != 6 || p[0] == "" || p[1] == "" || p[5] == "" {
+		return cloud.Ref{}, false
+	}
+	r := cloud.Ref{Account: p[0], Project: p[1], Service: cloud.Service(p[2]), Kind: cloud.Kind(p[3]), Parent: p[4], ID: p[5]}
+	return r, r.Key() == k
+}
+
+// handleRecyclePolicySave changes one project's recycle policy in the cloud
+// (admins; audited by changes) and shows the bin page again.
+func (s *Server) handleRecyclePolicySave(c echo.Context) error {
+	rs, ok := s.Changes.(Restores)
+	if !ok {
+		return errNoRecycle
+	}
+	svc := cloud.Service(c.FormValue("service"))
+	if !slices.Contains(dmsServices, svc) {
+		svc = cloud.RocketMQ
+	}
+	account, project, _ := strings.Cut(c.FormValue("project"), "/")
+	var ch cloud.RecyclePolicyChange
+	switch c.FormValue("recycle") {
+	case "on":
+		ch.DefaultUseRecycle = new(true)
+	case "off":
+		ch.DefaultUseRecycle = new(false)
+	}
+	if d := strings.TrimSpace(c.FormValue("retention_days")); d != "" {
+		n, err := strconv.Atoi(d)
+		if err != nil {
+			n = 0 // refused with a message by the domain
+		}
+		ch.RetentionDays = &n
+	}
+	pol, err := rs.SetRecyclePolicy(c.Request().Context(), actorOf(c), account, project, ch)
+	var ve *changes.ValidationError
+	if errors.As(err, &ve) {
+		return echo.NewHTTPError(http.StatusUnprocessableEntity, ve.Error())
+	}
+	if err != nil {
+		return err
+	}
+	msg := fmt.Sprintf("Recycle policy of %s/%s: recycling %s, %s.", account, project, onOff(pol.DefaultUseRecycle),
+		days(pol.RetentionDays))
+	if err := setFlash(c, "success", msg); err != nil {
+		return err
+	}
+	return redirectAfterPost(c, "/recycle/"+string(svc))
+}
+
+func onOff(on bool) string {
+	if on {
+		return "on"
+	}
+	return "off"
 }
 
 // readBins reads the bin of every configured account and project; the one
@@ -88,7 +219,9 @@ func recycleVM(svc cloud.Service, bins []projectBin, now time.Time) views.Recycl
 	})
 	vm.Entries.Empty = "The recycle bin of " + serviceLabel(svc) + " is empty."
 	for _, e := range entries {
-		vm.Entries.Rows = append(vm.Entries.Rows, recycleRow(e, now))
+		row := recycleRow(e, now)
+		row.Key = e.Ref.Key()
+		vm.Entries.Rows = append(vm.Entries.Rows, row)
 	}
 	return vm
 }

@@ -64,6 +64,8 @@ func (s *Server) routes() []route {
 
 		// DMS recycle bin (handlers/recycle.go).
 		{Method: http.MethodGet, Path: "/recycle/:service", Handler: s.handleRecycleBin, Roles: anyRole},
+		{Method: http.MethodPost, Path: "/recycle/:service/restore", Handler: s.handleRecycleRestore, Roles: planners},
+		{Method: http.MethodPost, Path: "/admin/recycle", Handler: s.handleRecyclePolicySave, Roles: admins},
 
 		// Change requests (handlers/changes.go).
 		{Method: http.MethodGet, Path: "/changes", Handler: s.handleChangesList, Roles: changeReaders},

@@ -71,6 +71,7 @@ type ChangeDetail struct {
 	Reason      string
 	Ticket      string
 	Force       bool
+	Kind        string // "delete" or "restore"
 	PlanHash    string
 	Revision    string
 	Required    int
