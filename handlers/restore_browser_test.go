@@ -82,7 +82,9 @@ func TestRestoreBrowser(t *testing.T) {
 			t.Errorf("%s: page wider than the viewport (%v)", vp, err)
 		}
 	}
-	row := func(id string) string { return `[data-testid="recycle-row"][data-id="` + id + `"] [data-testid="restore-select"]` }
+	row := func(id string) string {
+		return `[data-testid="recycle-row"][data-id="` + id + `"] [data-testid="restore-select"]`
+	}
 
 	signIn("alice")
 	step("phone", chromedp.EmulateViewport(390, 844), chromedp.Navigate(base+"/recycle/rocketmq"),
