@@ -32,6 +32,8 @@ const (
 	ActionAuditExport        Action = "audit_export"
 	// ActionRecyclePolicyChanged: an admin changed a DMS project's recycle policy in the cloud.
 	ActionRecyclePolicyChanged Action = "recycle_policy_changed"
+	// ActionBackupStored: ROMA assets were exported and their archive stored before their delete.
+	ActionBackupStored Action = "backup_stored"
 )
 
 // Actions lists every Action, for filter menus and validation.
@@ -40,6 +42,7 @@ var Actions = []Action{
 	ActionRejected, ActionCancelled, ActionExpired, ActionExecutionStarted,
 	ActionRevalidationFailed, ActionCloudCall, ActionResourceOutcome, ActionChangeFinished,
 	ActionUserChanged, ActionPolicyChanged, ActionAuditExport, ActionRecyclePolicyChanged,
+	ActionBackupStored,
 }
 
 // DestructiveActions are the actions counted by DailyDestructive: one

@@ -74,6 +74,9 @@ type Plan struct {
 	// Bins are the recycle policies of the plan's DMS projects, as read at
 	// plan time.
 	Bins []Bin `json:"recycle_bins,omitempty"`
+	// NoBackup: ROMA assets are deleted without exporting them first
+	// (explicit, and it needs one more approval).
+	NoBackup bool `json:"no_backup,omitempty"`
 }
 
 // PlanInput is what a requester asks for, with resources as read live.
@@ -84,6 +87,7 @@ type PlanInput struct {
 	Ticket    string
 	Sweep     *Sweep
 	Bins      []Bin     // recycle policies of the DMS projects (nil: unknown)
+	NoBackup  bool      // delete ROMA assets without a backup
 	Now       time.Time // when the plan is built, for "restorable until"
 }
 
@@ -102,7 +106,7 @@ func BuildPlan(in PlanInput) Plan {
 	}
 	sort.Slice(items, func(i, j int) bool { return items[i].Key() < items[j].Key() })
 	p := Plan{Version: PlanVersion, Items: items, Force: in.Force, Reason: in.Reason,
-		Ticket: in.Ticket, Sweep: in.Sweep, Bins: in.Bins}
+		Ticket: in.Ticket, Sweep: in.Sweep, Bins: in.Bins, NoBackup: in.NoBackup}
 	p.Batches = buildBatches(items, in.Force)
 	p.Warnings = append(buildWarnings(items, p.HasForce()), undoWarnings(p, in.Now)...)
 	return p
@@ -234,15 +238,16 @@ type canonicalItem struct {
 }
 
 type canonicalPlan struct {
-	Version int             `json:"version"`
-	Items   []canonicalItem `json:"items"`
-	Batches []Batch         `json:"batches"`
-	Force   bool            `json:"force_delete"`
-	Reason  string          `json:"reason"`
-	Ticket  string          `json:"ticket"`
-	Sweep   *Sweep          `json:"sweep"`
-	Kind    PlanKind        `json:"kind,omitempty"`
-	Bins    []Bin           `json:"recycle_bins,omitempty"`
+	Version  int             `json:"version"`
+	Items    []canonicalItem `json:"items"`
+	Batches  []Batch         `json:"batches"`
+	Force    bool            `json:"force_delete"`
+	Reason   string          `json:"reason"`
+	Ticket   string          `json:"ticket"`
+	Sweep    *Sweep          `json:"sweep"`
+	Kind     PlanKind        `json:"kind,omitempty"`
+	Bins     []Bin           `json:"recycle_bins,omitempty"`
+	NoBackup bool            `json:"no_backup,omitempty"`
 }
 
 // Hash is the SHA-256 (hex) of the plan's canonical encoding: JSON of fixed
@@ -250,7 +255,7 @@ type canonicalPlan struct {
 // approvers approve.
 func (p Plan) Hash() string {
 	c := canonicalPlan{Version: p.Version, Batches: p.Batches, Force: p.Force, Reason: p.Reason,
-		Ticket: p.Ticket, Sweep: p.Sweep, Kind: p.Kind, Bins: p.Bins}
+		Ticket: p.Ticket, Sweep: p.Sweep, Kind: p.Kind, Bins: p.Bins, NoBackup: p.NoBackup}
 	for _, it := range p.Items {
 		c.Items = append(c.Items, canonicalItem{Key: it.Key(), Name: it.Name, Status: it.Status, Prepaid: it.Prepaid})
 	}

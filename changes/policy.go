@@ -70,10 +70,14 @@ func (p Policy) MayApprove(a Actor) bool {
 
 // Required is the number of approvals a plan needs under p.
 func (p Policy) Required(plan Plan) int {
+	n := p.ApprovalsRequired
 	if plan.HasForce() {
-		return p.ForceApprovalsRequired
+		n = p.ForceApprovalsRequired
 	}
-	return p.ApprovalsRequired
+	if plan.SkipsBackup() {
+		n++ // deleting ROMA assets with no way back needs one more person
+	}
+	return n
 }
 
 // Effective combines the global policy with the policies of every project a

@@ -77,7 +77,8 @@ func Replan(p Plan, live Live) Plan {
 	if p.Kind == KindRestore {
 		return replanRestore(p, live)
 	}
-	in := PlanInput{Force: p.Force, Reason: p.Reason, Ticket: p.Ticket, Sweep: p.Sweep, Bins: p.Bins}
+	in := PlanInput{Force: p.Force, Reason: p.Reason, Ticket: p.Ticket, Sweep: p.Sweep, Bins: p.Bins,
+		NoBackup: p.NoBackup}
 	if live.Bins != nil {
 		in.Bins = live.Bins
 	}

@@ -58,12 +58,14 @@ func New(db *sql.DB, c Cloud, opts Options) *Service {
 // PlanRequest is what a requester asks to delete: selected refs or a DMS
 // "all failed" sweep, plus reason, ticket and options.
 type PlanRequest struct {
-	Refs    []cloud.Ref
-	Sweep   *Sweep
-	Reason  string
-	Ticket  string
-	Force   bool
-	RetryOf int64 // set by RetryFailed
+	Refs   []cloud.Ref
+	Sweep  *Sweep
+	Reason string
+	Ticket string
+	Force  bool
+	// NoBackup deletes ROMA assets without exporting them first.
+	NoBackup bool
+	RetryOf  int64 // set by RetryFailed
 }
 
 func (r PlanRequest) validate() error {
@@ -121,7 +123,8 @@ func (s *Service) Plan(ctx context.Context, a Actor, req PlanRequest) (Change, e
 		return Change{}, err
 	}
 	plan := BuildPlan(PlanInput{Resources: res, Force: req.Force, Reason: strings.TrimSpace(req.Reason),
-		Ticket: strings.TrimSpace(req.Ticket), Sweep: req.Sweep, Bins: bins, Now: s.now().UTC()})
+		Ticket: strings.TrimSpace(req.Ticket), Sweep: req.Sweep, Bins: bins, Now: s.now().UTC(),
+		NoBackup: req.NoBackup})
 	return s.create(ctx, a, plan, req.RetryOf)
 }
 

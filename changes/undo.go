@@ -21,10 +21,10 @@ type Bin struct {
 
 // Warning codes about undo.
 const (
-	WarnRecycled  = "recycle_bin" // a DMS instance goes to the recycle bin: restorable until …
-	WarnNoUndo    = "no_undo"     // nothing can bring the resource back
-	WarnBinOff    = "recycle_off" // the project's recycle bin is off: DMS deletes are final
-	WarnNoRestore = "not_in_bin"  // a restore: the instance left the bin
+	WarnRecycled = "recycle_bin" // a DMS instance goes to the recycle bin: restorable until …
+	WarnNoUndo   = "no_undo"     // nothing can bring the resource back
+	WarnBinOff   = "recycle_off" // the project's recycle bin is off: DMS deletes are final
+	WarnBackup   = "roma_backup" // ROMA assets are exported before the delete
 )
 
 // RecyclePolicies reads DMS recycle policies; *cloud.Client satisfies it. A
@@ -99,8 +99,29 @@ func (p Plan) UndoOf(it Item, now time.Time) Undo {
 	case it.Service == cloud.CloudDC:
 		return Undo{Why: "CloudDC has no undo"}
 	}
-	return Undo{Why: "no backup"}
+	if it.Service == cloud.ROMA && !p.NoBackup {
+		return Undo{Possible: true, How: "backup archive"}
+	}
+	return Undo{Why: "deleted without a backup"}
 }
+
+// hasROMA reports whether the plan deletes ROMA assets.
+func (p Plan) hasROMA() bool {
+	for _, it := range p.Items {
+		if it.Service == cloud.ROMA {
+			return true
+		}
+	}
+	return false
+}
+
+// BacksUp reports whether the plan exports its ROMA assets to an archive
+// before deleting them (the default).
+func (p Plan) BacksUp() bool { return p.Kind == KindDelete && p.hasROMA() && !p.NoBackup }
+
+// SkipsBackup reports whether the plan deletes ROMA assets with no backup:
+// explicit, and it needs one more approval (Policy.Required).
+func (p Plan) SkipsBackup() bool { return p.Kind == KindDelete && p.hasROMA() && p.NoBackup }
 
 // undoWarnings tell approvers, before approval, what can and cannot be
 // brought back: each recycled DMS instance with the time it stays
@@ -127,6 +148,21 @@ func undoWarnings(p Plan, now time.Time) []Warning {
 		case it.Service == cloud.CloudDC:
 			cdc++
 		}
+	}
+	roma := 0
+	for _, it := range p.Items {
+		if it.Service == cloud.ROMA {
+			roma++
+		}
+	}
+	switch {
+	case p.BacksUp():
+		out = append(out, Warning{Code: WarnBackup, Message: fmt.Sprintf("The %d ROMA asset(s) are exported to an "+
+			"archive before the delete (stored by decom, named by its SHA-256); the archive can be imported again. "+
+			"If the export fails, nothing is deleted.", roma)})
+	case p.SkipsBackup():
+		out = append(out, Warning{Code: WarnNoUndo, Message: fmt.Sprintf("No backup: the %d ROMA asset(s) are "+
+			"deleted without an export and cannot be restored. This needs one more approval.", roma)})
 	}
 	if cdc > 0 {
 		out = append(out, Warning{Code: WarnNoUndo, Message: fmt.Sprintf(

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/decom/decom/audit"
@@ -81,6 +83,9 @@ func New(db *sql.DB, c Cloud, o Options) *Poller {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.BackupDir == "" {
+		o.BackupDir = filepath.Join(os.TempDir(), "decom-backups")
 	}
 	return &Poller{db: db, cloud: c, o: o, log: o.Logger, wake: make(chan struct{}, 1)}
 }

@@ -32,6 +32,10 @@ type Options struct {
 	Now          func() time.Time
 	Rand         func() float64 // [0,1), for jitter
 	Logger       *slog.Logger   // default slog.Default()
+	// BackupDir is where ROMA asset archives are stored before their
+	// delete, each named <sha256>.zip; default <os temp dir>/decom-backups
+	// (the console sets <data>/backups).
+	BackupDir string
 }
 
 // DefaultOptions are the production settings.
@@ -71,6 +75,7 @@ type Op struct {
 	NextPollAt    time.Time
 	Deadline      time.Time
 	Action        string // "delete" or "restore" (changes.PlanKind.Action)
+	Backup        bool   // ROMA: export the asset to an archive before the delete job
 }
 
 // Restore reports whether the operation restores its resource from the

@@ -107,6 +107,14 @@ func (p *Poller) send(ctx context.Context, ops []Op) error {
 		ops[i].State, ops[i].Attempts, ops[i].SubmittedAt = changes.OpSubmitted, ops[i].Attempts+1, now
 		ops[i].NextPollAt = now.Add(Interval(0, p.o, p.o.Rand()))
 	}
+	if first.Backup && first.Ref.Service == cloud.ROMA && !first.Restore() {
+		if err := p.backup(ctx, ops); err != nil {
+			if ctx.Err() != nil {
+				return nil // the rows stay submitted; the re-read re-queues them
+			}
+			return p.recordNoBackup(ctx, ops, err)
+		}
+	}
 	outcomes, jobID, callErr := p.call(ctx, ops, ids)
 	if ctx.Err() != nil {
 		return nil // outcome unknown; the rows stay submitted and are re-read

@@ -1,0 +1,130 @@
+package poller
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/decom/decom/audit"
+	"github.com/decom/decom/changes"
+	"github.com/decom/decom/cloud"
+	"github.com/decom/decom/store"
+)
+
+// Backuper exports ROMA assets and downloads the archive; *cloud.Client
+// satisfies it. A batch that must be backed up fails without it.
+type Backuper interface {
+	BackupROMA(ctx context.Context, account, project, instanceID string, apps, tasks []string) (cloud.Backup, error)
+}
+
+// errBackup wraps why a batch's assets could not be backed up.
+type errBackup struct{ err error }
+
+func (e errBackup) Error() string { return "backup failed: " + e.err.Error() }
+func (e errBackup) Unwrap() error { return e.err }
+
+// backup runs steps 1-3 of the backup-before-delete sequence for one ROMA
+// batch (export, wait, download once), stores the archive durably in
+// BackupDir as <sha256>.zip and records it (SHA-256, archive, instance,
+// assets) in the audit log. Only after it returned nil may the delete job
+// be submitted.
+func (p *Poller) backup(ctx context.Context, ops []Op) error {
+	first := ops[0]
+	r := first.Ref
+	b, ok := p.cloud.(Backuper)
+	if !ok {
+		return errBackup{fmt.Errorf("the cloud layer cannot export ROMA assets")}
+	}
+	var apps, tasks, ids, names []string
+	for _, op := range ops {
+		ids, names = append(ids, op.Ref.ID), append(names, op.Name)
+		if op.Ref.Kind == cloud.KindTask {
+			tasks = append(tasks, op.Ref.ID)
+		} else {
+			apps = append(apps, op.Ref.ID)
+		}
+	}
+	bk, err := b.BackupROMA(ctx, r.Account, r.Project, r.Parent, apps, tasks)
+	if err != nil {
+		return errBackup{err}
+	}
+	path, err := storeArchive(p.o.BackupDir, bk)
+	if err != nil {
+		return errBackup{err}
+	}
+	return store.InTx(ctx, p.db, func(tx *sql.Tx) error {
+		return p.record(ctx, tx, audit.Event{Action: audit.ActionBackupStored, ChangeID: first.ChangeID,
+			Service: string(r.Service), Project: r.Project, ResourceID: r.Parent, Outcome: "stored"},
+			map[string]any{"sha256": bk.SHA256, "archive_id": bk.ArchiveID, "job_id": bk.JobID, "bytes": len(bk.Data),
+				"file": filepath.Base(path), "account": r.Account, "instance": r.Parent, "batch": first.Batch,
+				"ids": ids, "names": names})
+	})
+}
+
+// storeArchive writes the archive to dir/<sha256>.zip through a synced
+// temporary file and a rename, so a file by that name is always whole. An
+// archive already stored under its hash is the same bytes.
+func storeArchive(dir string, b cloud.Backup) (string, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("backup directory: %w", err)
+	}
+	path := filepath.Join(dir, b.SHA256+".zip")
+	if _, err := os.Stat(path); err == nil {
+		return path, nil
+	}
+	f, err := os.CreateTemp(dir, ".archive-*")
+	if err != nil {
+		return "", fmt.Errorf("store archive: %w", err)
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // after a successful rename there is nothing to remove
+	if _, err := f.Write(b.Data); err != nil {
+		f.Close()
+		return "", fmt.Errorf("store archive: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return "", fmt.Errorf("store archive: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return "", fmt.Errorf("store archive: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return "", fmt.Errorf("store archive: %w", err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync() // the rename is durable once the directory is
+		d.Close()
+	}
+	return path, nil
+}
+
+// recordNoBackup settles a batch whose backup failed: the delete was not
+// started. Turned away (throttled, ROMA busy) it is queued again while
+// attempts remain; otherwise each asset fails with the reason, which the
+// change page shows.
+func (p *Poller) recordNoBackup(ctx context.Context, ops []Op, why error) error {
+	now := p.o.Now()
+	return store.InTx(ctx, p.db, func(tx *sql.Tx) error {
+		first := ops[0]
+		if err := p.record(ctx, tx, audit.Event{Action: audit.ActionCloudCall, ChangeID: first.ChangeID,
+			Service: string(first.Ref.Service), Project: first.Ref.Project, ResourceID: first.Ref.Parent,
+			Outcome: "backup_failed"}, map[string]any{"batch": first.Batch, "resources": len(ops),
+			"error": why.Error(), "delete_started": false}); err != nil {
+			return err
+		}
+		for _, op := range ops {
+			if notSent(why) && op.Attempts < p.o.MaxAttempts {
+				op.State, op.LastError = changes.OpQueued, why.Error()+"; will try again"
+			} else {
+				op.State, op.LastError = changes.OpFailed, why.Error()+"; the delete was not started"
+			}
+			if err := p.settle(ctx, tx, op, changes.OpSubmitted, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
