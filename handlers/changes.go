@@ -81,8 +81,9 @@ func (s *Server) handleChangeNew(c echo.Context) error {
 
 func (s *Server) handleChangeCreate(c echo.Context) error {
 	form := changeForm(c)
-	vm := views.NewChange{Scope: form.scope, Sweep: sweepOf(c), Reason: form.reason, Ticket: form.ticket, Force: form.force}
-	req := changes.PlanRequest{Reason: form.reason, Ticket: form.ticket, Force: form.force}
+	vm := views.NewChange{Scope: form.scope, Sweep: sweepOf(c), Reason: form.reason, Ticket: form.ticket, Force: form.force,
+		NoBackup: form.noBackup}
+	req := changes.PlanRequest{Reason: form.reason, Ticket: form.ticket, Force: form.force, NoBackup: form.noBackup}
 	if vm.Sweep.Service != "" {
 		req.Sweep = &changes.Sweep{Account: vm.Sweep.Account, Project: vm.Sweep.Project, Service: cloud.Service(vm.Sweep.Service)}
 	} else if u := currentUser(c); u != nil && form.scope != "" {
@@ -109,12 +110,13 @@ func (s *Server) handleChangeCreate(c echo.Context) error {
 
 type planForm struct {
 	scope, reason, ticket string
-	force                 bool
+	force, noBackup       bool
 }
 
 func changeForm(c echo.Context) planForm {
 	return planForm{scope: c.FormValue("scope"), reason: strings.TrimSpace(c.FormValue("reason")),
-		ticket: strings.TrimSpace(c.FormValue("ticket")), force: c.FormValue("force") == "1"}
+		ticket: strings.TrimSpace(c.FormValue("ticket")), force: c.FormValue("force") == "1",
+		noBackup: c.FormValue("no_backup") == "1"}
 }
 
 func sweepOf(c echo.Context) views.Sweep {
@@ -138,6 +140,7 @@ func (s *Server) fillSelection(c echo.Context, vm *views.NewChange) {
 				vm.Sample = append(vm.Sample, string(r.Service)+" "+r.Name+" ("+r.Status+")")
 			}
 			vm.HasDMS = vm.HasDMS || r.Service == cloud.RocketMQ || r.Service == cloud.RabbitMQ
+			vm.HasROMA = vm.HasROMA || r.Service == cloud.ROMA
 		}
 		if vm.Count == 0 {
 			vm.Scope = ""

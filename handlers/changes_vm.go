@@ -61,7 +61,7 @@ func changeListVM(u *auth.User, a changes.Actor, tab string, f changes.ChangeFil
 func changeVM(c changes.Change, acts changes.Actions) views.ChangeDetail {
 	vm := views.ChangeDetail{ID: strconv.FormatInt(c.ID, 10), Name: c.Name(), State: string(c.State),
 		StateClass: string(c.State.Class()), Requester: c.Requester, Reason: c.Reason, Ticket: c.Ticket,
-		Force: c.Plan.HasForce(), Kind: c.Plan.Kind.Label(), PlanHash: c.PlanHash, Revision: strconv.Itoa(c.Revision),
+		Force: c.Plan.HasForce(), Kind: c.Plan.Kind.Label(), NoBackup: c.Plan.SkipsBackup(), PlanHash: c.PlanHash, Revision: strconv.Itoa(c.Revision),
 		Required: c.ApprovalsRequired, Approvals: c.Approvals(), Created: showTime(c.CreatedAt),
 		Expires: showTime(c.ExpiresAt), Progress: progressVM(c, acts)}
 	for _, w := range c.Plan.Warnings {

@@ -48,6 +48,8 @@ type NewChange struct {
 	Count      int
 	Sample     []string // first resource names
 	HasDMS     bool
+	HasROMA    bool // the selection has ROMA assets: offer "no backup"
+	NoBackup   bool
 	Reason     string
 	Ticket     string
 	Force      bool
@@ -71,6 +73,7 @@ type ChangeDetail struct {
 	Reason      string
 	Ticket      string
 	Force       bool
+	NoBackup    bool   // ROMA assets deleted without an export
 	Kind        string // "delete" or "restore"
 	PlanHash    string
 	Revision    string

@@ -119,7 +119,7 @@ func buildDeps(cfg serveConfig, db *sql.DB, cc consoleCloud, users *auth.Service
 	if err != nil {
 		return handlers.Deps{}, nil, err
 	}
-	poll := poller.New(db, cc.client, poller.Options{Logger: log})
+	poll := poller.New(db, cc.client, poller.Options{Logger: log, BackupDir: filepath.Join(cfg.Data, "backups")})
 	chg := changes.New(db, cc.client, changes.Options{Wake: poll.Wake, Logger: log})
 	workers := []worker{
 		{"poller", poll.Run}, // resumes executing changes after a restart
