@@ -104,8 +104,11 @@ func checkUnexpired(ctx context.Context, tx *sql.Tx, id int64, now time.Time) er
 
 // live re-reads every planned resource and, for a sweep, the failed set.
 func (s *Service) live(ctx context.Context, p Plan) (Live, error) {
-	if p.Kind == KindRestore {
+	switch p.Kind {
+	case KindRestore:
 		return s.liveBin(ctx, p)
+	case KindImport:
+		return s.liveImport(ctx, p)
 	}
 	refs := make([]cloud.Ref, len(p.Items))
 	for i, it := range p.Items {

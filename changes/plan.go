@@ -35,6 +35,7 @@ type Batch struct {
 	Call    string        `json:"call"`             // method and path
 	IDs     []string      `json:"ids"`
 	Force   bool          `json:"force_delete,omitempty"`
+	Archive string        `json:"archive,omitempty"` // import: SHA-256 of the stored archive
 }
 
 // Warning is something approvers should see before approving.

@@ -26,14 +26,23 @@ const (
 
 // Label names the kind for people.
 func (k PlanKind) Label() string {
-	if k == KindRestore {
+	switch k {
+	case KindRestore:
 		return "restore"
+	case KindImport:
+		return "restore assets"
 	}
 	return "delete"
 }
 
-// Action is the operation rows' action column: "delete" or "restore".
-func (k PlanKind) Action() string { return k.Label() }
+// Action is the operation rows' action column: "delete", "restore" or
+// "import".
+func (k PlanKind) Action() string {
+	if k == KindDelete {
+		return "delete"
+	}
+	return string(k)
+}
 
 // BinStatus is the planned status of an instance to restore: in the
 // recycle bin. Re-validation compares it with the bin as re-read.

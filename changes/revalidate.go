@@ -74,8 +74,11 @@ func Revalidate(p Plan, live Live) []Difference {
 // options, with live resources (gone ones dropped) or, for a sweep, the
 // current failed set.
 func Replan(p Plan, live Live) Plan {
-	if p.Kind == KindRestore {
+	switch p.Kind {
+	case KindRestore:
 		return replanRestore(p, live)
+	case KindImport:
+		return replanImport(p, live)
 	}
 	in := PlanInput{Force: p.Force, Reason: p.Reason, Ticket: p.Ticket, Sweep: p.Sweep, Bins: p.Bins,
 		NoBackup: p.NoBackup}

@@ -293,8 +293,8 @@ func insertOperations(ctx context.Context, tx *sql.Tx, id int64, p Plan, now tim
 		}
 	}
 	stmt, err := tx.PrepareContext(ctx, `INSERT INTO change_operations (change_id, seq, batch, account,
-		project, service, kind, parent, resource_id, name, planned_status, force_delete, state, updated_at, action, backup)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		project, service, kind, parent, resource_id, name, planned_status, force_delete, state, updated_at, action, backup, archive)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return fmt.Errorf("prepare operations: %w", err)
 	}
@@ -303,7 +303,7 @@ func insertOperations(ctx context.Context, tx *sql.Tx, id int64, p Plan, now tim
 		b := batchOf[string(it.Service)+"/"+it.Parent+"/"+it.Account+"/"+it.Project+"/"+it.ID]
 		if _, err := stmt.ExecContext(ctx, id, i+1, b.Seq, it.Account, it.Project, it.Service, it.Kind,
 			it.Parent, it.ID, it.Name, it.Status, b.Force, OpQueued, store.FormatTime(now), p.Kind.Action(),
-			p.BacksUp() && it.Service == cloud.ROMA); err != nil {
+			p.BacksUp() && it.Service == cloud.ROMA, b.Archive); err != nil {
 			return fmt.Errorf("insert operation %d: %w", i+1, err)
 		}
 	}

@@ -169,7 +169,54 @@ func (s *Server) handleChangeShow(c echo.Context) error {
 		return err
 	}
 	vm := changeVM(ch, acts)
+	if ar, ok := s.Changes.(AssetRestores); ok {
+		backups, err := ar.Backups(c.Request().Context(), ch.ID)
+		if err != nil {
+			return err
+		}
+		vm.Backups = backupsVM(ch, backups, actorOf(c))
+	}
 	return s.render(c, http.StatusOK, views.ChangeDetailPage(s.meta(c, ch.Name(), "changes"), vm))
+}
+
+// AssetRestores lists a change's ROMA backups and plans their re-import;
+// *changes.Service satisfies it.
+type AssetRestores interface {
+	Backups(ctx context.Context, id int64) ([]changes.Backup, error)
+	RestoreAssets(ctx context.Context, a changes.Actor, id int64) (changes.Change, error)
+}
+
+// backupsVM lists the stored archives and offers "Restore assets" when the
+// domain allows it.
+func backupsVM(ch changes.Change, backups []changes.Backup, a changes.Actor) views.Backups {
+	vm := views.Backups{}
+	for _, b := range backups {
+		vm.Rows = append(vm.Rows, views.BackupRow{SHA256: b.SHA256, Instance: b.Instance,
+			Assets: strconv.Itoa(len(b.Assets)), Stored: b.CreatedAt})
+	}
+	if changes.CanRestoreAssets(a, ch, len(backups)) == nil {
+		vm.RestoreURL = changeURL(ch.ID) + "/restore-assets"
+	}
+	return vm
+}
+
+func (s *Server) handleChangeRestoreAssets(c echo.Context) error {
+	id, err := changeID(c)
+	if err != nil {
+		return err
+	}
+	ar, ok := s.Changes.(AssetRestores)
+	if !ok {
+		return echo.NewHTTPError(http.StatusServiceUnavailable, "Asset restores are not available.")
+	}
+	ch, err := ar.RestoreAssets(c.Request().Context(), actorOf(c), id)
+	if err != nil {
+		return err
+	}
+	if err := setFlash(c, "success", ch.Name()+" re-imports the backed-up assets and waits for approval."); err != nil {
+		return err
+	}
+	return redirectAfterPost(c, changeURL(ch.ID))
 }
 
 // handleChangeProgress is the polling fragment of a change's progress.

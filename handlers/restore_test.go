@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -86,5 +87,55 @@ func TestRecycleRestore(t *testing.T) {
 	if err := ts.db.QueryRow(`SELECT count(*) FROM audit_events WHERE action = 'recycle_policy_changed'
 		AND actor = 'admin' AND outcome = 'saved'`).Scan(&n); err != nil || n != 1 {
 		t.Errorf("%d recycle_policy_changed events (%v), want 1", n, err)
+	}
+}
+
+// TestRestoreAssetsButton: a finished change with a stored ROMA archive
+// lists it and offers "Restore assets" to requesters only; the POST plans
+// the import as a new change request.
+func TestRestoreAssetsButton(t *testing.T) {
+	ts := newTestServer(t)
+	alice, loc := planChange(t, ts, 2, false)
+	id, _ := strconv.ParseInt(strings.TrimPrefix(loc, "/changes/"), 10, 64)
+	ctx := context.Background()
+	tx, err := ts.db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := changes.InsertBackup(ctx, tx, changes.Backup{ChangeID: id, Batch: 1, Account: "acct", Project: "p1",
+		Instance: "roma-inst", SHA256: strings.Repeat("ab", 32), ArchiveID: "arch", CreatedAt: "2026-11-29",
+		Assets: []changes.BackupAsset{{ID: "gone-app", Kind: cloud.KindApp, Name: "billing-sync"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	_, body := alice.get(t, loc)
+	if d := doc(t, body); testIDs(d, "backup").Length() != 1 || testIDs(d, "restore-assets").Length() != 0 {
+		t.Fatal("pending change: backup not listed, or restore offered before the change ran")
+	}
+	if _, err := ts.db.Exec(`UPDATE changes SET state = 'succeeded' WHERE id = ?`, id); err != nil {
+		t.Fatal(err)
+	}
+	_, body = alice.get(t, loc)
+	if testIDs(doc(t, body), "restore-assets").Length() != 1 {
+		t.Fatal("no Restore assets on a finished change with a backup")
+	}
+	bob := ts.login(t, "bob")
+	_, body = bob.get(t, loc)
+	if testIDs(doc(t, body), "restore-assets").Length() != 0 {
+		t.Error("approver offered Restore assets")
+	}
+	if resp, _ := bob.post(t, loc+"/restore-assets", nil); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("approver restore assets: %d", resp.StatusCode)
+	}
+	resp, _ := alice.post(t, loc+"/restore-assets", nil)
+	next := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusSeeOther || next == loc || !strings.HasPrefix(next, "/changes/") {
+		t.Fatalf("restore assets: %d to %q", resp.StatusCode, next)
+	}
+	_, body = alice.get(t, next)
+	if k := strings.TrimSpace(testIDs(doc(t, body), "change-kind").Text()); !strings.Contains(k, "ROMA assets") {
+		t.Errorf("change kind %q", k)
 	}
 }

@@ -78,6 +78,7 @@ func (s *Server) routes() []route {
 		{Method: http.MethodPost, Path: "/changes/:id/cancel", Handler: s.handleChangeCancel, Roles: planners},
 		{Method: http.MethodPost, Path: "/changes/:id/execute", Handler: s.handleChangeExecute, Roles: executors},
 		{Method: http.MethodPost, Path: "/changes/:id/retry", Handler: s.handleChangeRetry, Roles: planners},
+		{Method: http.MethodPost, Path: "/changes/:id/restore-assets", Handler: s.handleChangeRestoreAssets, Roles: planners},
 
 		// Approvals (handlers/changes.go).
 		{Method: http.MethodGet, Path: "/approvals", Handler: s.handleApprovals, Roles: approvers},

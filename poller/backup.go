@@ -3,9 +3,11 @@ package poller
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/decom/decom/audit"
 	"github.com/decom/decom/changes"
@@ -54,7 +56,16 @@ func (p *Poller) backup(ctx context.Context, ops []Op) error {
 	if err != nil {
 		return errBackup{err}
 	}
+	var assets []changes.BackupAsset
+	for _, op := range ops {
+		assets = append(assets, changes.BackupAsset{ID: op.Ref.ID, Kind: op.Ref.Kind, Name: op.Name})
+	}
 	return store.InTx(ctx, p.db, func(tx *sql.Tx) error {
+		if err := changes.InsertBackup(ctx, tx, changes.Backup{ChangeID: first.ChangeID, Batch: first.Batch,
+			Account: r.Account, Project: r.Project, Instance: r.Parent, SHA256: bk.SHA256, ArchiveID: bk.ArchiveID,
+			Assets: assets, CreatedAt: store.FormatTime(p.o.Now())}); err != nil {
+			return err
+		}
 		return p.record(ctx, tx, audit.Event{Action: audit.ActionBackupStored, ChangeID: first.ChangeID,
 			Service: string(r.Service), Project: r.Project, ResourceID: r.Parent, Outcome: "stored"},
 			map[string]any{"sha256": bk.SHA256, "archive_id": bk.ArchiveID, "job_id": bk.JobID, "bytes": len(bk.Data),
@@ -122,6 +133,74 @@ func (p *Poller) recordNoBackup(ctx context.Context, ops []Op, why error) error 
 				op.State, op.LastError = changes.OpFailed, why.Error()+"; the delete was not started"
 			}
 			if err := p.settle(ctx, tx, op, changes.OpSubmitted, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Importer imports a stored ROMA archive; *cloud.Client satisfies it.
+type Importer interface {
+	SubmitROMAImport(ctx context.Context, account, project, instanceID, path string) (string, error)
+	ListROMAAssets(ctx context.Context, account, project, instanceID string) ([]cloud.Resource, error)
+}
+
+// rereadImports judges due import operations by listing their instances'
+// assets by name (an import creates new IDs): the name back is done; after
+// the job ended without it, failed with the job's reason; a submission
+// with unknown outcome is sent again once UnknownAfter has passed, while
+// attempts remain (a second import of an existing name only fails by name).
+func (p *Poller) rereadImports(ctx context.Context, ops []Op, reasons map[int64]string, now time.Time) error {
+	var due []Op
+	for _, op := range ops {
+		if !op.NextPollAt.After(now) {
+			due = append(due, op)
+		}
+	}
+	if len(due) == 0 {
+		return nil
+	}
+	im, ok := p.cloud.(Importer)
+	if !ok {
+		return p.reschedule(ctx, due, errors.New("the cloud layer cannot list ROMA assets"), now)
+	}
+	names := map[string]map[string]bool{}
+	for _, op := range due {
+		k := op.Ref.Account + "/" + op.Ref.Project + "/" + op.Ref.Parent
+		if _, ok := names[k]; ok {
+			continue
+		}
+		assets, err := im.ListROMAAssets(ctx, op.Ref.Account, op.Ref.Project, op.Ref.Parent)
+		if err != nil {
+			return p.reschedule(ctx, due, err, now)
+		}
+		names[k] = map[string]bool{}
+		for _, a := range assets {
+			names[k][string(a.Kind)+"/"+a.Name] = true
+		}
+	}
+	return store.InTx(ctx, p.db, func(tx *sql.Tx) error {
+		for _, op := range due {
+			from := op.State
+			back := names[op.Ref.Account+"/"+op.Ref.Project+"/"+op.Ref.Parent][string(op.Ref.Kind)+"/"+op.Name]
+			switch {
+			case back:
+				op.State, op.LastStatus, op.LastError = changes.OpDone, "imported", ""
+			case op.State == changes.OpInProgress:
+				op.State, op.LastError = changes.OpFailed, "not imported"
+				if why := reasons[op.ID]; why != "" {
+					op.LastError = "not imported: " + why
+				}
+			case now.Sub(op.SubmittedAt) < p.o.UnknownAfter:
+			case op.Attempts >= p.o.MaxAttempts:
+				op.State, op.LastError = changes.OpFailed, fmt.Sprintf("import not confirmed after %d attempts", op.Attempts)
+			default:
+				op.State, op.LastError = changes.OpQueued, "import not confirmed; asset absent, re-sending"
+			}
+			op.Polls++
+			op.NextPollAt = now.Add(Interval(now.Sub(op.SubmittedAt), p.o, p.o.Rand()))
+			if err := p.settle(ctx, tx, op, from, now); err != nil {
 				return err
 			}
 		}

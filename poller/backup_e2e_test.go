@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -137,16 +138,36 @@ func TestROMABackupAndRestore(t *testing.T) {
 		t.Errorf("backup event %d after the delete answer %d (%v)", backupAt, deleteAt, err)
 	}
 
-	job, err := e.client.SubmitROMAImport(context.Background(), account, project, inst, path)
+	// "Restore assets": a new change request importing the stored archive.
+	ctx := context.Background()
+	if _, err := e.svc.RestoreAssets(ctx, bob, c.ID); !errors.Is(err, changes.ErrForbidden) {
+		t.Errorf("restore assets by an approver: %v", err)
+	}
+	rc, err := e.svc.RestoreAssets(ctx, alice, c.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if j, err := e.client.WaitROMAJob(context.Background(), account, project, inst, job); err != nil ||
-		j.Status != cloud.JobSucceeded {
-		t.Fatalf("import: %+v %v", j, err)
+	if rc.Plan.Kind != changes.KindImport || len(rc.Plan.Items) != 30 || len(rc.Plan.Batches) != 1 ||
+		rc.Plan.Batches[0].Archive != sum || rc.ApprovalsRequired != 1 {
+		t.Fatalf("restore plan: %s, %d items, %d batches", rc.Plan.Kind, len(rc.Plan.Items), len(rc.Plan.Batches))
+	}
+	if rc, err = e.svc.Approve(ctx, bob, rc.ID, rc.PlanHash, "ok"); err != nil {
+		t.Fatal(err)
+	}
+	e.execute(rc)
+	e.runUntilFinished(o, 60*time.Second, rc.ID)
+	back, _ := e.svc.Get(ctx, rc.ID)
+	if back.State != changes.StateSucceeded {
+		for _, op := range back.Operations {
+			t.Logf("%s %s %q", op.Item.Name, op.State, op.LastError)
+		}
+		t.Fatalf("restore assets ended %s %+v", back.State, back.Progress())
 	}
 	if got := e.assetNames(inst); !slices.Equal(got, names) {
 		t.Errorf("after the import: %v, want %v", got, names)
+	}
+	if _, err := e.svc.RestoreAssets(ctx, alice, c.ID); err == nil {
+		t.Error("a second restore of assets that all exist again was planned")
 	}
 	t.Logf("FIGURE undoable within the retention, default flow, roma with backup: 30/30 = 100%%")
 }

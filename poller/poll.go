@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -55,6 +56,17 @@ func (p *Poller) poll(ctx context.Context) error {
 		return err
 	})
 	if err != nil {
+		return err
+	}
+	var imports []Op
+	rest = slices.DeleteFunc(rest, func(op Op) bool {
+		if op.Import() {
+			imports = append(imports, op)
+			return true
+		}
+		return false
+	})
+	if err := p.rereadImports(ctx, imports, reasons, now); err != nil {
 		return err
 	}
 	groups, order := p.dueGroups(rest, now)

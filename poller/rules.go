@@ -76,7 +76,12 @@ type Op struct {
 	Deadline      time.Time
 	Action        string // "delete" or "restore" (changes.PlanKind.Action)
 	Backup        bool   // ROMA: export the asset to an archive before the delete job
+	Archive       string // import: SHA-256 of the stored archive
 }
+
+// Import reports whether the operation re-imports a ROMA asset from a
+// stored archive.
+func (op Op) Import() bool { return op.Action == changes.KindImport.Action() }
 
 // Restore reports whether the operation restores its resource from the
 // recycle bin rather than deleting it.

@@ -13,7 +13,7 @@ import (
 
 const opColumns = `o.id, o.change_id, o.seq, o.batch, o.account, o.project, o.service, o.kind, o.parent,
 	o.resource_id, o.name, o.planned_status, o.force_delete, o.state, o.attempts, o.polls, o.last_error,
-	o.last_status, o.job_id, o.submitted_at, o.next_poll_at, o.deadline, o.action, o.backup`
+	o.last_status, o.job_id, o.submitted_at, o.next_poll_at, o.deadline, o.action, o.backup, o.archive`
 
 // loadOps reads the operations in the given states of executing changes,
 // in change, batch and plan order.
@@ -38,7 +38,7 @@ func loadOps(ctx context.Context, db *sql.DB, states ...changes.OpState) ([]Op, 
 		if err := rows.Scan(&op.ID, &op.ChangeID, &op.Seq, &op.Batch, &op.Ref.Account, &op.Ref.Project,
 			&op.Ref.Service, &op.Ref.Kind, &op.Ref.Parent, &op.Ref.ID, &op.Name, &op.PlannedStatus, &op.Force,
 			&op.State, &op.Attempts, &op.Polls, &op.LastError, &op.LastStatus, &op.JobID, &submitted,
-			&next, &deadline, &op.Action, &op.Backup); err != nil {
+			&next, &deadline, &op.Action, &op.Backup, &op.Archive); err != nil {
 			return nil, fmt.Errorf("scan operation: %w", err)
 		}
 		op.SubmittedAt, op.NextPollAt, op.Deadline = store.ParseTime(submitted), store.ParseTime(next), store.ParseTime(deadline)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sync"
 
 	"github.com/decom/decom/audit"
@@ -136,6 +137,15 @@ func (p *Poller) call(ctx context.Context, ops []Op, ids []string) (map[string]c
 				Operation: "dms.restore", Message: "the cloud layer cannot restore"}
 		}
 		outs, err = rs.RestoreDMS(ctx, r.Account, r.Project, r.Service, ids)
+	case first.Import():
+		im, ok := p.cloud.(Importer)
+		if !ok {
+			return nil, "", &cloud.Error{Class: cloud.ErrConfig, Account: r.Account, Service: r.Service,
+				Operation: "roma.assets.import", Message: "the cloud layer cannot import"}
+		}
+		job, err := im.SubmitROMAImport(ctx, r.Account, r.Project, r.Parent,
+			filepath.Join(p.o.BackupDir, first.Archive+".zip"))
+		return nil, job, err
 	case r.Service == cloud.ROMA:
 		var apps, tasks []string
 		for _, op := range ops {

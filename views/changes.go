@@ -87,6 +87,18 @@ type ChangeDetail struct {
 	Batches     []BatchRow
 	Actions     ChangeActions
 	Progress    Progress
+	Backups     Backups
+}
+
+// Backups lists the ROMA archives stored before a change's deletes.
+type Backups struct {
+	Rows       []BackupRow
+	RestoreURL string // "" hides "Restore assets"
+}
+
+// BackupRow is one stored archive.
+type BackupRow struct {
+	SHA256, Instance, Assets, Stored string
 }
 
 // ChangeActions says which action forms the user sees; the server checks
