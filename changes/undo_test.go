@@ -88,3 +88,41 @@ func TestBinsInHash(t *testing.T) {
 		t.Errorf("unchanged bin: differences %+v", d)
 	}
 }
+
+// TestUndoFigure is the figure "share of deletions undoable within the
+// retention, per service, in the default flow" as the plan states it before
+// approval: DMS with the bin on 100 %, ROMA assets (backed up by default)
+// 100 %, CloudDC 0 % with a no-undo warning. The end-to-end tests in poller
+// check the DMS and ROMA figures against cloudsim.
+func TestUndoFigure(t *testing.T) {
+	now := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
+	var in []cloud.Resource
+	in = append(in, many(20, cloud.RocketMQ, "RUNNING")...)
+	in = append(in, many(10, cloud.RabbitMQ, "RUNNING")...)
+	in = append(in, many(30, cloud.ROMA, "RUNNING")...)
+	in = append(in, many(15, cloud.CloudDC, "stopped")...)
+	p := BuildPlan(PlanInput{Resources: in, Reason: "r", Now: now,
+		Bins: []Bin{{Account: "acc", Project: "p1", On: true, RetentionDays: 3}}})
+	want := map[cloud.Service]int{cloud.RocketMQ: 100, cloud.RabbitMQ: 100, cloud.ROMA: 100, cloud.CloudDC: 0}
+	total, undo := map[cloud.Service]int{}, map[cloud.Service]int{}
+	for _, it := range p.Items {
+		total[it.Service]++
+		if u := p.UndoOf(it, now); u.Possible {
+			undo[it.Service]++
+		}
+	}
+	for _, svc := range cloud.Services {
+		share := undo[svc] * 100 / total[svc]
+		t.Logf("FIGURE undoable within the retention, default flow: %-8s %d/%d = %d%%", svc, undo[svc], total[svc], share)
+		if share != want[svc] {
+			t.Errorf("%s: %d%%, want %d%%", svc, share, want[svc])
+		}
+	}
+	said := false
+	for _, w := range p.Warnings {
+		said = said || (w.Code == WarnNoUndo && strings.Contains(w.Message, "CloudDC has no undo"))
+	}
+	if !said {
+		t.Error("the plan does not say CloudDC has no undo")
+	}
+}
