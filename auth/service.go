@@ -21,6 +21,12 @@ type Config struct {
 	MaxFailuresPerUser int
 	MaxFailuresPerIP   int
 	FailureWindow      time.Duration
+	// Sessions end after IdleTimeout without a request (default 30m) and
+	// AbsoluteTimeout after sign-in (default 12h). Last seen is written at
+	// most once per SeenGranularity (default 1m).
+	IdleTimeout     time.Duration
+	AbsoluteTimeout time.Duration
+	SeenGranularity time.Duration
 }
 
 // Service manages users and sign-in over the users and login_failures tables.
@@ -48,6 +54,15 @@ func New(db *sql.DB, cfg Config) *Service {
 	}
 	if cfg.FailureWindow == 0 {
 		cfg.FailureWindow = 15 * time.Minute
+	}
+	if cfg.IdleTimeout == 0 {
+		cfg.IdleTimeout = 30 * time.Minute
+	}
+	if cfg.AbsoluteTimeout == 0 {
+		cfg.AbsoluteTimeout = 12 * time.Hour
+	}
+	if cfg.SeenGranularity == 0 {
+		cfg.SeenGranularity = time.Minute
 	}
 	h, err := HashPassword(GeneratePassword(), cfg.Params)
 	if err != nil {
@@ -121,13 +136,6 @@ func (s *Service) recordFailure(ctx context.Context, a Attempt, reason string, c
 	return cause
 }
 
-// SignOut records a sign-out.
-func (s *Service) SignOut(ctx context.Context, o Origin) error {
-	return store.InTx(ctx, s.db, func(tx *sql.Tx) error {
-		return s.appendEvent(ctx, tx, o, audit.ActionSignOut, "success", nil)
-	})
-}
-
 // Create adds a user.
 func (s *Service) Create(ctx context.Context, o Origin, username, password string, roles []Role) (User, error) {
 	if err := ValidateUsername(username); err != nil {
@@ -160,7 +168,7 @@ func (s *Service) Create(ctx context.Context, o Origin, username, password strin
 	return u, nil
 }
 
-// SetPassword replaces a user's password.
+// SetPassword replaces a user's password and ends all their sessions.
 func (s *Service) SetPassword(ctx context.Context, o Origin, username, password string) error {
 	if err := ValidatePassword(password); err != nil {
 		return err
@@ -172,8 +180,7 @@ func (s *Service) SetPassword(ctx context.Context, o Origin, username, password 
 	return s.update(ctx, o, username, "password changed", `password_hash = ?`, hash)
 }
 
-// Disable stops a user from signing in; their open sessions end at the next
-// request, because every request reloads the user.
+// Disable stops a user from signing in and ends all their sessions.
 func (s *Service) Disable(ctx context.Context, o Origin, username string) error {
 	return s.update(ctx, o, username, "disabled", `disabled = ?`, 1)
 }
@@ -183,8 +190,12 @@ func (s *Service) update(ctx context.Context, o Origin, username, change, set st
 		if err := updateUser(ctx, tx, username, set, arg, s.cfg.Now()); err != nil {
 			return err
 		}
-		return s.appendEvent(ctx, tx, o, audit.ActionUserChanged, "success",
-			map[string]any{"user": username, "change": change})
+		if err := s.appendEvent(ctx, tx, o, audit.ActionUserChanged, "success",
+			map[string]any{"user": username, "change": change}); err != nil {
+			return err
+		}
+		_, err := s.revokeUserSessions(ctx, tx, o, username, change, false)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("update user %s: %w", username, err)

@@ -78,14 +78,21 @@ func scanUser(r scanner) (User, error) {
 	if err := r.Scan(&u.ID, &u.Username, &u.passwordHash, &roles, &u.Disabled, &created, &updated); err != nil {
 		return User{}, store.Translate(err)
 	}
-	for _, f := range strings.Split(roles, ",") {
-		if f != "" {
-			u.Roles = append(u.Roles, Role(f))
-		}
-	}
+	u.Roles = parseRoleList(roles)
 	u.CreatedAt = store.ParseTime(created)
 	u.UpdatedAt = store.ParseTime(updated)
 	return u, nil
+}
+
+// parseRoleList decodes the roles column (written by formatRoles).
+func parseRoleList(s string) []Role {
+	var out []Role
+	for _, f := range strings.Split(s, ",") {
+		if f != "" {
+			out = append(out, Role(f))
+		}
+	}
+	return out
 }
 
 func insertUser(ctx context.Context, tx *sql.Tx, u User, hash string) (int64, error) {

@@ -61,7 +61,7 @@ func (s *Server) handleLogin(c echo.Context) error {
 		vm := views.LoginForm{Username: f.Username, Next: safeNext(f.Next), Error: msg}
 		return s.render(c, status, views.LoginPage(s.meta(c, "Sign in", ""), vm))
 	}
-	if err := s.startSession(c, u); err != nil {
+	if err := s.startSession(c, u, auth.MethodPassword); err != nil {
 		return err
 	}
 	s.log(c).Info("signed in", "user", u.Username)
@@ -69,12 +69,10 @@ func (s *Server) handleLogin(c echo.Context) error {
 }
 
 func (s *Server) handleLogout(c echo.Context) error {
-	u := currentUser(c)
-	err := s.Users.SignOut(c.Request().Context(), auth.Origin{Actor: u.Username, ClientIP: c.RealIP(), UserAgent: c.Request().UserAgent()})
-	if err != nil {
+	if err := s.Users.EndSession(c.Request().Context(), s.origin(c), sessionToken(c)); err != nil {
 		return err
 	}
-	s.endSession(c, session(c))
+	s.clearSession(c, session(c))
 	return redirectAfterPost(c, "/login?bye=1")
 }
 

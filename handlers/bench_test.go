@@ -155,3 +155,24 @@ func reportPercentiles(b *testing.B, durs []time.Duration) {
 	b.ReportMetric(at(0.95), "p95-ms")
 	b.ReportMetric(at(0.99), "p99-ms")
 }
+
+// BenchmarkSessionLookup is the per-request cost of a signed-in session:
+// decoding the cookie, the sessions-table read joined with the user, and the
+// timeouts (last seen is written at most once a minute, so not here). Compare
+// with BenchmarkInventoryPage: the budget is 5% of its server time.
+func BenchmarkSessionLookup(b *testing.B) {
+	ts := newTestServer(b)
+	c := ts.login(b, "alice")
+	u, _ := url.Parse(ts.URL)
+	cookie := &http.Cookie{Name: sessionName, Value: cookieValue(c, u, sessionName)}
+	e := ts.srv.echo()
+	var who string
+	h := ts.srv.loadSession(func(c echo.Context) error { who = usernameOf(c); return nil })
+	for b.Loop() {
+		req := httptest.NewRequest(http.MethodGet, "/inventory", nil)
+		req.AddCookie(cookie)
+		if err := h(e.NewContext(req, httptest.NewRecorder())); err != nil || who != "alice" {
+			b.Fatalf("lookup: %v, user %q", err, who)
+		}
+	}
+}

@@ -24,6 +24,7 @@ var errorStatuses = []struct {
 	{store.ErrConflict, http.StatusConflict},
 	{inventory.ErrNotFound, http.StatusNotFound},
 	{auth.ErrThrottled, http.StatusTooManyRequests},
+	{auth.ErrNoSession, http.StatusNotFound},
 	{auth.ErrInvalidCredentials, http.StatusUnauthorized},
 	{changes.ErrNotFound, http.StatusNotFound},
 	{changes.ErrForbidden, http.StatusForbidden},

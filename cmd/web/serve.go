@@ -64,7 +64,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		fmt.Fprintf(stdout, "cloud simulator: %s/ (control API under /_sim/)\n", cc.simURL)
 	}
 
-	users := auth.New(db, auth.Config{})
+	users := auth.New(db, auth.Config{IdleTimeout: cfg.IdleTimeout, AbsoluteTimeout: cfg.SessionLifetime})
 	if err := ensureUsers(ctx, users, cc.simulated, cfg.DemoPassword, stdout); err != nil {
 		return err
 	}
