@@ -59,17 +59,6 @@ func (s *Service) Count(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-func (s *Service) recentFailures(ctx context.Context, username, ip string, since time.Time) (byUser, byIP int, err error) {
-	err = s.db.QueryRowContext(ctx, `SELECT
-		(SELECT count(*) FROM login_failures WHERE username = ? AND at >= ?),
-		(SELECT count(*) FROM login_failures WHERE client_ip = ? AND at >= ?)`,
-		username, store.FormatTime(since), ip, store.FormatTime(since)).Scan(&byUser, &byIP)
-	if err != nil {
-		return 0, 0, fmt.Errorf("count failures: %w", err)
-	}
-	return byUser, byIP, nil
-}
-
 type scanner interface{ Scan(dest ...any) error }
 
 func scanUser(r scanner) (User, error) {

@@ -81,7 +81,11 @@ func newBenchEcho(b *testing.B) (*echo.Echo, []*http.Cookie) {
 	rec := httptest.NewRecorder()
 	e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/login", nil))
 	csrf := rec.Result().Cookies()
-	form := url.Values{"username": {"alice"}, "password": {testPassword}, "_csrf": {csrf[0].Value}}
+	m := csrfMetaRE.FindStringSubmatch(rec.Body.String())
+	if m == nil {
+		b.Fatal("no CSRF token on the sign-in page")
+	}
+	form := url.Values{"username": {"alice"}, "password": {testPassword}, "_csrf": {m[1]}}
 	req := httptest.NewRequest(http.MethodPost, "/login", bytes.NewBufferString(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	for _, c := range csrf {

@@ -132,7 +132,7 @@ func buildDeps(cfg serveConfig, db *sql.DB, cc consoleCloud, users *auth.Service
 		Logger: log, Users: users, Inventory: inv,
 		Changes: chg, Audit: auditLog,
 		SessionKeys: keys, SecureCookies: cfg.SecureCookies,
-		IdleTimeout: cfg.IdleTimeout, AbsoluteTimeout: cfg.SessionLifetime,
+		IdleTimeout: cfg.IdleTimeout, AbsoluteTimeout: cfg.SessionLifetime, TrustedProxies: cfg.trustedNets,
 		Metrics: metrics, Gatherer: reg,
 		Ready:     func(ctx context.Context) error { return db.PingContext(ctx) },
 		Simulated: cc.simulated, SimURL: cc.simURL,

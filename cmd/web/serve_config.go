@@ -5,7 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -25,6 +27,8 @@ type serveConfig struct {
 	LogFormat       string
 	LogLevel        string
 	DemoPassword    string // env only: a flag would show in ps
+	TrustedProxies  string // CIDR,…: proxies whose X-Forwarded-For names the client
+	trustedNets     []*net.IPNet
 }
 
 // envDefault returns getenv(key), or def when unset.
@@ -61,6 +65,8 @@ func parseServeConfig(args []string, getenv func(string) string, stdout io.Write
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", dur("DECOM_IDLE_TIMEOUT", 30*time.Minute), "sign out after this long without a request (env DECOM_IDLE_TIMEOUT)")
 	fs.DurationVar(&c.SessionLifetime, "session-lifetime", dur("DECOM_SESSION_LIFETIME", 12*time.Hour), "sign out this long after sign-in (env DECOM_SESSION_LIFETIME)")
 	fs.DurationVar(&c.CacheTTL, "cache-ttl", dur("DECOM_CACHE_TTL", 30*time.Second), "how long inventory reads are served from the cache (env DECOM_CACHE_TTL)")
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", getenv("DECOM_TRUSTED_PROXIES"),
+		"comma-separated CIDRs of reverse proxies whose X-Forwarded-For gives the client address; without it the address is the TCP peer's (env DECOM_TRUSTED_PROXIES)")
 	fs.StringVar(&c.LogFormat, "log-format", envDefault(getenv, "DECOM_LOG_FORMAT", "text"), "log format: text or json (env DECOM_LOG_FORMAT)")
 	fs.StringVar(&c.LogLevel, "log-level", envDefault(getenv, "DECOM_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env DECOM_LOG_LEVEL)")
 	fs.Usage = func() {
@@ -84,6 +90,11 @@ func parseServeConfig(args []string, getenv func(string) string, stdout io.Write
 	if c.TLSCert != "" {
 		c.SecureCookies = true
 	}
+	nets, err := parseCIDRs(c.TrustedProxies)
+	if err != nil {
+		return c, err
+	}
+	c.trustedNets = nets
 	return c, c.Validate()
 }
 
@@ -122,5 +133,29 @@ func (c serveConfig) logAttrs() []any {
 	return []any{"listen", c.Listen, "data", c.Data, "sim_listen", c.SimListen, "cloud_config", c.CloudConfig,
 		"session_key", mask(c.SessionKey), "tls", c.TLSCert != "", "secure_cookies", c.SecureCookies,
 		"idle_timeout", c.IdleTimeout, "session_lifetime", c.SessionLifetime, "cache_ttl", c.CacheTTL,
-		"demo_password", mask(c.DemoPassword)}
+		"demo_password", mask(c.DemoPassword), "trusted_proxies", c.TrustedProxies}
+}
+
+// parseCIDRs parses "10.0.0.0/8, 192.0.2.1"; a bare address is one host.
+func parseCIDRs(s string) ([]*net.IPNet, error) {
+	var out []*net.IPNet
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if !strings.Contains(f, "/") {
+			if ip := net.ParseIP(f); ip != nil && ip.To4() != nil {
+				f += "/32"
+			} else {
+				f += "/128"
+			}
+		}
+		_, n, err := net.ParseCIDR(f)
+		if err != nil {
+			return nil, fmt.Errorf("--trusted-proxies: %q is not a CIDR or an address", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }

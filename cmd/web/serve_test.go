@@ -26,7 +26,8 @@ func TestServeHelp(t *testing.T) {
 }
 
 func TestServeConfigErrors(t *testing.T) {
-	for _, args := range [][]string{{"--tls-cert", "x"}, {"--idle-timeout", "1s"}, {"--log-format", "xml"}, {"stray"}, {"--session-key", "abc"}} {
+	for _, args := range [][]string{{"--tls-cert", "x"}, {"--idle-timeout", "1s"}, {"--log-format", "xml"}, {"stray"}, {"--session-key", "abc"},
+		{"--trusted-proxies", "10.0.0.0/33"}, {"--trusted-proxies", "proxy.example"}} {
 		env := func(string) string { return "" }
 		err := runServe(context.Background(), append(args, "--data", t.TempDir()), env, io.Discard)
 		if err == nil {
@@ -128,5 +129,12 @@ func checkMetricsWiring(t *testing.T, base string) {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %s", want)
 		}
+	}
+}
+
+func TestParseCIDRs(t *testing.T) {
+	nets, err := parseCIDRs(" 10.0.0.0/8, 192.0.2.1 ,2001:db8::1,")
+	if err != nil || len(nets) != 3 || nets[1].String() != "192.0.2.1/32" || nets[2].String() != "2001:db8::1/128" {
+		t.Errorf("got %v %v", nets, err)
 	}
 }
