@@ -30,16 +30,26 @@ func (e *ThrottledError) Is(target error) bool { return target == ErrThrottled }
 // MaxUsernameBytes, not UTF-8 or with control or space characters, or a
 // password longer than any accepted one. It runs before anything is stored.
 func ValidateAttempt(a Attempt) error {
-	if a.Username == "" || len(a.Username) > MaxUsernameBytes || !utf8.ValidString(a.Username) {
-		return &ValidationError{Field: "username", Message: fmt.Sprintf("give a username of at most %d bytes", MaxUsernameBytes)}
-	}
-	for _, r := range a.Username {
-		if unicode.IsControl(r) || unicode.IsSpace(r) {
-			return &ValidationError{Field: "username", Message: "a username has no control or space characters"}
-		}
+	if err := validateSignInName(a.Username); err != nil {
+		return err
 	}
 	if len(a.Password) > 1024 {
 		return &ValidationError{Field: "password", Message: "a password has at most 1024 characters"}
+	}
+	return nil
+}
+
+// validateSignInName is the rule every name that signs in follows, from the
+// form or from a provider: 1 to MaxUsernameBytes bytes of UTF-8, no control
+// or space characters.
+func validateSignInName(name string) error {
+	if name == "" || len(name) > MaxUsernameBytes || !utf8.ValidString(name) {
+		return &ValidationError{Field: "username", Message: fmt.Sprintf("give a username of 1 to %d bytes", MaxUsernameBytes)}
+	}
+	for _, r := range name {
+		if unicode.IsControl(r) || unicode.IsSpace(r) {
+			return &ValidationError{Field: "username", Message: "a username has no control or space characters"}
+		}
 	}
 	return nil
 }

@@ -49,6 +49,8 @@ func (s *Server) routes() []route {
 		{Method: http.MethodGet, Path: "/", Handler: s.handleHome, Public: true},
 		{Method: http.MethodGet, Path: "/login", Handler: s.handleLoginPage, Public: true},
 		{Method: http.MethodPost, Path: "/login", Handler: s.handleLogin, Public: true},
+		{Method: http.MethodGet, Path: "/auth/oidc/login", Handler: s.handleSSOLogin, Public: true},
+		{Method: http.MethodGet, Path: "/auth/oidc/callback", Handler: s.handleSSOCallback, Public: true},
 		{Method: http.MethodPost, Path: "/logout", Handler: s.handleLogout, Roles: anyRole},
 		{Method: http.MethodGet, Path: "/account", Handler: s.handleAccount, Roles: anyRole},
 		{Method: http.MethodPost, Path: "/account/sessions/revoke", Handler: s.handleAccountSignOutEverywhere, Roles: anyRole},

@@ -33,6 +33,7 @@ type Users interface {
 	RevokeUserSessions(ctx context.Context, o auth.Origin, username, reason string) (int64, error)
 	RevokeSession(ctx context.Context, o auth.Origin, id int64) error
 	ListSessions(ctx context.Context, username string) ([]auth.Session, error)
+	SignInOIDC(ctx context.Context, o auth.Origin, id auth.Identity) (auth.User, error)
 }
 
 // Deps are the console's dependencies and settings, built by cmd/web. Add a
@@ -51,7 +52,10 @@ type Deps struct {
 	PublicURL       *url.URL      // the console's external URL, if configured: its Origin is accepted
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is read
 	// for the client's address; with none, the address is the TCP peer's.
-	TrustedProxies []*net.IPNet
+	TrustedProxies  []*net.IPNet
+	SSO             SSO    // single sign-on; nil: password sign-in only
+	SSOName         string // the sign-in button's label (default "SSO")
+	NoPasswordLogin bool   // hide and refuse the password form (SSO only)
 
 	Metrics  *Metrics            // from NewMetrics; nil creates one on a private registry
 	Gatherer prometheus.Gatherer // served at /metrics; nil serves Metrics' registry
@@ -66,6 +70,7 @@ type Deps struct {
 type Server struct {
 	Deps
 	sessions *sessions.CookieStore
+	flows    *sessions.CookieStore // single sign-on flows in progress
 	csrfKey  []byte
 }
 
@@ -110,7 +115,13 @@ func newServer(d Deps) (*Server, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	s := &Server{Deps: d, sessions: newCookieStore(d), csrfKey: csrfKeyFrom(d.SessionKeys.Hash)}
+	if d.SSOName == "" {
+		d.SSOName = "SSO"
+	}
+	if d.NoPasswordLogin && d.SSO == nil {
+		return nil, errors.New("handlers: password sign-in off needs single sign-on")
+	}
+	s := &Server{Deps: d, sessions: newCookieStore(d), flows: newFlowStore(d), csrfKey: csrfKeyFrom(d.SessionKeys.Hash)}
 	return s, nil
 }
 

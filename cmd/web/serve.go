@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
@@ -76,6 +77,16 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	deps, workers, err := buildDeps(cfg, db, cc, users, keys, metrics, reg, log)
 	if err != nil {
 		return err
+	}
+	if sso, w := startSSO(ctx, cfg, log, stdout); sso != nil {
+		deps.SSO, deps.SSOName = sso, cfg.OIDC.Name
+		if w != nil {
+			workers = append(workers, *w)
+		}
+	}
+	deps.NoPasswordLogin = !cfg.PasswordLogin
+	if cfg.PublicURL != "" {
+		deps.PublicURL, _ = url.Parse(cfg.PublicURL) // checked by Validate
 	}
 	stopWorkers := startWorkers(ctx, workers, log)
 	defer stopWorkers() // before the deferred cloud and database closes
