@@ -52,6 +52,11 @@ func TestSessionRevocation(t *testing.T) {
 				t.Fatal(err)
 			}
 		}},
+		{"RoleChange", func(t *testing.T, ts *testServer, c *client) {
+			if err := ts.users.SetRoles(ctx, o, "alice", []auth.Role{auth.RoleViewer}); err != nil {
+				t.Fatal(err)
+			}
+		}},
 		{"SignOutEverywhere", func(t *testing.T, ts *testServer, c *client) {
 			if resp, _ := c.post(t, "/account/sessions/revoke", nil); resp.StatusCode != http.StatusSeeOther {
 				t.Fatalf("sign out everywhere: %d", resp.StatusCode)
@@ -72,6 +77,9 @@ func TestSessionRevocation(t *testing.T) {
 			}
 			if signedIn(t, c) {
 				t.Error("the browser itself still signed in")
+			}
+			if tt.name != "SignOut" && countEvents(t, ts, "session_revoked") != 1 {
+				t.Error("no session_revoked event")
 			}
 		})
 	}

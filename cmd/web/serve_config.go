@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/decom/decom/auth"
 )
 
 // serveConfig is the console's configuration: defaults ← env ← flags.
@@ -42,7 +40,6 @@ type oidcConfig struct {
 	Issuer, ClientID, ClientSecret, Name string
 	Scopes, GroupsClaim, UsernameClaim   string
 	RoleMap                              string
-	roleMap                              auth.RoleMap
 }
 
 // envDefault returns getenv(key), or def when unset.

@@ -43,8 +43,8 @@ func boolEnvDefault(getenv func(string) string, key string, def bool) bool {
 	return def
 }
 
-// validateSSO checks the single sign-on settings and parses the role map.
-func (c *serveConfig) validateSSO() []error {
+// validateSSO checks the single sign-on settings.
+func (c serveConfig) validateSSO() []error {
 	var errs []error
 	if c.PublicURL != "" {
 		u, err := url.Parse(c.PublicURL)
@@ -52,7 +52,7 @@ func (c *serveConfig) validateSSO() []error {
 			errs = append(errs, fmt.Errorf("--public-url %q: give an absolute http(s) URL such as https://decom.example.com", c.PublicURL))
 		}
 	}
-	o := &c.OIDC
+	o := c.OIDC
 	if o.Issuer == "" {
 		if o.ClientID != "" || o.RoleMap != "" || o.ClientSecret != "" {
 			errs = append(errs, errors.New("--oidc-client-id, --oidc-client-secret and --oidc-role-map need --oidc-issuer"))
@@ -71,21 +71,20 @@ func (c *serveConfig) validateSSO() []error {
 	if c.PublicURL == "" {
 		errs = append(errs, errors.New("--oidc-issuer needs --public-url: the provider returns to <public-url>/auth/oidc/callback"))
 	}
-	m, err := auth.ParseRoleMap(o.RoleMap)
-	if err != nil {
+	if _, err := auth.ParseRoleMap(o.RoleMap); err != nil {
 		errs = append(errs, fmt.Errorf("--oidc-role-map: %w", err))
 	}
-	o.roleMap = m
 	return errs
 }
 
 // authOIDCConfig is the auth package's view of the settings.
 func (c serveConfig) authOIDCConfig() auth.OIDCConfig {
 	o := c.OIDC
+	roleMap, _ := auth.ParseRoleMap(o.RoleMap) // checked by Validate
 	cfg := auth.OIDCConfig{Issuer: o.Issuer, ClientID: o.ClientID, ClientSecret: o.ClientSecret,
 		RedirectURL: strings.TrimSuffix(c.PublicURL, "/") + "/auth/oidc/callback",
 		Scopes:      strings.FieldsFunc(o.Scopes, func(r rune) bool { return r == ' ' || r == ',' }),
-		GroupsClaim: o.GroupsClaim, RoleMap: o.roleMap}
+		GroupsClaim: o.GroupsClaim, RoleMap: roleMap}
 	if o.UsernameClaim != "" {
 		cfg.UsernameClaims = []string{o.UsernameClaim}
 	}
