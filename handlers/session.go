@@ -34,6 +34,7 @@ func newCookieStore(d Deps) *sessions.CookieStore {
 		SameSite: http.SameSiteLaxMode,
 	}
 	cs.MaxAge(cs.Options.MaxAge) // also bounds the signed timestamp inside the cookie
+	useJSON(cs)
 	return cs
 }
 

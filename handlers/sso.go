@@ -37,6 +37,7 @@ func newFlowStore(d Deps) *sessions.CookieStore {
 	cs.Options = &sessions.Options{Path: "/auth/oidc/", MaxAge: int(flowMaxAge / time.Second), HttpOnly: true,
 		Secure: d.SecureCookies, SameSite: http.SameSiteLaxMode}
 	cs.MaxAge(cs.Options.MaxAge)
+	useJSON(cs)
 	return cs
 }
 
