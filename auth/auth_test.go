@@ -14,7 +14,7 @@ import (
 
 var cheap = Params{Memory: 64, Time: 1, Threads: 1}
 
-func newService(t *testing.T, now func() time.Time) *Service {
+func newService(t testing.TB, now func() time.Time) *Service {
 	t.Helper()
 	db, err := store.Open(filepath.Join(t.TempDir(), "auth.db"))
 	if err != nil {
