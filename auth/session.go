@@ -180,7 +180,7 @@ func (s *Service) revokeUserSessions(ctx context.Context, tx *sql.Tx, o Origin, 
 		return 0, nil
 	}
 	return n, s.appendEvent(ctx, tx, o, audit.ActionSessionRevoked, audit.OutcomeSuccess,
-		map[string]any{"user": username, "sessions": n, "reason": reason})
+		map[string]any{"user": username, "ended": n, "reason": reason})
 }
 
 // RevokeSession ends one session by its ID (the admin page) and records it.
@@ -199,7 +199,7 @@ func (s *Service) RevokeSession(ctx context.Context, o Origin, id int64) error {
 			return err
 		}
 		return s.appendEvent(ctx, tx, o, audit.ActionSessionRevoked, audit.OutcomeSuccess,
-			map[string]any{"user": username, "session": id, "sessions": 1, "reason": "revoked by an admin"})
+			map[string]any{"user": username, "revoked_id": id, "ended": 1, "reason": "revoked by an admin"})
 	})
 	if err != nil {
 		return fmt.Errorf("revoke session %d: %w", id, err)

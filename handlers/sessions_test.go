@@ -191,6 +191,11 @@ func TestAdminSessions(t *testing.T) {
 	if n := countEvents(t, ts, "session_revoked"); n != 1 {
 		t.Errorf("session_revoked events = %d, want 1", n)
 	}
+	var actor, details string
+	ts.db.QueryRow(`SELECT actor, details FROM audit_events WHERE action = 'session_revoked'`).Scan(&actor, &details)
+	if actor != "admin" || !strings.Contains(details, `"user":"alice"`) || !strings.Contains(details, `"ended":1`) {
+		t.Errorf("event by %q: %s", actor, details)
+	}
 	if resp, _ := admin.post(t, path, nil); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("revoking again: %d, want 404", resp.StatusCode)
 	}
