@@ -46,8 +46,9 @@ func (s State) Final() bool {
 	return false
 }
 
-// OpState is one operation row's state. The poller owns its transitions
-// (poller.CanMove); changes only reads it.
+// OpState is one operation row's state, the one definition shared by
+// changes (which writes queued rows and reads progress) and the poller
+// (which moves them; CanMoveOp is the rule it follows).
 type OpState string
 
 // Operation states: queued -> submitted -> in_progress -> done | failed | timed_out.

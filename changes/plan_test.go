@@ -5,8 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/decom/decom/cloud"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/decom/decom/cloud"
 )
 
 func res(id string, svc cloud.Service, status string, class cloud.StatusClass) cloud.Resource {

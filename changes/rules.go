@@ -22,6 +22,30 @@ func CanMove(from, to State) bool {
 	return slices.Contains(transitions[from], to)
 }
 
+// opTransitions lists every allowed operation move.
+var opTransitions = map[OpState][]OpState{
+	OpQueued:     {OpSubmitted},
+	OpSubmitted:  {OpInProgress, OpDone, OpFailed, OpTimedOut, OpQueued},
+	OpInProgress: {OpDone, OpFailed, OpTimedOut},
+}
+
+// CanMoveOp reports whether an operation may go from -> to. Submitted ->
+// queued is the one way back: a re-read proved the delete never happened.
+func CanMoveOp(from, to OpState) bool { return slices.Contains(opTransitions[from], to) }
+
+// FinalState names an executing change's final state from its operations'
+// outcomes (done and failed-or-timed-out counts).
+func FinalState(done, failed int) State {
+	switch {
+	case failed == 0:
+		return StateSucceeded
+	case done == 0:
+		return StateFailed
+	default:
+		return StatePartiallyFailed
+	}
+}
+
 // CanPlan reports whether the actor may create change requests.
 func CanPlan(a Actor) error {
 	if a.Has(RoleRequester) || a.Has(RoleAdmin) {

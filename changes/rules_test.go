@@ -240,3 +240,30 @@ func TestCanRetry(t *testing.T) {
 		}
 	}
 }
+
+func TestCanMoveOp(t *testing.T) {
+	all := []OpState{OpQueued, OpSubmitted, OpInProgress, OpDone, OpFailed, OpTimedOut}
+	allowed := map[[2]OpState]bool{
+		{OpQueued, OpSubmitted}: true, {OpSubmitted, OpInProgress}: true, {OpSubmitted, OpDone}: true,
+		{OpSubmitted, OpFailed}: true, {OpSubmitted, OpTimedOut}: true, {OpSubmitted, OpQueued}: true,
+		{OpInProgress, OpDone}: true, {OpInProgress, OpFailed}: true, {OpInProgress, OpTimedOut}: true,
+	}
+	for _, from := range all {
+		for _, to := range all {
+			if got, want := CanMoveOp(from, to), allowed[[2]OpState{from, to}]; got != want {
+				t.Errorf("CanMove(%s, %s) = %v, want %v", from, to, got, want)
+			}
+		}
+	}
+}
+
+func TestFinal(t *testing.T) {
+	for _, tt := range []struct {
+		done, failed int
+		want         State
+	}{{3, 0, StateSucceeded}, {0, 3, StateFailed}, {2, 1, StatePartiallyFailed}, {0, 0, StateSucceeded}} {
+		if got := FinalState(tt.done, tt.failed); got != tt.want {
+			t.Errorf("FinalState(%d, %d) = %s, want %s", tt.done, tt.failed, got, tt.want)
+		}
+	}
+}

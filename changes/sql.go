@@ -252,7 +252,7 @@ func insertOperations(ctx context.Context, tx *sql.Tx, id int64, p Plan, now tim
 	}
 	stmt, err := tx.PrepareContext(ctx, `INSERT INTO change_operations (change_id, seq, batch, account,
 		project, service, kind, parent, resource_id, name, planned_status, force_delete, state, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?)`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return fmt.Errorf("prepare operations: %w", err)
 	}
@@ -260,7 +260,7 @@ func insertOperations(ctx context.Context, tx *sql.Tx, id int64, p Plan, now tim
 	for i, it := range p.Items {
 		b := batchOf[string(it.Service)+"/"+it.Parent+"/"+it.Account+"/"+it.Project+"/"+it.ID]
 		if _, err := stmt.ExecContext(ctx, id, i+1, b.Seq, it.Account, it.Project, it.Service, it.Kind,
-			it.Parent, it.ID, it.Name, it.Status, b.Force, store.FormatTime(now)); err != nil {
+			it.Parent, it.ID, it.Name, it.Status, b.Force, OpQueued, store.FormatTime(now)); err != nil {
 			return fmt.Errorf("insert operation %d: %w", i+1, err)
 		}
 	}
@@ -270,7 +270,7 @@ func insertOperations(ctx context.Context, tx *sql.Tx, id int64, p Plan, now tim
 // dueExpiry lists approved changes whose approval lapsed at now.
 func dueExpiry(ctx context.Context, q querier, now time.Time) ([]int64, error) {
 	rows, err := q.QueryContext(ctx, `SELECT id FROM changes
-		WHERE state = 'approved' AND expires_at <> '' AND expires_at <= ? ORDER BY id`, store.FormatTime(now))
+		WHERE state = ? AND expires_at <> '' AND expires_at <= ? ORDER BY id`, StateApproved, store.FormatTime(now))
 	if err != nil {
 		return nil, fmt.Errorf("list expired changes: %w", err)
 	}
