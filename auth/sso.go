@@ -87,7 +87,8 @@ func (s *Service) SignInOIDC(ctx context.Context, o Origin, id Identity) (User, 
 	return u, nil
 }
 
-func (s *Service) createOIDCUser(ctx context.Context, tx *sql.Tx, o Origin, id Identity, groups []string) (User, error) {
+func (s *Service) createOIDCUser(ctx context.Context, tx *sql.Tx, o Origin, id Identity,
+	groups []string) (User, error) {
 	now := s.cfg.Now().UTC()
 	u := User{Username: id.Username, Roles: id.Roles, CreatedAt: now, UpdatedAt: now}
 	res, err := tx.ExecContext(ctx, `INSERT INTO users

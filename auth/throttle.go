@@ -114,7 +114,8 @@ type failures struct {
 
 // recentFailures counts the failures since the window's start for
 // (username, ip) and for ip.
-func (s *Service) recentFailures(ctx context.Context, username, ip string, since time.Time) (account, source failures, err error) {
+func (s *Service) recentFailures(ctx context.Context, username, ip string,
+	since time.Time) (account, source failures, err error) {
 	var aLast, sLast string
 	err = s.db.QueryRowContext(ctx, `SELECT
 		(SELECT count(*) FROM login_failures WHERE username = ? AND client_ip = ? AND at >= ?),

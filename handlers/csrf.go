@@ -95,7 +95,8 @@ func (s *Server) sameOrigin(r *http.Request) bool {
 	if err != nil || u.Host == "" {
 		return false // includes "null"
 	}
-	if s.PublicURL != nil && strings.EqualFold(u.Scheme, s.PublicURL.Scheme) && strings.EqualFold(u.Host, s.PublicURL.Host) {
+	pub := s.PublicURL
+	if pub != nil && strings.EqualFold(u.Scheme, pub.Scheme) && strings.EqualFold(u.Host, pub.Host) {
 		return true
 	}
 	return strings.EqualFold(u.Host, r.Host)

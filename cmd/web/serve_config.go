@@ -77,11 +77,14 @@ func parseServeConfig(args []string, getenv func(string) string, stdout io.Write
 	fs.DurationVar(&c.SessionLifetime, "session-lifetime", dur("DECOM_SESSION_LIFETIME", 12*time.Hour), "sign out this long after sign-in (env DECOM_SESSION_LIFETIME)")
 	fs.DurationVar(&c.CacheTTL, "cache-ttl", dur("DECOM_CACHE_TTL", 30*time.Second), "how long inventory reads are served from the cache (env DECOM_CACHE_TTL)")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", getenv("DECOM_TRUSTED_PROXIES"),
-		"comma-separated CIDRs of reverse proxies whose X-Forwarded-For gives the client address; without it the address is the TCP peer's (env DECOM_TRUSTED_PROXIES)")
+		"comma-separated CIDRs of reverse proxies whose X-Forwarded-For gives the client address; "+
+			"without it the address is the TCP peer's (env DECOM_TRUSTED_PROXIES)")
 	fs.StringVar(&c.PublicURL, "public-url", getenv("DECOM_PUBLIC_URL"),
-		"the console's external URL, e.g. https://decom.example.com; single sign-on returns to <public-url>/auth/oidc/callback (env DECOM_PUBLIC_URL)")
+		"the console's external URL, e.g. https://decom.example.com; single sign-on returns to "+
+			"<public-url>/auth/oidc/callback (env DECOM_PUBLIC_URL)")
 	fs.BoolVar(&c.PasswordLogin, "password-login", boolEnvDefault(getenv, "DECOM_PASSWORD_LOGIN", true),
-		"offer the username and password form; false hides and refuses it, leaving single sign-on only (env DECOM_PASSWORD_LOGIN)")
+		"offer the username and password form; false hides and refuses it, leaving single sign-on only "+
+			"(env DECOM_PASSWORD_LOGIN)")
 	addOIDCFlags(fs, &c.OIDC, getenv)
 	fs.StringVar(&c.LogFormat, "log-format", envDefault(getenv, "DECOM_LOG_FORMAT", "text"), "log format: text or json (env DECOM_LOG_FORMAT)")
 	fs.StringVar(&c.LogLevel, "log-level", envDefault(getenv, "DECOM_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env DECOM_LOG_LEVEL)")

@@ -19,9 +19,11 @@ import (
 func addOIDCFlags(fs *flag.FlagSet, c *oidcConfig, getenv func(string) string) {
 	fs.StringVar(&c.Issuer, "oidc-issuer", getenv("DECOM_OIDC_ISSUER"),
 		"OpenID Connect issuer URL; turns on single sign-on (env DECOM_OIDC_ISSUER)")
-	fs.StringVar(&c.ClientID, "oidc-client-id", getenv("DECOM_OIDC_CLIENT_ID"), "OIDC client ID (env DECOM_OIDC_CLIENT_ID)")
+	fs.StringVar(&c.ClientID, "oidc-client-id", getenv("DECOM_OIDC_CLIENT_ID"),
+		"OIDC client ID (env DECOM_OIDC_CLIENT_ID)")
 	fs.StringVar(&c.ClientSecret, "oidc-client-secret", "",
-		"OIDC client secret; prefer the env DECOM_OIDC_CLIENT_SECRET or the file DECOM_OIDC_CLIENT_SECRET_FILE (a flag shows in ps)")
+		"OIDC client secret; prefer the env DECOM_OIDC_CLIENT_SECRET or the file DECOM_OIDC_CLIENT_SECRET_FILE "+
+			"(a flag shows in ps)")
 	fs.StringVar(&c.Name, "oidc-name", envDefault(getenv, "DECOM_OIDC_NAME", "SSO"),
 		"label of the sign-in button: \"Sign in with NAME\" (env DECOM_OIDC_NAME)")
 	fs.StringVar(&c.Scopes, "oidc-scopes", envDefault(getenv, "DECOM_OIDC_SCOPES", "openid profile email groups"),
@@ -31,7 +33,8 @@ func addOIDCFlags(fs *flag.FlagSet, c *oidcConfig, getenv func(string) string) {
 	fs.StringVar(&c.UsernameClaim, "oidc-username-claim", getenv("DECOM_OIDC_USERNAME_CLAIM"),
 		"ID token claim with the username; default preferred_username, then email (env DECOM_OIDC_USERNAME_CLAIM)")
 	fs.StringVar(&c.RoleMap, "oidc-role-map", getenv("DECOM_OIDC_ROLE_MAP"),
-		"group=role,… e.g. platform-requesters=requester,platform-approvers=approver,sec-audit=auditor,decom-admins=admin; "+
+		"group=role,… e.g. platform-requesters=requester,platform-approvers=approver,"+
+			"sec-audit=auditor,decom-admins=admin; "+
 			"roles are re-derived from the groups at every sign-in (env DECOM_OIDC_ROLE_MAP)")
 }
 
@@ -49,7 +52,8 @@ func (c serveConfig) validateSSO() []error {
 	if c.PublicURL != "" {
 		u, err := url.Parse(c.PublicURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-			errs = append(errs, fmt.Errorf("--public-url %q: give an absolute http(s) URL such as https://decom.example.com", c.PublicURL))
+			errs = append(errs, fmt.Errorf("--public-url %q: give an absolute http(s) URL such as "+
+				"https://decom.example.com", c.PublicURL))
 		}
 	}
 	o := c.OIDC
@@ -69,7 +73,8 @@ func (c serveConfig) validateSSO() []error {
 		errs = append(errs, errors.New("--oidc-issuer needs --oidc-client-id and DECOM_OIDC_CLIENT_SECRET (or its _FILE)"))
 	}
 	if c.PublicURL == "" {
-		errs = append(errs, errors.New("--oidc-issuer needs --public-url: the provider returns to <public-url>/auth/oidc/callback"))
+		errs = append(errs, errors.New("--oidc-issuer needs --public-url: "+
+			"the provider returns to <public-url>/auth/oidc/callback"))
 	}
 	if _, err := auth.ParseRoleMap(o.RoleMap); err != nil {
 		errs = append(errs, fmt.Errorf("--oidc-role-map: %w", err))
@@ -110,7 +115,8 @@ func startSSO(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io.
 		return o, nil
 	}
 	log.Error("single sign-on unavailable; retrying in the background", "issuer", cfg.OIDC.Issuer, "err", err)
-	fmt.Fprintf(stdout, "single sign-on: %v\n  (check --oidc-issuer and that the provider is reachable; retrying every 30s, then less often)\n", err)
+	fmt.Fprintf(stdout, "single sign-on: %v\n  (check --oidc-issuer and that the provider is reachable; "+
+		"retrying every 30s, then less often)\n", err)
 	w := &worker{name: "oidc discovery", run: func(ctx context.Context) error {
 		err := o.Run(ctx, 30*time.Second, func(err error) {
 			log.Error("single sign-on still unavailable", "issuer", cfg.OIDC.Issuer, "err", err)
