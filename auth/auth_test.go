@@ -80,11 +80,15 @@ func roleStrings(rs []Role) []string {
 	return out
 }
 
-func TestUserHas(t *testing.T) {
-	if !(User{Roles: []Role{RoleAdmin}}).Has(RoleAuditor) {
-		t.Error("admin should hold every role")
+func TestRolesHas(t *testing.T) {
+	// Membership only: admin's extra powers are written where they apply.
+	if (Roles{RoleAdmin}).Has(RoleAuditor) {
+		t.Error("admin must not imply auditor")
 	}
-	if (User{Roles: []Role{RoleViewer}}).Has(RoleRequester) {
+	if !(Roles{RoleViewer, RoleAuditor}).Has(RoleAuditor) {
+		t.Error("auditor is in the set")
+	}
+	if (Roles{RoleViewer}).Has(RoleRequester) {
 		t.Error("viewer is not a requester")
 	}
 }
@@ -113,7 +117,7 @@ func TestService(t *testing.T) {
 	})
 	t.Run("SignIn", func(t *testing.T) {
 		u, err := s.SignIn(ctx, Attempt{Username: "alice", Password: "long-enough-pw", ClientIP: "10.0.0.1"})
-		if err != nil || u.Username != "alice" || !u.Has(RoleRequester) {
+		if err != nil || u.Username != "alice" || !u.Roles.Has(RoleRequester) {
 			t.Fatalf("sign in: %+v %v", u, err)
 		}
 		if _, err := s.SignIn(ctx, Attempt{Username: "alice", Password: "wrong", ClientIP: "10.0.0.1"}); !errors.Is(err, ErrInvalidCredentials) {

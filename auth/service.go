@@ -139,7 +139,7 @@ func (s *Service) recordFailure(ctx context.Context, a Attempt, reason string, c
 }
 
 // Create adds a user.
-func (s *Service) Create(ctx context.Context, o Origin, username, password string, roles []Role) (User, error) {
+func (s *Service) Create(ctx context.Context, o Origin, username, password string, roles Roles) (User, error) {
 	if err := ValidateUsername(username); err != nil {
 		return User{}, err
 	}
@@ -162,7 +162,7 @@ func (s *Service) Create(ctx context.Context, o Origin, username, password strin
 		}
 		u.ID = id
 		return s.appendEvent(ctx, tx, o, audit.ActionUserChanged, "success",
-			map[string]any{"user": username, "change": "created", "roles": formatRoles(roles)})
+			map[string]any{"user": username, "change": "created", "roles": roles.String()})
 	})
 	if err != nil {
 		return User{}, fmt.Errorf("create user %s: %w", username, err)

@@ -86,7 +86,7 @@ func parseRoleList(s string) []Role {
 
 func insertUser(ctx context.Context, tx *sql.Tx, u User, hash string) (int64, error) {
 	res, err := tx.ExecContext(ctx, `INSERT INTO users (username, password_hash, roles, disabled, created_at, updated_at)
-		VALUES (?, ?, ?, 0, ?, ?)`, u.Username, hash, formatRoles(u.Roles), store.FormatTime(u.CreatedAt), store.FormatTime(u.UpdatedAt))
+		VALUES (?, ?, ?, 0, ?, ?)`, u.Username, hash, u.Roles.String(), store.FormatTime(u.CreatedAt), store.FormatTime(u.UpdatedAt))
 	if err != nil {
 		return 0, fmt.Errorf("insert user: %w", store.Translate(err))
 	}

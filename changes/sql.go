@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/decom/decom/auth"
 	"github.com/decom/decom/cloud"
 	"github.com/decom/decom/store"
 )
@@ -304,7 +305,9 @@ func getPolicies(ctx context.Context, q querier) (map[string]Policy, error) {
 		if err := rows.Scan(&p.Project, &p.ApprovalsRequired, &p.ForceApprovalsRequired, &roles, &ttl, &p.WebhookURL); err != nil {
 			return nil, fmt.Errorf("scan policy: %w", err)
 		}
-		p.ApproverRoles = splitList(roles)
+		for _, r := range splitList(roles) {
+			p.ApproverRoles = append(p.ApproverRoles, auth.Role(r))
+		}
 		p.TTL = time.Duration(ttl) * time.Second
 		out[p.Project] = p
 	}
@@ -318,7 +321,7 @@ func upsertPolicy(ctx context.Context, tx *sql.Tx, p Policy, by string, now time
 		force_approvals_required = excluded.force_approvals_required, approver_roles = excluded.approver_roles,
 		ttl_seconds = excluded.ttl_seconds, webhook_url = excluded.webhook_url,
 		updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
-		p.Project, p.ApprovalsRequired, p.ForceApprovalsRequired, strings.Join(p.ApproverRoles, ","),
+		p.Project, p.ApprovalsRequired, p.ForceApprovalsRequired, p.ApproverRoles.String(),
 		int64(p.TTL/time.Second), p.WebhookURL, by, store.FormatTime(now))
 	if err != nil {
 		return fmt.Errorf("save policy %q: %w", p.Project, err)
