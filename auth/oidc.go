@@ -64,7 +64,7 @@ func ParseRoleMap(s string) (RoleMap, error) {
 			return nil, &ValidationError{Field: "role map", Message: fmt.Sprintf("%q is not group=role", f)}
 		}
 		g, r := strings.TrimSpace(f[:i]), Role(strings.TrimSpace(f[i+1:]))
-		if !slices.Contains(Roles, r) {
+		if !AllRoles.Has(r) {
 			return nil, &ValidationError{Field: "role map", Message: fmt.Sprintf("unknown role %q", r)}
 		}
 		m = append(m, GroupRole{Group: g, Role: r})
@@ -78,9 +78,9 @@ func ParseRoleMap(s string) (RoleMap, error) {
 // Roles returns the roles groups grant, in the order of Roles, each once.
 // Group names match exactly (providers differ in case rules; the map is
 // written in the provider's spelling).
-func (m RoleMap) Roles(groups []string) []Role {
-	var out []Role
-	for _, r := range Roles {
+func (m RoleMap) Roles(groups []string) Roles {
+	var out Roles
+	for _, r := range AllRoles {
 		for _, gr := range m {
 			if gr.Role == r && slices.Contains(groups, gr.Group) {
 				out = append(out, r)
@@ -106,7 +106,7 @@ type Identity struct {
 	Subject  string // "<issuer> <sub>": the stable link to the console user
 	Username string // lower-cased username claim
 	Groups   []string
-	Roles    []Role
+	Roles    Roles
 }
 
 // OIDCFlow is one sign-in in progress: what the browser must bring back.

@@ -73,9 +73,9 @@ func scanUser(r scanner) (User, error) {
 	return u, nil
 }
 
-// parseRoleList decodes the roles column (written by formatRoles).
-func parseRoleList(s string) []Role {
-	var out []Role
+// parseRoleList decodes the roles column (written by Roles.String).
+func parseRoleList(s string) Roles {
+	var out Roles
 	for _, f := range strings.Split(s, ",") {
 		if f != "" {
 			out = append(out, Role(f))

@@ -74,7 +74,7 @@ func (s *Service) SignInOIDC(ctx context.Context, o Origin, id Identity) (User, 
 			return err
 		}
 		return s.appendEvent(ctx, tx, o, audit.ActionSignIn, audit.OutcomeSuccess,
-			map[string]any{"method": MethodOIDC, "groups": groups, "roles": formatRoles(id.Roles)})
+			map[string]any{"method": MethodOIDC, "groups": groups, "roles": id.Roles.String()})
 	})
 	switch {
 	case taken:
@@ -93,7 +93,7 @@ func (s *Service) createOIDCUser(ctx context.Context, tx *sql.Tx, o Origin, id I
 	u := User{Username: id.Username, Roles: id.Roles, CreatedAt: now, UpdatedAt: now}
 	res, err := tx.ExecContext(ctx, `INSERT INTO users
 		(username, password_hash, roles, disabled, created_at, updated_at, oidc_subject) VALUES (?, '', ?, 0, ?, ?, ?)`,
-		u.Username, formatRoles(u.Roles), store.FormatTime(now), store.FormatTime(now), id.Subject)
+		u.Username, u.Roles.String(), store.FormatTime(now), store.FormatTime(now), id.Subject)
 	if err != nil {
 		return User{}, fmt.Errorf("insert user: %w", store.Translate(err))
 	}
@@ -101,12 +101,12 @@ func (s *Service) createOIDCUser(ctx context.Context, tx *sql.Tx, o Origin, id I
 		return User{}, err
 	}
 	return u, s.appendEvent(ctx, tx, o, audit.ActionUserChanged, audit.OutcomeSuccess, map[string]any{
-		"user": u.Username, "change": "created", "source": MethodOIDC, "roles": formatRoles(u.Roles), "groups": groups})
+		"user": u.Username, "change": "created", "source": MethodOIDC, "roles": u.Roles.String(), "groups": groups})
 }
 
 // SetRoles replaces a user's roles; a change ends all their sessions, in the
 // same transaction as the change and its audit event.
-func (s *Service) SetRoles(ctx context.Context, o Origin, username string, roles []Role) error {
+func (s *Service) SetRoles(ctx context.Context, o Origin, username string, roles Roles) error {
 	if len(roles) == 0 {
 		return &ValidationError{Field: "roles", Message: "give at least one role"}
 	}
@@ -128,12 +128,12 @@ func (s *Service) SetRoles(ctx context.Context, o Origin, username string, roles
 
 // setRoles writes the roles, the user_changed event (old and new roles, and
 // the groups when they are the cause) and revokes the user's sessions.
-func (s *Service) setRoles(ctx context.Context, tx *sql.Tx, o Origin, u User, roles []Role, change string,
+func (s *Service) setRoles(ctx context.Context, tx *sql.Tx, o Origin, u User, roles Roles, change string,
 	groups []string) error {
-	if err := updateUser(ctx, tx, u.Username, `roles = ?`, formatRoles(roles), s.cfg.Now()); err != nil {
+	if err := updateUser(ctx, tx, u.Username, `roles = ?`, roles.String(), s.cfg.Now()); err != nil {
 		return err
 	}
-	details := map[string]any{"user": u.Username, "change": change, "from": formatRoles(u.Roles), "to": formatRoles(roles)}
+	details := map[string]any{"user": u.Username, "change": change, "from": u.Roles.String(), "to": roles.String()}
 	if groups != nil {
 		details["groups"] = groups
 	}

@@ -58,7 +58,7 @@ func TestUserCommands(t *testing.T) {
 	if list, _ := users.ListSessions(ctx, "erin"); len(list) != 0 {
 		t.Errorf("%d sessions survived the role change", len(list))
 	}
-	if u, _ := users.ByUsername(ctx, "erin"); !u.Has(auth.RoleAuditor) || u.Has(auth.RoleApprover) {
+	if u, _ := users.ByUsername(ctx, "erin"); !u.Roles.Has(auth.RoleAuditor) || u.Roles.Has(auth.RoleApprover) {
 		t.Errorf("roles = %v", u.Roles)
 	}
 	users.StartSession(ctx, u, auth.SessionMeta{})
