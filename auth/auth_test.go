@@ -266,3 +266,37 @@ func TestSignInStoresNothingWhenRefused(t *testing.T) {
 		t.Errorf("rows grew by %d, want 6 (throttled attempts store nothing)", got-before)
 	}
 }
+
+// TestSessionRowsFollowTheUser: the session row's username and roles are
+// current because any change of roles, password or disabled state ends the
+// user's sessions, through auth (recorded) or any other writer (the trigger).
+func TestSessionRowsFollowTheUser(t *testing.T) {
+	ctx := context.Background()
+	s := newService(t, time.Now)
+	o := Origin{Actor: "test"}
+	u, err := s.Create(ctx, o, "alice", "long-enough-pw", Roles{RoleRequester})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := s.StartSession(ctx, u, SessionMeta{ClientIP: "10.0.0.1", UserAgent: strings.Repeat("x", 1000)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	se, got, err := s.Session(ctx, tok)
+	if err != nil || got.Username != "alice" || !got.Roles.Has(RoleRequester) || se.ClientIP != "10.0.0.1" ||
+		len(se.UserAgent) != maxUserAgent || se.Method != MethodPassword {
+		t.Fatalf("session %+v user %+v: %v", se, got, err)
+	}
+	if _, err := s.db.Exec(`UPDATE users SET roles = 'admin' WHERE username = 'alice'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Session(ctx, tok); !errors.Is(err, ErrNoSession) {
+		t.Errorf("after a role change outside auth: %v, want ErrNoSession", err)
+	}
+	if err := s.Disable(ctx, o, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.StartSession(ctx, u, SessionMeta{}); !errors.Is(err, ErrInvalidCredentials) {
+		t.Errorf("session for a disabled user: %v", err)
+	}
+}

@@ -189,15 +189,15 @@ func (s *Service) Disable(ctx context.Context, o Origin, username string) error 
 
 func (s *Service) update(ctx context.Context, o Origin, username, change, set string, arg any) error {
 	err := store.InTx(ctx, s.db, func(tx *sql.Tx) error {
+		// Sessions first: the users trigger would delete them unrecorded.
+		if _, err := s.revokeUserSessions(ctx, tx, o, username, change, false); err != nil {
+			return err
+		}
 		if err := updateUser(ctx, tx, username, set, arg, s.cfg.Now()); err != nil {
 			return err
 		}
-		if err := s.appendEvent(ctx, tx, o, audit.ActionUserChanged, "success",
-			map[string]any{"user": username, "change": change}); err != nil {
-			return err
-		}
-		_, err := s.revokeUserSessions(ctx, tx, o, username, change, false)
-		return err
+		return s.appendEvent(ctx, tx, o, audit.ActionUserChanged, "success",
+			map[string]any{"user": username, "change": change})
 	})
 	if err != nil {
 		return fmt.Errorf("update user %s: %w", username, err)

@@ -130,6 +130,10 @@ func (s *Service) SetRoles(ctx context.Context, o Origin, username string, roles
 // the groups when they are the cause) and revokes the user's sessions.
 func (s *Service) setRoles(ctx context.Context, tx *sql.Tx, o Origin, u User, roles Roles, change string,
 	groups []string) error {
+	// Sessions first: the users trigger would delete them unrecorded.
+	if _, err := s.revokeUserSessions(ctx, tx, o, u.Username, "roles changed", false); err != nil {
+		return err
+	}
 	if err := updateUser(ctx, tx, u.Username, `roles = ?`, roles.String(), s.cfg.Now()); err != nil {
 		return err
 	}
@@ -137,11 +141,7 @@ func (s *Service) setRoles(ctx context.Context, tx *sql.Tx, o Origin, u User, ro
 	if groups != nil {
 		details["groups"] = groups
 	}
-	if err := s.appendEvent(ctx, tx, o, audit.ActionUserChanged, audit.OutcomeSuccess, details); err != nil {
-		return err
-	}
-	_, err := s.revokeUserSessions(ctx, tx, o, u.Username, "roles changed", false)
-	return err
+	return s.appendEvent(ctx, tx, o, audit.ActionUserChanged, audit.OutcomeSuccess, details)
 }
 
 func userBySubject(ctx context.Context, tx *sql.Tx, subject string) (User, error) {
