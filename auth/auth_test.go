@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -298,5 +299,32 @@ func TestSessionRowsFollowTheUser(t *testing.T) {
 	}
 	if _, err := s.StartSession(ctx, u, SessionMeta{}); !errors.Is(err, ErrInvalidCredentials) {
 		t.Errorf("session for a disabled user: %v", err)
+	}
+}
+
+// TestSignInConcurrentFlood: attempts from one source are taken one at a
+// time, so a burst cannot all pass the check before its failures count.
+func TestSignInConcurrentFlood(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	s := newService(t, func() time.Time { return now })
+	if _, err := s.Create(ctx, Origin{Actor: "test"}, "alice", "long-enough-pw", Roles{RoleRequester}); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 30 {
+		wg.Go(func() { s.SignIn(ctx, Attempt{Username: "alice", Password: "wrong", ClientIP: "10.6.6.6"}) })
+	}
+	wg.Wait()
+	var n int
+	s.db.QueryRow(`SELECT count(*) FROM login_failures`).Scan(&n)
+	if n != 3 {
+		t.Errorf("%d failures checked and recorded of a burst of 30, want 3 (the free ones)", n)
+	}
+	if _, err := s.SignIn(ctx, Attempt{Username: "alice", Password: "long-enough-pw", ClientIP: "10.7.7.7"}); err != nil {
+		t.Errorf("another source: %v", err)
+	}
+	if len(s.sources.locks) != 0 {
+		t.Errorf("%d source locks left", len(s.sources.locks))
 	}
 }

@@ -33,6 +33,7 @@ type Service struct {
 	// dummyHash is checked when the username is unknown, so both paths
 	// cost one argon2id computation and timing does not reveal usernames.
 	dummyHash string
+	sources   keyedMutex // one sign-in attempt at a time per source
 }
 
 // New returns a Service over db (already migrated).
@@ -80,6 +81,7 @@ func (s *Service) SignIn(ctx context.Context, a Attempt) (User, error) {
 		return User{}, err
 	}
 	a.UserAgent = clip(a.UserAgent, maxUserAgent)
+	defer s.sources.lock(a.ClientIP)()
 	now := s.cfg.Now()
 	account, source, err := s.recentFailures(ctx, a.Username, a.ClientIP, now.Add(-s.cfg.Throttle.Window))
 	if err != nil {

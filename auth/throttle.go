@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -129,4 +130,41 @@ func (s *Service) recentFailures(ctx context.Context, username, ip string,
 	}
 	account.last, source.last = store.ParseTime(aLast), store.ParseTime(sLast)
 	return account, source, nil
+}
+
+// keyedMutex serializes work per key (here: sign-in attempts per source), so
+// concurrent attempts from one source cannot all pass the throttle check
+// before any of their failures is recorded. Other sources never wait.
+type keyedMutex struct {
+	mu    sync.Mutex
+	locks map[string]*countedMutex
+}
+
+type countedMutex struct {
+	sync.Mutex
+	waiters int
+}
+
+// lock takes key's lock and returns its release.
+func (k *keyedMutex) lock(key string) (unlock func()) {
+	k.mu.Lock()
+	if k.locks == nil {
+		k.locks = map[string]*countedMutex{}
+	}
+	m := k.locks[key]
+	if m == nil {
+		m = &countedMutex{}
+		k.locks[key] = m
+	}
+	m.waiters++
+	k.mu.Unlock()
+	m.Lock()
+	return func() {
+		m.Unlock()
+		k.mu.Lock()
+		if m.waiters--; m.waiters == 0 {
+			delete(k.locks, key)
+		}
+		k.mu.Unlock()
+	}
 }
