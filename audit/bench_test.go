@@ -297,13 +297,16 @@ func BenchmarkQuery1M(b *testing.B) {
 	cases = append(cases, struct {
 		name string
 		run  func(r *rand.Rand) error
-	}{"timeline", func(r *rand.Rand) error { _, err := l.Timeline(ctx, int64(r.IntN(benchChanges)+1), 0, 0); return err }},
+	}{"timeline", func(r *rand.Rand) error {
+		_, err := l.Query(ctx, Filter{ChangeID: int64(r.IntN(benchChanges) + 1), Oldest: true})
+		return err
+	}},
 		struct {
 			name string
 			run  func(r *rand.Rand) error
 		}{"history", func(r *rand.Rand) error {
 			res := r.IntN(benchResources)
-			_, err := l.History(ctx, benchServices[res%4], fmt.Sprintf("srv-%06d", res), 0, 0)
+			_, err := l.Query(ctx, Filter{Service: benchServices[res%4], ResourceID: fmt.Sprintf("srv-%06d", res), Oldest: true})
 			return err
 		}},
 		struct {

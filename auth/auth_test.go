@@ -105,7 +105,7 @@ func TestService(t *testing.T) {
 		if err != nil || u.ID == 0 {
 			t.Fatalf("create: %v", err)
 		}
-		if _, err := s.Create(ctx, o, "alice", "long-enough-pw", []Role{RoleRequester}); !errors.Is(err, store.ErrConflict) {
+		if _, err := s.Create(ctx, o, "alice", "long-enough-pw", []Role{RoleRequester}); !errors.Is(err, ErrConflict) {
 			t.Errorf("duplicate: %v, want ErrConflict", err)
 		}
 		var ve *ValidationError
@@ -160,7 +160,7 @@ func TestService(t *testing.T) {
 		if _, err := s.SignIn(ctx, Attempt{Username: "alice", Password: "another-long-pw"}); !errors.Is(err, ErrInvalidCredentials) {
 			t.Errorf("disabled: %v", err)
 		}
-		if err := s.Disable(ctx, o, "ghost"); !errors.Is(err, store.ErrNotFound) {
+		if err := s.Disable(ctx, o, "ghost"); !errors.Is(err, ErrNotFound) {
 			t.Errorf("missing user: %v, want ErrNotFound", err)
 		}
 	})

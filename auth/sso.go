@@ -38,7 +38,7 @@ func (s *Service) SignInOIDC(ctx context.Context, o Origin, id Identity) (User, 
 		// with them every session, now rather than at their sessions' end.
 		err := store.InTx(ctx, s.db, func(tx *sql.Tx) error {
 			u, err := userBySubject(ctx, tx, id.Subject)
-			if errors.Is(err, store.ErrNotFound) || err == nil && len(u.Roles) == 0 {
+			if errors.Is(err, ErrNotFound) || err == nil && len(u.Roles) == 0 {
 				return nil
 			}
 			if err != nil {
@@ -57,9 +57,9 @@ func (s *Service) SignInOIDC(ctx context.Context, o Origin, id Identity) (User, 
 		var err error
 		u, err = userBySubject(ctx, tx, id.Subject)
 		switch {
-		case errors.Is(err, store.ErrNotFound):
+		case errors.Is(err, ErrNotFound):
 			u, err = s.createOIDCUser(ctx, tx, o, id, groups)
-			if errors.Is(err, store.ErrConflict) {
+			if errors.Is(err, ErrConflict) {
 				taken = true
 				return err
 			}
@@ -95,7 +95,7 @@ func (s *Service) createOIDCUser(ctx context.Context, tx *sql.Tx, o Origin, id I
 		(username, password_hash, roles, disabled, created_at, updated_at, oidc_subject) VALUES (?, '', ?, 0, ?, ?, ?)`,
 		u.Username, u.Roles.String(), store.FormatTime(now), store.FormatTime(now), id.Subject)
 	if err != nil {
-		return User{}, fmt.Errorf("insert user: %w", store.Translate(err))
+		return User{}, fmt.Errorf("insert user: %w", ownError(err))
 	}
 	if u.ID, err = res.LastInsertId(); err != nil {
 		return User{}, err

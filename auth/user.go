@@ -40,6 +40,8 @@ var (
 	ErrInvalidCredentials = errors.New("invalid username or password")
 	ErrThrottled          = errors.New("too many failed sign-ins; try again later")
 	ErrDisabled           = errors.New("user is disabled")
+	ErrNotFound           = errors.New("no such user")
+	ErrConflict           = errors.New("a user with this name exists")
 )
 
 // ValidationError reports bad user input, naming the field.
@@ -50,6 +52,11 @@ type ValidationError struct {
 
 // Error formats the field and the message.
 func (e *ValidationError) Error() string { return e.Field + ": " + e.Message }
+
+// FieldErrors is the message by field, as every validation error offers it.
+func (e *ValidationError) FieldErrors() map[string]string {
+	return map[string]string{e.Field: e.Message}
+}
 
 // User is one console account. PasswordHash never leaves this package.
 type User struct {

@@ -9,6 +9,8 @@ package changes
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,12 +21,11 @@ import (
 // State is a change request's lifecycle state.
 type State string
 
-// Lifecycle states: draft -> pending -> approved -> executing ->
+// Lifecycle states: pending -> approved -> executing ->
 // succeeded | partially_failed | failed, with pending -> rejected,
-// draft|pending|approved -> cancelled, approved -> expired and
+// pending|approved -> cancelled, approved -> expired and
 // approved -> pending when re-validation finds differences.
 const (
-	StateDraft           State = "draft"
 	StatePending         State = "pending"
 	StateApproved        State = "approved"
 	StateRejected        State = "rejected"
@@ -37,7 +38,7 @@ const (
 )
 
 // States lists every state in lifecycle order, for filters.
-var States = []State{StateDraft, StatePending, StateApproved, StateExecuting, StateSucceeded,
+var States = []State{StatePending, StateApproved, StateExecuting, StateSucceeded,
 	StatePartiallyFailed, StateFailed, StateRejected, StateCancelled, StateExpired}
 
 // Final reports whether nothing can change the state any more.
@@ -222,10 +223,16 @@ type ValidationError struct {
 	Fields map[string]string
 }
 
+// Error lists the fields in name order, so the message never changes with
+// map iteration.
 func (e *ValidationError) Error() string {
-	parts := make([]string, 0, len(e.Fields))
-	for k, v := range e.Fields {
-		parts = append(parts, k+": "+v)
+	keys := slices.Sorted(maps.Keys(e.Fields))
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + ": " + e.Fields[k]
 	}
 	return "invalid input: " + strings.Join(parts, "; ")
 }
+
+// FieldErrors is the message by field, as every validation error offers it.
+func (e *ValidationError) FieldErrors() map[string]string { return e.Fields }

@@ -10,17 +10,13 @@ import (
 )
 
 func (s *Server) handleAdmin(c echo.Context) error {
-	var rows []views.AdminUser
 	users, err := s.Users.List(c.Request().Context())
 	if err != nil {
 		return err
 	}
+	var rows []views.AdminUser
 	for _, u := range users {
-		roles := make([]string, len(u.Roles))
-		for i, r := range u.Roles {
-			roles[i] = string(r)
-		}
-		rows = append(rows, views.AdminUser{Username: u.Username, Roles: strings.Join(roles, ", "),
+		rows = append(rows, views.AdminUser{Username: u.Username, Roles: strings.ReplaceAll(u.Roles.String(), ",", ", "),
 			Created: u.CreatedAt.UTC().Format("2006-01-02"), Disabled: u.Disabled})
 	}
 	return s.render(c, http.StatusOK, views.AdminPage(s.meta(c, "Admin", "admin"), rows))

@@ -19,6 +19,9 @@ import (
 	"github.com/decom/decom/audit"
 	"github.com/decom/decom/auth"
 	"github.com/decom/decom/inventory"
+	"github.com/decom/decom/metrics"
+	"github.com/decom/decom/static"
+	"github.com/decom/decom/views"
 )
 
 // Users is what the console needs from users and sessions; *auth.Service
@@ -42,8 +45,8 @@ type Deps struct {
 	Logger    *slog.Logger
 	Users     Users
 	Inventory *inventory.Inventory
-	Changes   Changes    // change requests; nil answers 503 on their pages
-	Audit     *audit.Log // audit log review and export; nil answers 503 on its pages
+	Changes   Changes    // change requests and their policies
+	Audit     *audit.Log // audit log review and export
 
 	SessionKeys     auth.SessionKeys
 	SecureCookies   bool          // serving over TLS (directly or behind a proxy): Secure cookies and HSTS
@@ -57,7 +60,7 @@ type Deps struct {
 	SSOName         string // the sign-in button's label (default "SSO")
 	NoPasswordLogin bool   // hide and refuse the password form (SSO only)
 
-	Metrics  *Metrics            // from NewMetrics; nil creates one on a private registry
+	Metrics  *metrics.Metrics    // from metrics.New; nil creates one on a private registry
 	Gatherer prometheus.Gatherer // served at /metrics; nil serves Metrics' registry
 	Ready    func(ctx context.Context) error
 
@@ -72,6 +75,8 @@ type Server struct {
 	sessions *sessions.CookieStore
 	flows    *sessions.CookieStore // single sign-on flows in progress
 	csrfKey  []byte
+	static   *static.Assets
+	assets   views.Assets // the layout's URLs of static
 }
 
 // New builds the console's Echo instance with every route and middleware.
@@ -84,8 +89,8 @@ func New(d Deps) (*echo.Echo, error) {
 }
 
 func newServer(d Deps) (*Server, error) {
-	if d.Users == nil || d.Inventory == nil {
-		return nil, errors.New("handlers: Users and Inventory are required")
+	if d.Users == nil || d.Inventory == nil || d.Changes == nil || d.Audit == nil {
+		return nil, errors.New("handlers: Users, Inventory, Changes and Audit are required")
 	}
 	if len(d.SessionKeys.Hash) == 0 || len(d.SessionKeys.Block) == 0 {
 		return nil, errors.New("handlers: session keys are required")
@@ -101,7 +106,7 @@ func newServer(d Deps) (*Server, error) {
 	}
 	if d.Metrics == nil {
 		reg := prometheus.NewRegistry()
-		d.Metrics = NewMetrics(reg)
+		d.Metrics = metrics.New(reg)
 		if d.Gatherer == nil {
 			d.Gatherer = reg
 		}
@@ -121,8 +126,12 @@ func newServer(d Deps) (*Server, error) {
 	if d.NoPasswordLogin && d.SSO == nil {
 		return nil, errors.New("handlers: password sign-in off needs single sign-on")
 	}
-	s := &Server{Deps: d, sessions: newCookieStore(d), flows: newFlowStore(d), csrfKey: csrfKeyFrom(d.SessionKeys.Hash)}
-	return s, nil
+	files, err := static.Load()
+	if err != nil {
+		return nil, err
+	}
+	return &Server{Deps: d, sessions: newCookieStore(d), flows: newFlowStore(d), csrfKey: csrfKeyFrom(d.SessionKeys.Hash),
+		static: files, assets: assetURLs(files)}, nil
 }
 
 func (s *Server) echo() *echo.Echo {

@@ -30,7 +30,7 @@ func TestFullChangeAuditSequence(t *testing.T) {
 	e.execute(c)
 	e.runUntilFinished(testOptions(), 30*time.Second, c.ID)
 
-	page, err := audit.New(e.db, time.Now).Timeline(context.Background(), c.ID, 0, 100)
+	page, err := audit.New(e.db, time.Now).Query(context.Background(), audit.Filter{ChangeID: c.ID, Limit: 100, Oldest: true})
 	if err != nil {
 		t.Fatal(err)
 	}

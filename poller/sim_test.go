@@ -149,7 +149,7 @@ func refs(svc cloud.Service, kind cloud.Kind, parent string, ids []string) []clo
 func (e *simEnv) approved(req changes.PlanRequest) changes.Change {
 	e.t.Helper()
 	ctx := context.Background()
-	req.Reason, req.Submit = "decommission", true
+	req.Reason = "decommission"
 	c, err := e.svc.Plan(ctx, alice, req)
 	if err != nil {
 		e.t.Fatalf("plan: %v", err)

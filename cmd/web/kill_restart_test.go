@@ -146,7 +146,7 @@ func approveAndExecute(t *testing.T, svc *changes.Service, refs []cloud.Ref) cha
 	ctx := context.Background()
 	alice := changes.Actor{Name: "alice", Roles: auth.Roles{auth.RoleRequester}}
 	bob := changes.Actor{Name: "bob", Roles: auth.Roles{auth.RoleApprover}}
-	c, err := svc.Plan(ctx, alice, changes.PlanRequest{Refs: refs, Reason: "kill and restart", Submit: true})
+	c, err := svc.Plan(ctx, alice, changes.PlanRequest{Refs: refs, Reason: "kill and restart"})
 	if err != nil {
 		t.Fatalf("plan: %v", err)
 	}
@@ -199,7 +199,7 @@ func checkChangeAudit(t *testing.T, db *sql.DB, data string, id int64, planned m
 	outcomes := map[string]int{}
 	var submitted, finished int
 	for after := int64(0); ; {
-		p, err := log.Timeline(ctx, id, after, audit.MaxLimit)
+		p, err := log.Query(ctx, audit.Filter{ChangeID: id, After: after, Limit: audit.MaxLimit, Oldest: true})
 		if err != nil {
 			t.Fatal(err)
 		}
