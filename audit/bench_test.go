@@ -113,7 +113,7 @@ func bigLog(b *testing.B) (*Log, *sql.DB) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { db.Close() })
-	return New(db, time.Now), db
+	return New(db, Options{Now: time.Now}), db
 }
 
 // generate writes n chained events in large transactions, the same rows
@@ -165,7 +165,7 @@ func generate(path string, n int) error {
 		if err != nil {
 			return err
 		}
-		if _, err := New(db, nil).Index(ctx); err != nil {
+		if _, err := New(db, Options{}).Index(ctx); err != nil {
 			return err
 		}
 	}
@@ -193,7 +193,7 @@ func BenchmarkDurableAppend(b *testing.B) {
 				b.Fatal(err)
 			}
 			exec(b, db, rawSchema)
-			benchAppendVsRaw(b, New(db, nil), db)
+			benchAppendVsRaw(b, New(db, Options{}), db)
 		})
 	}
 }

@@ -11,8 +11,8 @@ import (
 	"github.com/decom/decom/store"
 )
 
-// Config tunes a Service. Zero fields take the defaults.
-type Config struct {
+// Options tunes a Service. Zero fields take the defaults.
+type Options struct {
 	Now    func() time.Time
 	Params Params
 	// Throttle is the failed sign-in delay rule (zero fields: defaults).
@@ -28,7 +28,7 @@ type Config struct {
 // Service manages users and sign-in over the users and login_failures tables.
 type Service struct {
 	db  *sql.DB
-	cfg Config
+	cfg Options
 	// dummyHash is checked when the username is unknown, so both paths
 	// cost one argon2id computation and timing does not reveal usernames.
 	dummyHash string
@@ -36,7 +36,7 @@ type Service struct {
 }
 
 // New returns a Service over db (already migrated).
-func New(db *sql.DB, cfg Config) *Service {
+func New(db *sql.DB, cfg Options) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}

@@ -46,7 +46,7 @@ type SessionMeta struct {
 }
 
 // Expired reports whether a session is past its idle or absolute timeout at now.
-func (c Config) Expired(created, lastSeen, now time.Time) bool {
+func (c Options) Expired(created, lastSeen, now time.Time) bool {
 	return now.Sub(created) > c.AbsoluteTimeout || now.Sub(lastSeen) > c.IdleTimeout
 }
 

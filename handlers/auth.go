@@ -41,12 +41,12 @@ func (s *Server) handleLoginPage(c echo.Context) error {
 	if c.QueryParam("bye") != "" {
 		m.Flashes = append(m.Flashes, views.Flash{Kind: "info", Message: "You have signed out."})
 	}
-	return s.render(c, http.StatusOK, views.LoginPage(m, s.loginForm(c, views.LoginForm{Next: next})))
+	return s.render(c, http.StatusOK, views.LoginPage(m, s.loginForm(c, views.Login{Next: next})))
 }
 
 // loginForm adds the sign-in choices to vm: the SSO button (and whether the
 // provider answers) and the password form unless it is off.
-func (s *Server) loginForm(c echo.Context, vm views.LoginForm) views.LoginForm {
+func (s *Server) loginForm(c echo.Context, vm views.Login) views.Login {
 	vm.PasswordLogin = !s.NoPasswordLogin
 	if s.SSO != nil {
 		vm.SSOName = s.SSOName
@@ -87,7 +87,7 @@ func (s *Server) handleLogin(c echo.Context) error {
 		case errors.As(err, &ve):
 			f.Username = "" // never echo an impossible username back
 		}
-		vm := s.loginForm(c, views.LoginForm{Username: f.Username, Next: safeNext(f.Next), Error: msg})
+		vm := s.loginForm(c, views.Login{Username: f.Username, Next: safeNext(f.Next), Error: msg})
 		return s.render(c, status, views.LoginPage(s.meta(c, "Sign in", ""), vm))
 	}
 	if err := s.startSession(c, u, auth.MethodPassword); err != nil {

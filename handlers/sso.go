@@ -133,7 +133,7 @@ func (s *Server) ssoRefused(c echo.Context, status int, cause error, msg string)
 			msg = "Single sign-on is unavailable: the identity provider could not be reached."
 		}
 	}
-	vm := s.loginForm(c, views.LoginForm{Next: "/inventory", Error: msg})
+	vm := s.loginForm(c, views.Login{Next: "/inventory", Error: msg})
 	return s.render(c, status, views.LoginPage(s.meta(c, "Sign in", ""), vm))
 }
 

@@ -132,7 +132,7 @@ func openChanges(t *testing.T, data, cfgPath string) (*sql.DB, *changes.Service)
 	if err != nil {
 		t.Fatal(err)
 	}
-	client, err := cloud.New(cfg)
+	client, err := cloud.New(cfg, cloud.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +195,7 @@ func waitFinal(t *testing.T, svc *changes.Service, id int64, limit time.Duration
 func checkChangeAudit(t *testing.T, db *sql.DB, data string, id int64, planned map[string]bool) {
 	t.Helper()
 	ctx := context.Background()
-	log := audit.New(db, time.Now)
+	log := audit.New(db, audit.Options{Now: time.Now})
 	outcomes := map[string]int{}
 	var submitted, finished int
 	for after := int64(0); ; {
