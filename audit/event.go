@@ -29,6 +29,7 @@ const (
 	ActionChangeFinished     Action = "change_finished"
 	ActionUserChanged        Action = "user_changed"
 	ActionPolicyChanged      Action = "policy_changed"
+	ActionProtectionChanged  Action = "protection_changed"
 	ActionAuditExport        Action = "audit_export"
 )
 
@@ -38,6 +39,7 @@ var Actions = []Action{
 	ActionRejected, ActionCancelled, ActionExpired, ActionExecutionStarted,
 	ActionRevalidationFailed, ActionCloudCall, ActionResourceOutcome, ActionChangeFinished,
 	ActionUserChanged, ActionPolicyChanged, ActionAuditExport,
+	ActionProtectionChanged,
 }
 
 // DestructiveActions are the actions counted by DailyDestructive: one
