@@ -59,11 +59,35 @@ func (c *Client) romaInstanceResource(s *session, in model.RomaInstanceCheckList
 		Prepaid:   charge == "prePaid",
 		Details:   details("flavor", deref(in.FlavorType), "cpu arch", arch, "charge type", charge),
 		ReadAt:    c.now().UTC(),
+
+		EnterpriseProject: deref(in.EnterpriseProjectId),
 	}
 }
 
-// listApps pages through the integration apps of a ROMA instance.
+// romaInstanceEP returns the enterprise project of a ROMA instance, which
+// its apps belong to (the app model has none, §3.13). A missing instance
+// gives an error wrapping ErrNotFound.
+func (c *Client) romaInstanceEP(ctx context.Context, s *session, instanceID string) (string, error) {
+	list, err := c.listROMAInstances(ctx, s)
+	if err != nil {
+		return "", err
+	}
+	for _, r := range list {
+		if r.ID == instanceID {
+			return r.EnterpriseProject, nil
+		}
+	}
+	return "", &Error{Class: ErrNotFound, Account: s.account.Name, Service: ROMA, Operation: "roma.apps.list",
+		Message: "ROMA instance " + instanceID + " not found"}
+}
+
+// listApps pages through the integration apps of a ROMA instance. Each
+// carries its instance's enterprise project, which costs one instance list.
 func (c *Client) listApps(ctx context.Context, s *session, instanceID string) ([]Resource, error) {
+	ep, err := c.romaInstanceEP(ctx, s, instanceID)
+	if err != nil {
+		return nil, err
+	}
 	var out []Resource
 	for offset := 0; ; {
 		var resp *model.ListRomaAppResponse
@@ -89,7 +113,7 @@ func (c *Client) listApps(ctx context.Context, s *session, instanceID string) ([
 					ID: deref(a.Id), Parent: instanceID},
 				Region: s.account.Region, Name: deref(a.Name), Status: "ACTIVE", Class: ClassActive,
 				CreatedAt: parseTime(deref(a.CreateTime)), Details: details("remark", deref(a.Remark), "created by", user),
-				ReadAt: c.now().UTC(),
+				EnterpriseProject: ep, ReadAt: c.now().UTC(),
 			})
 		}
 		offset += len(items)
@@ -143,8 +167,10 @@ func (c *Client) taskResource(s *session, instanceID string, t model.BriefTaskRe
 			ID: deref(t.TaskId), Parent: instanceID},
 		Region: s.account.Region, Name: deref(t.TaskName), Status: status, Class: ClassActive,
 		CreatedAt: parseTime(deref(t.CreatedDate)),
-		Details:   details("type", typ, "execute status", deref(t.ExecuteStatus)),
+		Details:   details("type", typ, "execute status", deref(t.ExecuteStatus), "task tag", deref(t.TaskTag)),
 		ReadAt:    c.now().UTC(),
+
+		EnterpriseProject: deref(t.EnterpriseProjectId),
 	}
 }
 

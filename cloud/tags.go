@@ -1,68 +1,80 @@
 package cloud
 
 import (
-	"errors"
-	"strings"
-	"unicode/utf8"
+	"context"
+
+	rabbitmodel "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/rabbitmq/v2/model"
+	rocketmodel "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/rocketmq/v2/model"
 )
 
-// TagSelector picks resources by one tag: by key with any value ("team"), or
-// by key and value ("team=payments"). Both the inventory's tag filter and
-// decom's protection rules use it, so a tag matches the same way everywhere.
-//
-// Matching ignores case in keys and values: "Decom:Protect" matches
-// "decom:protect". A protection rule that misses a resource over a letter's
-// case would let it be deleted; a filter is for finding things.
-type TagSelector struct {
-	Key      string
-	Value    string
-	AnyValue bool // true: only the key is compared
-}
+// dmsTagPage is the page size of RocketMQ's per-instance tag list; an
+// instance has at most 20 tags, so one call reads them all.
+const dmsTagPage = 50
 
-// Tag limits (cloud-api.md §2.11, §4.7).
-const (
-	MaxTagKey   = 128
-	MaxTagValue = 255
-)
-
-// ParseTagSelector reads "key" or "key=value". The first "=" separates key
-// and value, so a key that itself contains "=" (the cloud allows it, rarely
-// used) cannot be selected. Keys are trimmed of spaces (the cloud refuses
-// leading and trailing spaces); values are kept as written. "key=" selects
-// the key with an empty value.
-func ParseTagSelector(s string) (TagSelector, error) {
-	key, value, hasValue := strings.Cut(s, "=")
-	key = strings.TrimSpace(key)
-	switch {
-	case key == "":
-		return TagSelector{}, errors.New("the tag key is empty")
-	case utf8.RuneCountInString(key) > MaxTagKey:
-		return TagSelector{}, errors.New("the tag key is longer than 128 characters")
-	case utf8.RuneCountInString(value) > MaxTagValue:
-		return TagSelector{}, errors.New("the tag value is longer than 255 characters")
-	case strings.ContainsFunc(s, isControl):
-		return TagSelector{}, errors.New("the tag contains control characters")
+func rocketTags(in *[]rocketmodel.TagEntity) []Tag {
+	var out []Tag
+	for _, t := range deref(in) {
+		out = append(out, Tag{Key: t.Key, Value: t.Value})
 	}
-	return TagSelector{Key: key, Value: value, AnyValue: !hasValue}, nil
+	return out
 }
 
-func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
-
-// String is the selector as ParseTagSelector reads it.
-func (t TagSelector) String() string {
-	if t.AnyValue {
-		return t.Key
+func rabbitTags(in *[]rabbitmodel.TagEntity) []Tag {
+	var out []Tag
+	for _, t := range deref(in) {
+		out = append(out, Tag{Key: deref(t.Key), Value: deref(t.Value)})
 	}
-	return t.Key + "=" + t.Value
+	return out
 }
 
-// Matches reports whether one of tags has the key (and the value, unless
-// AnyValue), ignoring case.
-func (t TagSelector) Matches(tags []Tag) bool {
-	for _, tag := range tags {
-		if strings.EqualFold(strings.TrimSpace(tag.Key), t.Key) && (t.AnyValue || strings.EqualFold(tag.Value, t.Value)) {
-			return true
+// DMSTags reads one DMS instance's tags with the per-instance tag call
+// (cloud-api.md §2.11), the authoritative source to re-check right before
+// acting on a protection decision. A missing instance (also one in the
+// recycle bin) gives an error wrapping ErrNotFound.
+func (c *Client) DMSTags(ctx context.Context, ref Ref) ([]Tag, error) {
+	s, err := dmsSession(c, ref.Account, ref.Project, ref.Service, "dms.tags")
+	if err != nil {
+		return nil, err
+	}
+	if err := checkRef(ref); err != nil {
+		return nil, err
+	}
+	if s.svc == RabbitMQ {
+		var out []Tag
+		err := c.call(ctx, s, "dms.tags", retryReads, func(h map[string]string) error {
+			inv := s.rabbit.ShowRabbitMqTagsInvoker(&rabbitmodel.ShowRabbitMqTagsRequest{InstanceId: ref.ID})
+			inv.AddHeaders(h)
+			resp, err := inv.Invoke()
+			if err != nil {
+				return err
+			}
+			out = rabbitTags(resp.Tags)
+			return nil
+		})
+		return out, err
+	}
+	var out []Tag
+	for offset := 0; ; {
+		var page []Tag
+		var total int
+		err := c.call(ctx, s, "dms.tags", retryReads, func(h map[string]string) error {
+			inv := s.rocket.ShowRocketmqTagsInvoker(&rocketmodel.ShowRocketmqTagsRequest{InstanceId: ref.ID,
+				Limit: ptr(int32(dmsTagPage)), Offset: ptr(int32(offset))})
+			inv.AddHeaders(h)
+			resp, err := inv.Invoke()
+			if err != nil {
+				return err
+			}
+			page, total = rocketTags(resp.Tags), int(resp.Total)
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page...)
+		offset += len(page)
+		if len(page) == 0 || offset >= total {
+			return out, nil
 		}
 	}
-	return false
 }

@@ -107,6 +107,10 @@ func matchRoute(r *http.Request) (route, string, []string, bool) {
 		}
 	case ver == "v1" && rest[0] == "instances":
 		rt, args = matchV1Instances(m, rest[1:])
+	case ver == "v2" && (rest[0] == "rocketmq" || rest[0] == "rabbitmq"):
+		rt, args = matchDMSTags(m, rest)
+	case ver == "v2" && rest[0] == "recycle" && len(rest) == 1:
+		rt = matchRecycle(m)
 	}
 	if rt.handle == nil || anyEmpty(args) {
 		return route{}, "", nil, false
