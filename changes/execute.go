@@ -117,6 +117,9 @@ func (s *Service) live(ctx context.Context, p Plan) (Live, error) {
 	if l.Resources, err = s.readMany(ctx, refs); err != nil {
 		return Live{}, err
 	}
+	if err := s.rereadDMSTags(ctx, l.Resources); err != nil {
+		return Live{}, err
+	}
 	if p.Sweep != nil {
 		if l.Failed, err = s.failedSet(ctx, *p.Sweep); err != nil {
 			return Live{}, err

@@ -224,3 +224,47 @@ func TestExecuteProtectedAfterApproval(t *testing.T) {
 		})
 	}
 }
+
+// tagCloud answers DMSTags from its own map, as the real per-instance tag
+// call does when the list leaves tags out.
+type tagCloud struct {
+	*fakeCloud
+	tags map[string][]cloud.Tag // by Ref.Key(); absent = not found
+}
+
+func (c tagCloud) DMSTags(_ context.Context, ref cloud.Ref) ([]cloud.Tag, error) {
+	t, ok := c.tags[ref.Key()]
+	if !ok {
+		return nil, &cloud.Error{Class: cloud.ErrNotFound, Service: ref.Service, Operation: "dms.tags"}
+	}
+	return t, nil
+}
+
+// TestExecuteRereadsDMSTags: at execution the DMS tags come from the
+// per-instance call, not from the list; an instance that call no longer
+// finds is gone.
+func TestExecuteRereadsDMSTags(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	tc := tagCloud{fakeCloud: e.cloud, tags: map[string][]cloud.Tag{}}
+	e.svc = changes.New(e.db, tc, changes.Options{Now: e.clock.Now, Notifier: nopNotifier{}})
+	a, b, c := e.resource("a", cloud.RocketMQ, "RUNNING"), e.resource("b", cloud.RabbitMQ, "RUNNING"), e.resource("c", cloud.CloudDC, "stopped")
+	tc.tags[a.Key()], tc.tags[b.Key()] = nil, nil
+	ch := e.pending(t, false, a, b, c)
+	if _, err := e.svc.Approve(ctx, bob, ch.ID, ch.PlanHash, ""); err != nil {
+		t.Fatal(err)
+	}
+	tc.tags[a.Key()] = []cloud.Tag{{Key: "decom:protect"}} // only the tag call knows
+	delete(tc.tags, b.Key())
+	got, err := e.svc.Execute(ctx, alice, ch.ID, "")
+	if !errors.Is(err, changes.ErrDiffers) {
+		t.Fatalf("execute: %v", err)
+	}
+	kinds := map[string]changes.DiffKind{}
+	for _, d := range got.Differences {
+		kinds[d.Ref.ID] = d.Kind
+	}
+	if len(kinds) != 2 || kinds["a"] != changes.DiffProtected || kinds["b"] != changes.DiffGone {
+		t.Errorf("differences %+v, want a protected and b gone", got.Differences)
+	}
+}
