@@ -26,6 +26,7 @@ var errorStatuses = []struct {
 	{auth.ErrThrottled, http.StatusTooManyRequests},
 	{auth.ErrInvalidCredentials, http.StatusUnauthorized},
 	{changes.ErrNotFound, http.StatusNotFound},
+	{changes.ErrRuleNotFound, http.StatusNotFound},
 	{changes.ErrForbidden, http.StatusForbidden},
 	{changes.ErrConflict, http.StatusConflict},
 	{changes.ErrInvalidState, http.StatusConflict},

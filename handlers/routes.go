@@ -87,6 +87,9 @@ func (s *Server) routes() []route {
 		{Method: http.MethodGet, Path: "/admin", Handler: s.handleAdmin, Roles: admins},
 		{Method: http.MethodGet, Path: "/admin/policies", Handler: s.handlePolicies, Roles: admins},
 		{Method: http.MethodPost, Path: "/admin/policies", Handler: s.handlePolicySave, Roles: admins},
+		{Method: http.MethodGet, Path: "/admin/protection", Handler: s.handleProtection, Roles: admins},
+		{Method: http.MethodPost, Path: "/admin/protection", Handler: s.handleProtectionAdd, Roles: admins},
+		{Method: http.MethodPost, Path: "/admin/protection/:id/delete", Handler: s.handleProtectionRemove, Roles: admins},
 	}
 }
 

@@ -63,6 +63,9 @@ type FilterForm struct {
 	Accounts, Projects, Kinds   []Option
 	Classes, Statuses           []Option
 	PerChoices                  []Option
+	Tag, EP                     string   // tag ("key" or "key=value") and enterprise project filters
+	EPs                         []Option // enterprise projects present
+	TagKeys                     []string // tag keys present, suggested for the tag filter
 }
 
 // Field is a name and a value: a hidden input, or a line of a detail list.
@@ -99,6 +102,9 @@ type ResourceRow struct {
 	Status, Class, Created   string
 	DetailURL, AssetsURL     string
 	Selected                 bool
+	Tags                     []string // "key=value" (or "key" when the value is empty)
+	EnterpriseProject        string
+	Block                    BlockVM // blocked rows show why and have no working checkbox
 }
 
 // SelectionBarVM is the #selection-bar fragment: the count and the actions.
@@ -121,4 +127,6 @@ type ResourceDetail struct {
 	Class     string
 	AssetsURL string
 	Read      ReadInfo
+	Tags      []string // "key=value" chips
+	Block     BlockVM  // protected (shield and rule) or not deletable now (reason)
 }

@@ -1,0 +1,164 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/decom/decom/changes"
+	"github.com/decom/decom/cloud"
+	"github.com/decom/decom/views"
+)
+
+// Protection is what the console needs from protection rules;
+// *changes.Service satisfies it.
+type Protection interface {
+	ProtectionRules(ctx context.Context) ([]changes.Rule, error)
+	AddProtectionRule(ctx context.Context, a changes.Actor, r changes.Rule) (changes.Rule, error)
+	RemoveProtectionRule(ctx context.Context, a changes.Actor, id int64) error
+}
+
+func (s *Server) protection() (Protection, error) {
+	p, ok := s.Changes.(Protection)
+	if !ok {
+		return nil, errNoChanges
+	}
+	return p, nil
+}
+
+// protectionRules reads the stored rules for deciding what rows show. With
+// no change requests configured only the built-in rule applies (Protected
+// always applies it).
+func (s *Server) protectionRules(ctx context.Context) ([]changes.Rule, error) {
+	p, ok := s.Changes.(Protection)
+	if !ok {
+		return nil, nil
+	}
+	return p.ProtectionRules(ctx)
+}
+
+// blockOf asks the domain whether r can be planned, for a view.
+func blockOf(r cloud.Resource, rules []changes.Rule) views.BlockVM {
+	b, blocked := changes.Blocked(r, rules)
+	return views.BlockVM{Blocked: blocked, Protected: b.Protected, Reason: b.Reason}
+}
+
+// unblocked keeps the resources that may be selected for a plan.
+func unblocked(rs []cloud.Resource, rules []changes.Rule) []cloud.Resource {
+	out := rs[:0:0]
+	for _, r := range rs {
+		if _, blocked := changes.Blocked(r, rules); !blocked {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// ProtectionForm is the add-a-rule form.
+type ProtectionForm struct {
+	Kind    string `form:"kind"`
+	Pattern string `form:"pattern"`
+	Note    string `form:"note"`
+}
+
+func (s *Server) handleProtection(c echo.Context) error {
+	return s.renderProtection(c, http.StatusOK, views.ProtectionForm{Kind: string(changes.RuleTag)}, nil)
+}
+
+func (s *Server) handleProtectionAdd(c echo.Context) error {
+	p, err := s.protection()
+	if err != nil {
+		return err
+	}
+	var f ProtectionForm
+	if err := c.Bind(&f); err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "Malformed form.")
+	}
+	form := views.ProtectionForm{Kind: f.Kind, Pattern: f.Pattern, Note: f.Note}
+	r, err := p.AddProtectionRule(c.Request().Context(), actorOf(c),
+		changes.Rule{Kind: changes.RuleKind(f.Kind), Pattern: f.Pattern, Note: f.Note})
+	var ve *changes.ValidationError
+	if errors.As(err, &ve) {
+		return s.renderProtection(c, http.StatusUnprocessableEntity, form, ve.Fields)
+	}
+	if err != nil {
+		return err
+	}
+	if err := setFlash(c, "success", "Rule "+strconv.FormatInt(r.ID, 10)+" added: "+r.String()+"."); err != nil {
+		return err
+	}
+	return redirectAfterPost(c, "/admin/protection")
+}
+
+func (s *Server) handleProtectionRemove(c echo.Context) error {
+	p, err := s.protection()
+	if err != nil {
+		return err
+	}
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return echo.NewHTTPError(http.StatusNotFound, "No such protection rule.")
+	}
+	if err := p.RemoveProtectionRule(c.Request().Context(), actorOf(c), id); err != nil {
+		return err
+	}
+	if err := setFlash(c, "success", "Rule "+strconv.FormatInt(id, 10)+" removed."); err != nil {
+		return err
+	}
+	return redirectAfterPost(c, "/admin/protection")
+}
+
+func (s *Server) renderProtection(c echo.Context, status int, form views.ProtectionForm, errs map[string]string) error {
+	p, err := s.protection()
+	if err != nil {
+		return err
+	}
+	rules, err := p.ProtectionRules(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	vm := views.ProtectionVM{Form: form, Errors: errs, Rules: []views.ProtectionRuleRow{ruleRow(changes.BuiltinRule())}}
+	for _, r := range rules {
+		vm.Rules = append(vm.Rules, ruleRow(r))
+	}
+	for _, k := range changes.RuleKinds {
+		vm.Kinds = append(vm.Kinds, views.Option{Value: string(k), Label: k.KindLabel()})
+	}
+	return s.render(c, status, views.ProtectionPage(s.meta(c, "Protection rules", "admin"), vm))
+}
+
+func ruleRow(r changes.Rule) views.ProtectionRuleRow {
+	row := views.ProtectionRuleRow{Kind: r.Kind.KindLabel(), Pattern: r.Pattern, Note: r.Note, Builtin: r.Builtin()}
+	if !r.Builtin() {
+		id := strconv.FormatInt(r.ID, 10)
+		row.ID, row.CreatedBy, row.Created = id, r.CreatedBy, showTime(r.CreatedAt)
+		row.RemoveURL = "/admin/protection/" + id + "/delete"
+	}
+	return row
+}
+
+// tagTexts renders tags as "key=value" ("key" when the value is empty).
+func tagTexts(tags []cloud.Tag) []string {
+	out := make([]string, 0, len(tags))
+	for _, t := range tags {
+		if t.Value == "" {
+			out = append(out, t.Key)
+			continue
+		}
+		out = append(out, t.Key+"="+t.Value)
+	}
+	return out
+}
+
+// excludedRows shows a plan's exclusions.
+func excludedRows(ex []changes.Exclusion) []views.ExcludedRow {
+	out := make([]views.ExcludedRow, 0, len(ex))
+	for _, e := range ex {
+		out = append(out, views.ExcludedRow{Service: string(e.Service), Name: e.Name, ID: e.ID, Status: e.Status,
+			Block: views.BlockVM{Blocked: true, Protected: e.Protected, Reason: e.Reason}})
+	}
+	return out
+}
