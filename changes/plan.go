@@ -105,12 +105,13 @@ func BuildPlan(in PlanInput) Plan {
 	seen := map[string]bool{}
 	items := make([]Item, 0, len(in.Resources))
 	var excluded []Exclusion
+	rules := NewMatcher(in.Rules)
 	for _, r := range in.Resources {
 		if seen[r.Key()] {
 			continue
 		}
 		seen[r.Key()] = true
-		if b, ok := Blocked(r, in.Rules); ok {
+		if b, ok := rules.Blocked(r); ok {
 			excluded = append(excluded, Exclusion{Ref: r.Ref, Name: r.Name, Status: r.Status, Protected: b.Protected,
 				Reason: b.Reason})
 			continue

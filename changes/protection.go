@@ -151,29 +151,97 @@ func (r Rule) patternProblem() string {
 	return ""
 }
 
-// Matches reports whether the rule protects res. A pattern that cannot be
-// read (only possible if the database was edited by hand) matches: protection
-// fails closed.
-func (r Rule) Matches(res cloud.Resource) bool {
-	switch r.Kind {
-	case RuleTag:
-		sel, err := cloud.ParseTagSelector(r.Pattern)
-		return err != nil || sel.Matches(res.Tags)
-	case RuleName:
-		ok, err := path.Match(strings.ToLower(r.Pattern), strings.ToLower(res.Name))
-		return ok || err != nil
-	case RuleEnterpriseProject:
-		return res.EnterpriseProject != "" && strings.EqualFold(res.EnterpriseProject, r.Pattern)
-	case RuleProject:
-		return strings.EqualFold(res.Project, r.Pattern)
-	case RuleService:
-		return strings.EqualFold(string(res.Service), r.Pattern)
-	}
-	return true // an unknown kind: fail closed
+// Matcher is a set of rules prepared for deciding many resources: patterns
+// lower-cased and tag selectors parsed once, rules in precedence order so the
+// first match is the one reported. Build one per page or plan with
+// NewMatcher; Protected and Blocked are the same decision for one resource.
+type Matcher struct {
+	rules []compiledRule
 }
 
-// precedes orders matching rules: the built-in first, then by kind (RuleKinds
-// order), then oldest first.
+type compiledRule struct {
+	Rule
+	pattern string            // lower case
+	tag     cloud.TagSelector // RuleTag
+	bad     bool              // the pattern cannot be read: the rule matches everything (fail closed)
+}
+
+// NewMatcher prepares the built-in rule and rules.
+func NewMatcher(rules []Rule) *Matcher {
+	all := append([]Rule{BuiltinRule()}, rules...)
+	slices.SortStableFunc(all, func(a, b Rule) int {
+		switch {
+		case a.precedes(b):
+			return -1
+		case b.precedes(a):
+			return 1
+		}
+		return 0
+	})
+	m := &Matcher{rules: make([]compiledRule, len(all))}
+	for i, r := range all {
+		c := compiledRule{Rule: r, pattern: strings.ToLower(r.Pattern)}
+		switch r.Kind {
+		case RuleTag:
+			sel, err := cloud.ParseTagSelector(r.Pattern)
+			c.tag, c.bad = sel, err != nil
+		case RuleName:
+			_, err := path.Match(c.pattern, "")
+			c.bad = err != nil
+		case RuleEnterpriseProject, RuleProject, RuleService:
+		default:
+			c.bad = true // an unknown kind (a hand-edited database)
+		}
+		m.rules[i] = c
+	}
+	return m
+}
+
+// Protected reports the first rule, in precedence order, that protects res.
+func (m *Matcher) Protected(res cloud.Resource) (Rule, bool) {
+	lowName := ""
+	for i := range m.rules {
+		c := &m.rules[i]
+		var hit bool
+		switch {
+		case c.bad:
+			hit = true
+		case c.Kind == RuleTag:
+			hit = c.tag.Matches(res.Tags)
+		case c.Kind == RuleName:
+			if lowName == "" {
+				lowName = strings.ToLower(res.Name)
+			}
+			hit, _ = path.Match(c.pattern, lowName)
+		case c.Kind == RuleEnterpriseProject:
+			hit = res.EnterpriseProject != "" && strings.EqualFold(res.EnterpriseProject, c.pattern)
+		case c.Kind == RuleProject:
+			hit = strings.EqualFold(res.Project, c.pattern)
+		case c.Kind == RuleService:
+			hit = strings.EqualFold(string(res.Service), c.pattern)
+		}
+		if hit {
+			return c.Rule, true
+		}
+	}
+	return Rule{}, false
+}
+
+// Blocked decides whether res can be planned for deletion: not when a rule
+// protects it, nor when the cloud refuses a delete in its status
+// (cloud.Resource.NotDeletableReason). Protection is reported first.
+func (m *Matcher) Blocked(res cloud.Resource) (Block, bool) {
+	if r, ok := m.Protected(res); ok {
+		return Block{Protected: true, Rule: r, Reason: r.Reason()}, true
+	}
+	if why := res.NotDeletableReason(); why != "" {
+		return Block{Reason: why}, true
+	}
+	return Block{}, false
+}
+
+// precedes orders rules: the built-in first, then by kind (RuleKinds order),
+// then oldest first.
 func (r Rule) precedes(o Rule) bool {
 	if r.Builtin() != o.Builtin() {
 		return r.Builtin()
@@ -188,19 +256,11 @@ func (r Rule) precedes(o Rule) bool {
 // Protected is the one decision of protection, used by the inventory, the
 // plan and the re-validation at execution: whether res is protected by the
 // built-in rule or one of rules, and by which (the first in precedence
-// order, see RuleKinds).
+// order, see RuleKinds). Matching ignores case; a rule whose pattern cannot
+// be read protects everything (fail closed). For many resources, build one
+// Matcher.
 func Protected(res cloud.Resource, rules []Rule) (Rule, bool) {
-	if b := BuiltinRule(); b.Matches(res) {
-		return b, true
-	}
-	var best Rule
-	found := false
-	for _, r := range rules {
-		if r.Matches(res) && (!found || r.precedes(best)) {
-			best, found = r, true
-		}
-	}
-	return best, found
+	return NewMatcher(rules).Protected(res)
 }
 
 // Block says why a resource cannot be planned.
@@ -210,15 +270,9 @@ type Block struct {
 	Reason    string // for people: the rule, or cloud.Resource.NotDeletableReason
 }
 
-// Blocked decides whether res can be planned for deletion: not when a rule
-// protects it (Protected), nor when the cloud refuses a delete in its status
-// (cloud.Resource.NotDeletableReason). Protection is reported first.
+// Blocked decides whether res can be planned for deletion (Matcher.Blocked):
+// not when a rule protects it, nor when the cloud refuses a delete in its
+// status. For many resources, build one Matcher.
 func Blocked(res cloud.Resource, rules []Rule) (Block, bool) {
-	if r, ok := Protected(res, rules); ok {
-		return Block{Protected: true, Rule: r, Reason: r.Reason()}, true
-	}
-	if why := res.NotDeletableReason(); why != "" {
-		return Block{Reason: why}, true
-	}
-	return Block{}, false
+	return NewMatcher(rules).Blocked(res)
 }

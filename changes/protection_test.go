@@ -2,6 +2,7 @@ package changes
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -216,4 +217,42 @@ func TestBlocked(t *testing.T) {
 			}
 		})
 	}
+}
+
+// benchRules are 20 stored rules of every kind, none matching benchResource,
+// the worst case: every rule is evaluated.
+func benchRules() []Rule {
+	var rules []Rule
+	for i := range 4 {
+		n := strconv.Itoa(i)
+		rules = append(rules, Rule{ID: int64(5*i + 1), Kind: RuleTag, Pattern: "keep" + n + "=yes"},
+			Rule{ID: int64(5*i + 2), Kind: RuleName, Pattern: "prod-" + n + "-*"},
+			Rule{ID: int64(5*i + 3), Kind: RuleEnterpriseProject, Pattern: "ep-" + n},
+			Rule{ID: int64(5*i + 4), Kind: RuleProject, Pattern: "project-" + n},
+			Rule{ID: int64(5*i + 5), Kind: RuleService, Pattern: []string{"clouddc", "roma", "rabbitmq", "clouddc"}[i]})
+	}
+	return rules
+}
+
+// BenchmarkBlocked is the per-row cost of deciding protection and
+// deletability with 20 rules (none matching, so all are tried) and 5 tags on
+// the resource, and the cost of preparing the rules once per page or plan.
+func BenchmarkBlocked(b *testing.B) {
+	rules := benchRules()
+	r := protRes("team07-mq-00042", withEP("ep-9"), withTags(cloud.Tag{Key: "env", Value: "prod"},
+		cloud.Tag{Key: "team", Value: "payments"}, cloud.Tag{Key: "owner", Value: "ops"}, cloud.Tag{Key: "cost", Value: "cc-1"},
+		cloud.Tag{Key: "keep0", Value: "no"}))
+	b.Run("per-resource", func(b *testing.B) {
+		m := NewMatcher(rules)
+		for b.Loop() {
+			if _, blocked := m.Blocked(r); blocked {
+				b.Fatal("blocked")
+			}
+		}
+	})
+	b.Run("NewMatcher", func(b *testing.B) {
+		for b.Loop() {
+			NewMatcher(rules)
+		}
+	})
 }

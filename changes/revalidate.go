@@ -44,6 +44,7 @@ const FailedStatus = "CREATEFAILED"
 // difference, sorted by resource key. No differences means execute.
 func Revalidate(p Plan, live Live) []Difference {
 	var out []Difference
+	rules := NewMatcher(live.Rules)
 	for _, it := range p.Items {
 		r, ok := live.Resources[it.Key()]
 		if !ok || r.Class == cloud.ClassGone {
@@ -51,7 +52,7 @@ func Revalidate(p Plan, live Live) []Difference {
 			continue
 		}
 		d := Difference{Ref: it.Ref, Name: it.Name, Planned: it.Status, Live: r.Status}
-		b, blocked := Blocked(r, live.Rules)
+		b, blocked := rules.Blocked(r)
 		switch {
 		case blocked && b.Protected:
 			d.Kind, d.Reason = DiffProtected, b.Reason
@@ -71,7 +72,7 @@ func Revalidate(p Plan, live Live) []Difference {
 		}
 		for _, r := range live.Failed {
 			// A blocked instance was left out of the plan and would be again.
-			if _, blocked := Blocked(r, live.Rules); !planned[r.Key()] && !blocked {
+			if _, blocked := rules.Blocked(r); !planned[r.Key()] && !blocked {
 				out = append(out, Difference{Kind: DiffFailedSetGrew, Ref: r.Ref, Name: r.Name, Live: r.Status})
 			}
 		}

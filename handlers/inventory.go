@@ -265,7 +265,7 @@ func (s *Server) applySelection(c echo.Context, v listView) error {
 // syncPage makes the selection follow the page's checkboxes. A blocked
 // resource (protected, or not deletable now) is never added, whatever the
 // form says, and leaves the selection if it was in it.
-func (s *Server) syncPage(uid int64, v listView, visible, checked []string, rules []changes.Rule) {
+func (s *Server) syncPage(uid int64, v listView, visible, checked []string, rules *changes.Matcher) {
 	var add []cloud.Resource
 	var remove []string
 	for _, k := range visible {

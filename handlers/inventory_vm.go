@@ -145,12 +145,14 @@ func (s *Server) resultsVM(c echo.Context, v listView, f inventory.Filter) (view
 	slices.SortFunc(vm.Hidden, func(a, b views.Field) int { return strings.Compare(a.Name, b.Name) })
 	vm.Hidden = append(vm.Hidden, views.Field{Name: "page", Value: strconv.Itoa(page.Page)})
 	for i, r := range page.Items {
-		vm.Rows = append(vm.Rows, resourceRow(r, selected[keys[i]], rules))
+		row := resourceRow(r, selected[keys[i]], rules)
+		vm.Selection.Skips = vm.Selection.Skips || row.Block.Blocked
+		vm.Rows = append(vm.Rows, row)
 	}
 	return vm, nil
 }
 
-func resourceRow(r cloud.Resource, selected bool, rules []changes.Rule) views.ResourceRow {
+func resourceRow(r cloud.Resource, selected bool, rules *changes.Matcher) views.ResourceRow {
 	row := views.ResourceRow{
 		Key: r.Key(), Name: r.Name, ID: r.ID, Kind: string(r.Kind), Account: r.Account, Project: r.Project,
 		Region: r.Region, Status: r.Status, Class: string(r.Class), DetailURL: resourceURL(r.Ref), Selected: selected,
@@ -270,7 +272,7 @@ func (s *Server) filterForm(v listView, f inventory.Filter) views.FilterForm {
 	return ff
 }
 
-func detailVM(r cloud.Resource, rules []changes.Rule, read views.ReadInfo) views.ResourceDetail {
+func detailVM(r cloud.Resource, rules *changes.Matcher, read views.ReadInfo) views.ResourceDetail {
 	deletable := "yes"
 	if why := r.NotDeletableReason(); why != "" {
 		deletable = "no: " + why

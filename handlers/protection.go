@@ -29,28 +29,32 @@ func (s *Server) protection() (Protection, error) {
 	return p, nil
 }
 
-// protectionRules reads the stored rules for deciding what rows show. With
-// no change requests configured only the built-in rule applies (Protected
-// always applies it).
-func (s *Server) protectionRules(ctx context.Context) ([]changes.Rule, error) {
+// protectionRules prepares the stored rules for deciding what rows show.
+// With no change requests configured only the built-in rule applies (a
+// Matcher always has it).
+func (s *Server) protectionRules(ctx context.Context) (*changes.Matcher, error) {
 	p, ok := s.Changes.(Protection)
 	if !ok {
-		return nil, nil
+		return changes.NewMatcher(nil), nil
 	}
-	return p.ProtectionRules(ctx)
+	rules, err := p.ProtectionRules(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return changes.NewMatcher(rules), nil
 }
 
 // blockOf asks the domain whether r can be planned, for a view.
-func blockOf(r cloud.Resource, rules []changes.Rule) views.BlockVM {
-	b, blocked := changes.Blocked(r, rules)
+func blockOf(r cloud.Resource, rules *changes.Matcher) views.BlockVM {
+	b, blocked := rules.Blocked(r)
 	return views.BlockVM{Blocked: blocked, Protected: b.Protected, Reason: b.Reason}
 }
 
 // unblocked keeps the resources that may be selected for a plan.
-func unblocked(rs []cloud.Resource, rules []changes.Rule) []cloud.Resource {
+func unblocked(rs []cloud.Resource, rules *changes.Matcher) []cloud.Resource {
 	out := rs[:0:0]
 	for _, r := range rs {
-		if _, blocked := changes.Blocked(r, rules); !blocked {
+		if _, blocked := rules.Blocked(r); !blocked {
 			out = append(out, r)
 		}
 	}

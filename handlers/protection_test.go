@@ -145,6 +145,10 @@ func TestInventoryProtectionAndDeletability(t *testing.T) {
 		t.Errorf("plain row:\n%s", must(ok.Html()))
 	}
 
+	if testIDs(d, "select-skips").Length() != 1 {
+		t.Error("the selection bar does not say that blocked resources are skipped")
+	}
+
 	_, body = alice.get(t, "/inventory/clouddc?project=p1&per=25")
 	if r := row(doc(t, body), "clouddc-id-000"); r.Find(`[data-testid="block-reason"]`).Text() != "running: stop it first" {
 		t.Errorf("running server row:\n%s", must(r.Html()))

@@ -112,6 +112,9 @@ type SelectionBarVM struct {
 	CanSelect bool // the user may select (requesters)
 	Count     int  // selected in this scope, across pages
 	Matching  int  // resources matching the current filter
+	// Skips: some rows cannot be selected (protected, or not deletable
+	// now), and "select all" leaves such resources out.
+	Skips bool
 	Scope     string
 	SelectURL string
 	PlanURL   string
