@@ -114,7 +114,7 @@ type SelectionBarVM struct {
 	Matching  int  // resources matching the current filter
 	// Skips: some rows cannot be selected (protected, or not deletable
 	// now), and "select all" leaves such resources out.
-	Skips bool
+	Skips     bool
 	Scope     string
 	SelectURL string
 	PlanURL   string
