@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/decom/decom/audit"
+	"github.com/decom/decom/auth"
 	"github.com/decom/decom/store"
 )
 
@@ -23,7 +24,7 @@ func (s *Service) ProtectionRules(ctx context.Context) ([]Rule, error) {
 // the same transaction. Admins only; a rule with the same meaning (kind and
 // pattern, ignoring case) is refused as a validation error.
 func (s *Service) AddProtectionRule(ctx context.Context, a Actor, r Rule) (Rule, error) {
-	if !a.Has(RoleAdmin) {
+	if !a.Roles.Has(auth.RoleAdmin) {
 		return Rule{}, fmt.Errorf("add protection rule: %w: admin role needed", ErrForbidden)
 	}
 	r = r.Normalize()
@@ -51,7 +52,7 @@ func (s *Service) AddProtectionRule(ctx context.Context, a Actor, r Rule) (Rule,
 // RemoveProtectionRule deletes a stored rule, with its audit event in the
 // same transaction. Admins only. The built-in rule cannot be removed.
 func (s *Service) RemoveProtectionRule(ctx context.Context, a Actor, id int64) error {
-	if !a.Has(RoleAdmin) {
+	if !a.Roles.Has(auth.RoleAdmin) {
 		return fmt.Errorf("remove protection rule: %w: admin role needed", ErrForbidden)
 	}
 	err := store.InTx(ctx, s.db, func(tx *sql.Tx) error {

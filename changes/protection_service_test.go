@@ -7,11 +7,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/decom/decom/auth"
 	"github.com/decom/decom/changes"
 	"github.com/decom/decom/cloud"
 )
 
-var root = changes.Actor{Name: "root", Roles: []string{changes.RoleAdmin}}
+var root = changes.Actor{Name: "root", Roles: auth.Roles{auth.RoleAdmin}}
 
 // protectionEvents returns the details of every protection_changed event.
 func (e *env) protectionEvents(t *testing.T) []string {

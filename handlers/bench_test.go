@@ -16,6 +16,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/decom/decom/audit"
 	"github.com/decom/decom/auth"
 	"github.com/decom/decom/changes"
 	"github.com/decom/decom/cloud"
@@ -74,7 +75,7 @@ func newBenchEcho(b *testing.B) (*echo.Echo, []*http.Cookie) {
 	}
 	// 20 protection rules, none matching: every row tries them all.
 	chg := changes.New(db, client, changes.Options{})
-	root := changes.Actor{Name: "bench", Roles: []string{changes.RoleAdmin}}
+	root := changes.Actor{Name: "bench", Roles: auth.Roles{auth.RoleAdmin}}
 	rules := []changes.Rule{{Kind: changes.RuleService, Pattern: "clouddc"}, {Kind: changes.RuleService, Pattern: "roma"},
 		{Kind: changes.RuleService, Pattern: "rabbitmq"}, {Kind: changes.RuleTag, Pattern: "decom-keep"}}
 	for i := range 4 {
@@ -89,7 +90,7 @@ func newBenchEcho(b *testing.B) (*echo.Echo, []*http.Cookie) {
 		}
 	}
 	srv, err := newServer(Deps{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Users: users, Inventory: inv,
-		Changes: chg, SessionKeys: auth.SessionKeys{Hash: make([]byte, 32), Block: make([]byte, 32)}, Simulated: true})
+		Changes: chg, Audit: audit.New(db, nil), SessionKeys: auth.SessionKeys{Hash: make([]byte, 32), Block: make([]byte, 32)}, Simulated: true})
 	if err != nil {
 		b.Fatal(err)
 	}

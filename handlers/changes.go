@@ -25,18 +25,19 @@ type Changes interface {
 	Cancel(ctx context.Context, a changes.Actor, id int64, comment string) (changes.Change, error)
 	Execute(ctx context.Context, a changes.Actor, id int64, confirm string) (changes.Change, error)
 	RetryFailed(ctx context.Context, a changes.Actor, id int64) (changes.Change, error)
+	EffectivePolicy(ctx context.Context, p changes.Plan) (changes.Policy, error)
+	Policies(ctx context.Context) (changes.Policy, []changes.Policy, error)
+	SetPolicy(ctx context.Context, a changes.Actor, p changes.Policy) error
+	ProtectionRules(ctx context.Context) ([]changes.Rule, error)
+	AddProtectionRule(ctx context.Context, a changes.Actor, r changes.Rule) (changes.Rule, error)
+	RemoveProtectionRule(ctx context.Context, a changes.Actor, id int64) error
 }
-
-var errNoChanges = echo.NewHTTPError(http.StatusServiceUnavailable, "Change requests are not configured.")
 
 // actorOf converts the signed-in user for the changes package.
 func actorOf(c echo.Context) changes.Actor {
 	a := changes.Actor{ClientIP: c.RealIP(), UserAgent: c.Request().UserAgent()}
 	if u := currentUser(c); u != nil {
-		a.Name = u.Username
-		for _, r := range u.Roles {
-			a.Roles = append(a.Roles, string(r))
-		}
+		a.Name, a.Roles = u.Username, u.Roles
 	}
 	return a
 }
@@ -65,14 +66,11 @@ func (s *Server) handleChangesList(c echo.Context) error {
 }
 
 func (s *Server) renderChangeList(c echo.Context, tab string, f changes.ChangeFilter) error {
-	if s.Changes == nil {
-		return errNoChanges
-	}
 	list, err := s.Changes.List(c.Request().Context(), f)
 	if err != nil {
 		return err
 	}
-	vm := changeListVM(currentUser(c), tab, f, list)
+	vm := changeListVM(currentUser(c), actorOf(c), tab, f, list)
 	return s.render(c, http.StatusOK, views.ChangeListPage(s.meta(c, vm.Title, "changes"), vm))
 }
 
@@ -87,9 +85,6 @@ func (s *Server) handleChangeNew(c echo.Context) error {
 }
 
 func (s *Server) handleChangeCreate(c echo.Context) error {
-	if s.Changes == nil {
-		return errNoChanges
-	}
 	form := changeForm(c)
 	vm := views.NewChangeVM{Scope: form.scope, Sweep: sweepOf(c), Reason: form.reason, Ticket: form.ticket, Force: form.force}
 	req := changes.PlanRequest{Reason: form.reason, Ticket: form.ticket, Force: form.force, Submit: true}
@@ -185,7 +180,11 @@ func (s *Server) handleChangeShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	vm := changeVM(currentUser(c), ch)
+	acts, err := s.allowedActions(c, ch)
+	if err != nil {
+		return err
+	}
+	vm := changeVM(ch, acts)
 	return s.render(c, http.StatusOK, views.ChangePage(s.meta(c, ch.Name(), "changes"), vm))
 }
 
@@ -195,13 +194,24 @@ func (s *Server) handleChangeProgress(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, views.ChangeProgress(progressVM(currentUser(c), ch)))
+	acts, err := s.allowedActions(c, ch)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, views.ChangeProgress(progressVM(ch, acts)))
+}
+
+// allowedActions asks the domain what the signed-in user may do with ch
+// under its effective policy.
+func (s *Server) allowedActions(c echo.Context, ch changes.Change) (changes.Actions, error) {
+	pol, err := s.Changes.EffectivePolicy(c.Request().Context(), ch.Plan)
+	if err != nil {
+		return changes.Actions{}, err
+	}
+	return changes.AllowedActions(actorOf(c), ch, pol, s.Now()), nil
 }
 
 func (s *Server) loadChange(c echo.Context) (changes.Change, error) {
-	if s.Changes == nil {
-		return changes.Change{}, errNoChanges
-	}
 	id, err := changeID(c)
 	if err != nil {
 		return changes.Change{}, err
@@ -234,9 +244,6 @@ func (s *Server) handleChangeExecute(c echo.Context) error {
 }
 
 func (s *Server) handleChangeRetry(c echo.Context) error {
-	if s.Changes == nil {
-		return errNoChanges
-	}
 	id, err := changeID(c)
 	if err != nil {
 		return err
@@ -255,9 +262,6 @@ func (s *Server) handleChangeRetry(c echo.Context) error {
 // A wrong confirmation or a live-state difference is a normal outcome: a
 // flash on the change page.
 func (s *Server) changeAction(c echo.Context, ok string, fn func(context.Context, changes.Actor, int64) (changes.Change, error)) error {
-	if s.Changes == nil {
-		return errNoChanges
-	}
 	id, err := changeID(c)
 	if err != nil {
 		return err

@@ -13,31 +13,10 @@ import (
 	"github.com/decom/decom/views"
 )
 
-// Protection is what the console needs from protection rules;
-// *changes.Service satisfies it.
-type Protection interface {
-	ProtectionRules(ctx context.Context) ([]changes.Rule, error)
-	AddProtectionRule(ctx context.Context, a changes.Actor, r changes.Rule) (changes.Rule, error)
-	RemoveProtectionRule(ctx context.Context, a changes.Actor, id int64) error
-}
-
-func (s *Server) protection() (Protection, error) {
-	p, ok := s.Changes.(Protection)
-	if !ok {
-		return nil, errNoChanges
-	}
-	return p, nil
-}
-
-// protectionRules prepares the stored rules for deciding what rows show.
-// With no change requests configured only the built-in rule applies (a
-// Matcher always has it).
+// protectionRules prepares the protection rules in force (the built-in one
+// and the stored ones) for deciding what rows show.
 func (s *Server) protectionRules(ctx context.Context) (*changes.Matcher, error) {
-	p, ok := s.Changes.(Protection)
-	if !ok {
-		return changes.NewMatcher(nil), nil
-	}
-	rules, err := p.ProtectionRules(ctx)
+	rules, err := s.Changes.ProtectionRules(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -73,16 +52,12 @@ func (s *Server) handleProtection(c echo.Context) error {
 }
 
 func (s *Server) handleProtectionAdd(c echo.Context) error {
-	p, err := s.protection()
-	if err != nil {
-		return err
-	}
 	var f ProtectionForm
 	if err := c.Bind(&f); err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "Malformed form.")
 	}
 	form := views.ProtectionForm{Kind: f.Kind, Pattern: f.Pattern, Note: f.Note}
-	r, err := p.AddProtectionRule(c.Request().Context(), actorOf(c),
+	r, err := s.Changes.AddProtectionRule(c.Request().Context(), actorOf(c),
 		changes.Rule{Kind: changes.RuleKind(f.Kind), Pattern: f.Pattern, Note: f.Note})
 	var ve *changes.ValidationError
 	if errors.As(err, &ve) {
@@ -98,15 +73,11 @@ func (s *Server) handleProtectionAdd(c echo.Context) error {
 }
 
 func (s *Server) handleProtectionRemove(c echo.Context) error {
-	p, err := s.protection()
-	if err != nil {
-		return err
-	}
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id <= 0 {
 		return echo.NewHTTPError(http.StatusNotFound, "No such protection rule.")
 	}
-	if err := p.RemoveProtectionRule(c.Request().Context(), actorOf(c), id); err != nil {
+	if err := s.Changes.RemoveProtectionRule(c.Request().Context(), actorOf(c), id); err != nil {
 		return err
 	}
 	if err := setFlash(c, "success", "Rule "+strconv.FormatInt(id, 10)+" removed."); err != nil {
@@ -116,11 +87,7 @@ func (s *Server) handleProtectionRemove(c echo.Context) error {
 }
 
 func (s *Server) renderProtection(c echo.Context, status int, form views.ProtectionForm, errs map[string]string) error {
-	p, err := s.protection()
-	if err != nil {
-		return err
-	}
-	rules, err := p.ProtectionRules(c.Request().Context())
+	rules, err := s.Changes.ProtectionRules(c.Request().Context())
 	if err != nil {
 		return err
 	}
