@@ -224,16 +224,40 @@ func (c *Client) romaIdentity(key string) *romaIdentity {
 // before resubmitting.
 func (c *Client) SubmitROMADelete(ctx context.Context, account, project, instanceID string, apps, tasks []string) (string, error) {
 	const op = "roma.assets.delete"
+	if err := checkAssets(account, op, instanceID, apps, tasks); err != nil {
+		return "", err
+	}
+	body := assetBody(apps, tasks)
+	return c.submitAssetJob(ctx, account, project, instanceID, op, func(s *session, h map[string]string) (*string, error) {
+		inv := s.roma.DeleteAssetInvoker(&model.DeleteAssetRequest{InstanceId: instanceID, Body: body})
+		inv.AddHeaders(h)
+		resp, err := inv.Invoke()
+		if err != nil {
+			return nil, err
+		}
+		return resp.JobId, nil
+	})
+}
+
+// checkAssets rejects an asset job with no or too many assets or an empty ID.
+func checkAssets(account, op, instanceID string, apps, tasks []string) error {
 	if n := len(apps) + len(tasks); n == 0 || n > MaxROMABatch {
-		return "", &Error{Class: ErrPermanent, Account: account, Service: ROMA, Operation: op,
+		return &Error{Class: ErrPermanent, Account: account, Service: ROMA, Operation: op,
 			Message: fmt.Sprintf("%d assets in one job; want 1..%d (use ChunkROMA)", n, MaxROMABatch)}
 	}
+	if instanceID == "" || slices.Contains(apps, "") || slices.Contains(tasks, "") {
+		return &Error{Class: ErrPermanent, Account: account, Service: ROMA, Operation: op, Message: "empty instance or asset ID"}
+	}
+	return nil
+}
+
+// submitAssetJob runs the one-job-per-identity protocol around send, which
+// submits one asset job (delete, export or import) and returns its job_id.
+func (c *Client) submitAssetJob(ctx context.Context, account, project, instanceID, op string,
+	send func(s *session, h map[string]string) (*string, error)) (string, error) {
 	s, err := c.session(account, project, ROMA)
 	if err != nil {
 		return "", err
-	}
-	if instanceID == "" || slices.Contains(apps, "") || slices.Contains(tasks, "") {
-		return "", &Error{Class: ErrPermanent, Account: account, Service: ROMA, Operation: op, Message: "empty instance or asset ID"}
 	}
 	ident := c.romaIdentity(s.identity)
 	select {
@@ -246,18 +270,12 @@ func (c *Client) SubmitROMADelete(ctx context.Context, account, project, instanc
 	if err := c.waitIdentityIdle(ctx, s, ident); err != nil {
 		return "", err
 	}
-	body := assetBody(apps, tasks)
 	for {
 		var jobID string
 		err := c.call(ctx, s, op, retryThrottled, func(h map[string]string) error {
-			inv := s.roma.DeleteAssetInvoker(&model.DeleteAssetRequest{InstanceId: instanceID, Body: body})
-			inv.AddHeaders(h)
-			resp, err := inv.Invoke()
-			if err != nil {
-				return err
-			}
-			jobID = deref(resp.JobId)
-			return nil
+			id, err := send(s, h)
+			jobID = deref(id)
+			return err
 		})
 		if err == nil {
 			if jobID == "" {
@@ -361,7 +379,10 @@ func (c *Client) romaJob(ctx context.Context, s *session, instanceID, jobID stri
 			Message: fmt.Sprintf("unknown job status %q", raw)}
 	}
 	j := Job{ID: firstNonEmpty(deref(resp.Id), jobID), Status: st, Progress: JobProgress(float64(deref(resp.ProgressPercent))),
-		Begin: parseTime(deref(resp.BeginTime)), End: parseTime(deref(resp.EndTime))}
+		Begin: parseTime(deref(resp.BeginTime)), End: parseTime(deref(resp.EndTime)), ArchiveID: deref(resp.ArchiveId)}
+	if resp.Type != nil {
+		j.Type = resp.Type.Value()
+	}
 	for _, r := range deref(resp.Reasons) {
 		typ := ""
 		if r.ResourceType != nil {

@@ -138,6 +138,8 @@ func matchV2Instances(m string, hasEngine bool, rest []string) (route, []string)
 		return rtROMADelete, rest[:1]
 	case len(rest) == 4 && rest[1] == "assets" && rest[2] == "jobs" && m == http.MethodGet:
 		return rtROMAJob, []string{rest[0], rest[3]}
+	case len(rest) >= 3 && rest[1] == "assets":
+		return matchROMABackup(m, rest)
 	}
 	return route{}, nil
 }

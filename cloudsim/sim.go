@@ -166,7 +166,11 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Sim) serveCloud(r *http.Request, rt route, project string, args []string) reply {
-	body, err := io.ReadAll(io.LimitReader(r.Body, 4<<20))
+	limit := int64(4 << 20)
+	if rt.op == rtROMAImport.op {
+		limit = maxImportBody
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit))
 	if err != nil {
 		return rt.svc.badRequest("cannot read request body")
 	}
@@ -221,6 +225,10 @@ func writeReply(w http.ResponseWriter, reqID string, rep reply) {
 	}
 	if e, ok := rep.body.(*apiError); ok {
 		e.RequestID = reqID
+	}
+	if raw, ok := rep.body.(rawBody); ok {
+		writeRaw(w, rep.status, raw)
+		return
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)

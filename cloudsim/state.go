@@ -21,6 +21,8 @@ type state struct {
 	active map[string]*romaJob // user + "\x00" + project → its RUNNING job
 	// recycle holds the DMS recycle policies changed since the reset.
 	recycle map[string]RecyclePolicy
+	// archives are the ROMA export archives by archive ID.
+	archives map[string]*romaArchive
 }
 
 func newState() *state {
@@ -29,7 +31,7 @@ func newState() *state {
 		roma: map[string]*romaInst{}, romaBy: map[string][]*romaInst{},
 		cdc: map[string]*cdcInst{}, cdcBy: map[string][]*cdcInst{},
 		jobs: map[string]*romaJob{}, active: map[string]*romaJob{},
-		recycle: map[string]RecyclePolicy{},
+		recycle: map[string]RecyclePolicy{}, archives: map[string]*romaArchive{},
 	}
 }
 
