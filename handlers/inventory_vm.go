@@ -233,7 +233,11 @@ func (s *Server) filterForm(v listView, f inventory.Filter) views.FilterForm {
 		eps = append([]string{f.EP}, eps...) // keep a chosen one that matches nothing now
 	}
 	for _, ep := range eps {
-		ff.EPs = append(ff.EPs, views.Option{Value: ep, Label: ep})
+		label := ep
+		if ep == "0" {
+			label = "0 (default)"
+		}
+		ff.EPs = append(ff.EPs, views.Option{Value: ep, Label: label})
 	}
 	if f.Desc {
 		ff.Dir = "desc"

@@ -293,3 +293,22 @@ func TestInventoryTagAndEPFilters(t *testing.T) {
 		}
 	}
 }
+
+// TestInventoryEscapesHostileTags: tags, enterprise projects and rule notes
+// come from the cloud and from admins; templ escapes them.
+func TestInventoryEscapesHostileTags(t *testing.T) {
+	ts := newTestServer(t)
+	ts.modify(t, cloud.RocketMQ, "rocketmq-id-000", func(r *cloud.Resource) {
+		r.Tags, r.EnterpriseProject = []cloud.Tag{{Key: hostileName, Value: hostileName}}, hostileName
+	})
+	admin := ts.login(t, "admin")
+	if resp, _ := admin.post(t, "/admin/protection", url.Values{"kind": {"service"}, "pattern": {"rocketmq"}, "note": {hostileName}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("add rule: %d", resp.StatusCode)
+	}
+	for _, path := range []string{"/inventory/rocketmq?q=rocketmq-000", "/inventory/rocketmq/acct/p1/rocketmq-id-000", "/admin/protection"} {
+		_, body := admin.get(t, path)
+		if strings.Contains(body, hostileName) || !strings.Contains(body, "&lt;script&gt;") {
+			t.Errorf("%s: hostile text not escaped", path)
+		}
+	}
+}
