@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -16,13 +17,17 @@ type Log struct {
 	now func() time.Time
 }
 
-// New returns the Log over db (migrated with migrations.FS). now is the clock
-// for events appended without a Time; nil means time.Now.
-func New(db *sql.DB, now func() time.Time) *Log {
-	if now == nil {
-		now = time.Now
+// Options tunes a Log. Zero fields take the defaults.
+type Options struct {
+	Now func() time.Time // clock for events appended without a Time; default time.Now
+}
+
+// New returns the Log over db (migrated with migrations.FS).
+func New(db *sql.DB, o Options) *Log {
+	if o.Now == nil {
+		o.Now = time.Now
 	}
-	return &Log{db: db, now: now}
+	return &Log{db: db, now: o.Now}
 }
 
 // Append writes e inside tx, chaining it to the previous event, with the
@@ -32,6 +37,23 @@ func (l *Log) Append(ctx context.Context, tx *sql.Tx, e Event) (Event, error) {
 		e.Time = l.now()
 	}
 	return Append(ctx, tx, e)
+}
+
+// Record is the one way packages write an event: details (any JSON-encodable
+// value, or nil for none) are encoded into e.Details, then e is appended
+// inside tx.
+func Record(ctx context.Context, tx *sql.Tx, e Event, details any) error {
+	if details != nil {
+		b, err := json.Marshal(details)
+		if err != nil {
+			return fmt.Errorf("audit %s: encode details: %w", e.Action, err)
+		}
+		e.Details = b
+	}
+	if _, err := Append(ctx, tx, e); err != nil {
+		return fmt.Errorf("audit %s: %w", e.Action, err)
+	}
+	return nil
 }
 
 // Append writes e inside tx, so the event exists exactly when the caller's

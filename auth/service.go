@@ -3,7 +3,6 @@ package auth
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -12,8 +11,8 @@ import (
 	"github.com/decom/decom/store"
 )
 
-// Config tunes a Service. Zero fields take the defaults.
-type Config struct {
+// Options tunes a Service. Zero fields take the defaults.
+type Options struct {
 	Now    func() time.Time
 	Params Params
 	// Failed sign-ins allowed within FailureWindow, per username and per
@@ -26,14 +25,14 @@ type Config struct {
 // Service manages users and sign-in over the users and login_failures tables.
 type Service struct {
 	db  *sql.DB
-	cfg Config
+	cfg Options
 	// dummyHash is checked when the username is unknown, so both paths
 	// cost one argon2id computation and timing does not reveal usernames.
 	dummyHash string
 }
 
 // New returns a Service over db (already migrated).
-func New(db *sql.DB, cfg Config) *Service {
+func New(db *sql.DB, cfg Options) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -193,20 +192,10 @@ func (s *Service) update(ctx context.Context, o Origin, username, change, set st
 }
 
 func (s *Service) appendEvent(ctx context.Context, tx *sql.Tx, o Origin, action audit.Action, outcome string, details map[string]any) error {
-	var raw json.RawMessage
-	if details != nil {
-		b, err := json.Marshal(details)
-		if err != nil {
-			return err
-		}
-		raw = b
+	e := audit.Event{Time: s.cfg.Now().UTC(), Actor: o.Actor, ClientIP: o.ClientIP, UserAgent: o.UserAgent,
+		Action: action, Outcome: outcome}
+	if details == nil {
+		return audit.Record(ctx, tx, e, nil)
 	}
-	_, err := audit.Append(ctx, tx, audit.Event{
-		Time: s.cfg.Now().UTC(), Actor: o.Actor, ClientIP: o.ClientIP, UserAgent: o.UserAgent,
-		Action: action, Outcome: outcome, Details: raw,
-	})
-	if err != nil {
-		return fmt.Errorf("audit %s: %w", action, err)
-	}
-	return nil
+	return audit.Record(ctx, tx, e, details)
 }

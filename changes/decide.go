@@ -11,35 +11,6 @@ import (
 	"github.com/decom/decom/store"
 )
 
-// Submit sends a draft for approval.
-func (s *Service) Submit(ctx context.Context, a Actor, id int64) (Change, error) {
-	var hooks []string
-	var c Change
-	err := store.InTx(ctx, s.db, func(tx *sql.Tx) error {
-		var err error
-		if c, err = getChange(ctx, tx, id); err != nil {
-			return err
-		}
-		if err := CanSubmit(a, c); err != nil {
-			return err
-		}
-		if _, hooks, err = s.policyIn(ctx, tx, c.Plan); err != nil {
-			return err
-		}
-		now := s.now().UTC()
-		if err := move(ctx, tx, id, StateDraft, StatePending, now, "submitted_at", store.FormatTime(now)); err != nil {
-			return err
-		}
-		return s.record(ctx, tx, a, audit.ActionPlanCreated, c, string(StatePending), map[string]any{"plan_hash": c.PlanHash})
-	})
-	if err != nil {
-		return Change{}, fmt.Errorf("submit change %d: %w", id, err)
-	}
-	c.State = StatePending
-	s.notifyPending(c, hooks)
-	return s.Get(ctx, id)
-}
-
 // Approve records the actor's approval of the plan revision they saw
 // (planHash); the change becomes approved once enough approvals are in.
 func (s *Service) Approve(ctx context.Context, a Actor, id int64, planHash, comment string) (Change, error) {
@@ -67,13 +38,13 @@ func (s *Service) Approve(ctx context.Context, a Actor, id int64, planHash, comm
 		details := map[string]any{"plan_hash": c.PlanHash, "comment": d.Comment, "approvals": got, "required": c.ApprovalsRequired}
 		if got < c.ApprovalsRequired {
 			// Still pending: the conditional update proves it still is.
-			if err := move(ctx, tx, id, StatePending, StatePending, now); err != nil {
+			if err := move(ctx, tx, id, StatePending, StatePending, now, update{}); err != nil {
 				return err
 			}
 			return s.record(ctx, tx, a, audit.ActionApproved, c, "approval_recorded", details)
 		}
-		if err := move(ctx, tx, id, StatePending, StateApproved, now, "approved_at", store.FormatTime(now),
-			"expires_at", store.FormatTime(now.Add(pol.TTL))); err != nil {
+		if err := move(ctx, tx, id, StatePending, StateApproved, now,
+			update{ApprovedAt: &now, ExpiresAt: new(now.Add(pol.TTL))}); err != nil {
 			return err
 		}
 		return s.record(ctx, tx, a, audit.ActionApproved, c, string(StateApproved), details)
@@ -106,7 +77,7 @@ func (s *Service) Reject(ctx context.Context, a Actor, id int64, comment string)
 		if err := insertDecision(ctx, tx, id, Decision{Actor: a.Name, Kind: DecisionReject, Comment: comment, PlanHash: c.PlanHash, Revision: c.Revision, At: now}); err != nil {
 			return err
 		}
-		if err := move(ctx, tx, id, StatePending, StateRejected, now, "finished_at", store.FormatTime(now)); err != nil {
+		if err := move(ctx, tx, id, StatePending, StateRejected, now, update{FinishedAt: &now}); err != nil {
 			return err
 		}
 		return s.record(ctx, tx, a, audit.ActionRejected, c, string(StateRejected), map[string]any{"comment": comment})
@@ -132,7 +103,7 @@ func (s *Service) Cancel(ctx context.Context, a Actor, id int64, comment string)
 		if err := insertDecision(ctx, tx, id, Decision{Actor: a.Name, Kind: DecisionCancel, Comment: comment, PlanHash: c.PlanHash, Revision: c.Revision, At: now}); err != nil {
 			return err
 		}
-		if err := move(ctx, tx, id, c.State, StateCancelled, now, "finished_at", store.FormatTime(now)); err != nil {
+		if err := move(ctx, tx, id, c.State, StateCancelled, now, update{FinishedAt: &now}); err != nil {
 			return err
 		}
 		return s.record(ctx, tx, a, audit.ActionCancelled, c, string(StateCancelled), map[string]any{"comment": comment, "from": c.State})
@@ -173,7 +144,7 @@ func (s *Service) expire(ctx context.Context, id int64) error {
 		if !Expired(c, now) {
 			return fmt.Errorf("expire change %d: %w", id, ErrConflict)
 		}
-		if err := move(ctx, tx, id, StateApproved, StateExpired, now, "finished_at", store.FormatTime(now)); err != nil {
+		if err := move(ctx, tx, id, StateApproved, StateExpired, now, update{FinishedAt: &now}); err != nil {
 			return err
 		}
 		return s.record(ctx, tx, System, audit.ActionExpired, c, string(StateExpired),

@@ -144,7 +144,7 @@ func TestPlanBlocked(t *testing.T) {
 			t.Errorf("%s excluded for %q, want %q", id, reasons[id], w)
 		}
 	}
-	_, err := e.svc.Plan(ctx, alice, changes.PlanRequest{Refs: []cloud.Ref{running.Ref, tagged.Ref}, Reason: "r", Submit: true})
+	_, err := e.svc.Plan(ctx, alice, changes.PlanRequest{Refs: []cloud.Ref{running.Ref, tagged.Ref}, Reason: "r"})
 	var ve *changes.ValidationError
 	if !errors.As(err, &ve) || !strings.Contains(ve.Fields["resources"], "n-run: running: stop it first") ||
 		!strings.Contains(ve.Fields["resources"], "n-tag: protected by the built-in tag") {
@@ -154,7 +154,7 @@ func TestPlanBlocked(t *testing.T) {
 	f1, f2 := e.resource("f1", cloud.RabbitMQ, "CREATEFAILED"), e.resource("f2", cloud.RabbitMQ, "CREATEFAILED")
 	f2.Tags = tagged.Tags
 	e.cloud.put(f2)
-	sw, err := e.svc.Plan(ctx, alice, changes.PlanRequest{Reason: "sweep", Submit: true,
+	sw, err := e.svc.Plan(ctx, alice, changes.PlanRequest{Reason: "sweep",
 		Sweep: &changes.Sweep{Account: "acc", Project: "p1", Service: cloud.RabbitMQ}})
 	if err != nil || len(sw.Plan.Items) != 1 || sw.Plan.Items[0].ID != f1.ID || len(sw.Plan.Excluded) != 1 {
 		t.Fatalf("sweep: %v items %+v excluded %+v", err, sw.Plan.Items, sw.Plan.Excluded)

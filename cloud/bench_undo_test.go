@@ -13,7 +13,7 @@ import (
 //	go test -run '^$' -bench ReadRecycleBin ./cloud/
 func BenchmarkReadRecycleBin(b *testing.B) {
 	env := newSim(b, "empty", func(f *cloudsim.Faults) { f.DMSDeleteDelayMS = 0 })
-	c, acct := env.client(authAKSK)
+	c, acct := env.client(authAKSK, Options{})
 	env.control("PUT", "/_sim/recycle", map[string]any{"service": "rocketmq", "project_id": simProject,
 		"default_use_recycle": true}, nil)
 	ids := env.createN(200, spec{Service: "rocketmq"})
@@ -38,7 +38,7 @@ func BenchmarkReadRecycleBin(b *testing.B) {
 //	go test -run '^$' -bench BackupROMA ./cloud/
 func BenchmarkBackupROMA(b *testing.B) {
 	env := newSim(b, "empty", func(f *cloudsim.Faults) { f.ExportDelayMS = 0 })
-	c, acct := env.client(authAKSK, WithPollInterval(time.Millisecond))
+	c, acct := env.client(authAKSK, Options{PollInterval: time.Millisecond})
 	inst := env.create(spec{Service: "roma"})
 	apps := env.createN(40, spec{Service: "roma", Kind: "app", InstanceID: inst})
 	tasks := env.createN(60, spec{Service: "roma", Kind: "task", InstanceID: inst})

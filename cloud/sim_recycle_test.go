@@ -12,7 +12,7 @@ func TestSimRecycleBin(t *testing.T) {
 	env := newSim(t, "empty", func(f *cloudsim.Faults) { f.RestoreDelayMS = 300 })
 	for _, mode := range []authMode{authAKSK, authToken} {
 		t.Run(string(mode), func(t *testing.T) {
-			c, acct := env.client(mode)
+			c, acct := env.client(mode, Options{})
 			env.control("POST", "/_sim/reset", map[string]any{"fleet": "empty"}, nil)
 			pol, err := c.RecyclePolicy(ctxBG, acct, simProject)
 			if err != nil || pol != (RecyclePolicy{RetentionDays: 7}) {
@@ -89,7 +89,7 @@ func TestSimRecycleBin(t *testing.T) {
 
 func TestSimRestoreChunks(t *testing.T) {
 	env := newSim(t, "empty", nil)
-	c, acct := env.client(authAKSK)
+	c, acct := env.client(authAKSK, Options{})
 	env.control("PUT", "/_sim/recycle", map[string]any{"service": "rocketmq", "project_id": simProject,
 		"default_use_recycle": true}, nil)
 	ids := env.createN(60, spec{Service: "rocketmq"})

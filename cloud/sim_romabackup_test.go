@@ -36,7 +36,7 @@ func TestSimROMABackupDeleteRestore(t *testing.T) {
 	env := backupSim(t)
 	for _, mode := range []authMode{authAKSK, authToken} {
 		t.Run(string(mode), func(t *testing.T) {
-			c, acct := env.client(mode)
+			c, acct := env.client(mode, Options{})
 			inst := env.create(spec{Service: "roma"})
 			apps := env.createN(12, spec{Service: "roma", Kind: "app", InstanceID: inst, Name: "app"})
 			tasks := env.createN(18, spec{Service: "roma", Kind: "task", InstanceID: inst, Name: "task"})
@@ -92,7 +92,7 @@ func TestSimROMABackupDeleteRestore(t *testing.T) {
 
 func TestSimROMABackupErrors(t *testing.T) {
 	env := backupSim(t)
-	c, acct := env.client(authAKSK)
+	c, acct := env.client(authAKSK, Options{})
 	inst := env.create(spec{Service: "roma"})
 	app := env.create(spec{Service: "roma", Kind: "app", InstanceID: inst})
 	t.Run("export fails: nothing to download", func(t *testing.T) {

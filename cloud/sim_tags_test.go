@@ -16,7 +16,7 @@ func TestSimTagsAndEnterpriseProjects(t *testing.T) {
 	ri := env.create(spec{Service: "roma", EP: "ep-int"})
 	app := env.create(spec{Service: "roma", Kind: "app", InstanceID: ri})
 	task := env.create(spec{Service: "roma", Kind: "task", InstanceID: ri, EP: "ep-task"})
-	c, acct := env.client(authAKSK)
+	c, acct := env.client(authAKSK, Options{})
 	ref := func(svc Service, kind Kind, parent, id string) Ref {
 		return Ref{Account: acct, Project: simProject, Service: svc, Kind: kind, Parent: parent, ID: id}
 	}
@@ -98,7 +98,7 @@ func TestSimDMSTags(t *testing.T) {
 	rocket := env.create(spec{Service: "rocketmq", Tags: many})
 	rabbit := env.create(spec{Service: "rabbitmq", Tags: many[:2]})
 	for _, mode := range []authMode{authAKSK, authToken} {
-		c, acct := env.client(mode)
+		c, acct := env.client(mode, Options{})
 		t.Run(string(mode)+"/OK", func(t *testing.T) {
 			got, err := c.DMSTags(ctxBG, Ref{Account: acct, Project: simProject, Service: RocketMQ, Kind: KindInstance, ID: rocket})
 			if err != nil || !reflect.DeepEqual(got, many) {
@@ -117,7 +117,7 @@ func TestSimDMSTags(t *testing.T) {
 			}
 		})
 	}
-	c, acct := env.client(authAKSK)
+	c, acct := env.client(authAKSK, Options{})
 	if _, err := c.DMSTags(ctxBG, Ref{Account: acct, Project: simProject, Service: CloudDC, Kind: KindInstance, ID: "x"}); !errors.Is(err, ErrPermanent) {
 		t.Fatalf("clouddc: %v", err)
 	}

@@ -18,7 +18,7 @@ func TestSimUndoShare(t *testing.T) {
 	env := newSim(t, "empty", func(f *cloudsim.Faults) {
 		f.RestoreDelayMS, f.ExportDelayMS, f.ImportDelayMS = 100, 20, 20
 	})
-	c, acct := env.client(authAKSK)
+	c, acct := env.client(authAKSK, Options{})
 	env.control("PUT", "/_sim/recycle", map[string]any{"service": "rocketmq", "project_id": simProject,
 		"retention_days": 3, "default_use_recycle": true}, nil)
 	share := map[Service]float64{}

@@ -87,7 +87,7 @@ func (s *Server) handleChangeNew(c echo.Context) error {
 func (s *Server) handleChangeCreate(c echo.Context) error {
 	form := changeForm(c)
 	vm := views.NewChangeVM{Scope: form.scope, Sweep: sweepOf(c), Reason: form.reason, Ticket: form.ticket, Force: form.force}
-	req := changes.PlanRequest{Reason: form.reason, Ticket: form.ticket, Force: form.force, Submit: true}
+	req := changes.PlanRequest{Reason: form.reason, Ticket: form.ticket, Force: form.force}
 	if vm.Sweep.Service != "" {
 		req.Sweep = &changes.Sweep{Account: vm.Sweep.Account, Project: vm.Sweep.Project, Service: cloud.Service(vm.Sweep.Service)}
 	} else if u := currentUser(c); u != nil && form.scope != "" {

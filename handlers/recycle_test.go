@@ -34,7 +34,7 @@ func newBinSim(t testing.TB, now func() time.Time) *binSim {
 	t.Cleanup(srv.Close)
 	c, err := cloud.New(cloud.Config{Accounts: []cloud.Account{{Name: "acct", Region: "cn-east-3",
 		Projects: []string{"p1", "p2"}, AK: cloudsim.DemoAK, SK: cloudsim.DemoSK, Simulated: true,
-		Endpoints: cloud.Endpoints{DMS: srv.URL, ROMA: srv.URL, CloudDC: srv.URL}}}})
+		Endpoints: cloud.Endpoints{DMS: srv.URL, ROMA: srv.URL, CloudDC: srv.URL}}}}, cloud.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

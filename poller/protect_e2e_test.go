@@ -92,7 +92,7 @@ func (e *simEnv) runFor(o poller.Options, d time.Duration) {
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
-	if err := poller.New(e.db, e.client, o, nil).Run(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+	if err := poller.New(e.db, e.client, o).Run(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		e.t.Fatal(err)
 	}
 }
