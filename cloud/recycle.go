@@ -122,7 +122,8 @@ func (c *Client) RecycleBin(ctx context.Context, account, project string, svc Se
 // SetRecyclePolicy changes a project's recycle policy and returns the policy
 // now in force. Retention outside 1..7 or an empty change is refused by the
 // cloud (ErrPermanent).
-func (c *Client) SetRecyclePolicy(ctx context.Context, account, project string, ch RecyclePolicyChange) (RecyclePolicy, error) {
+func (c *Client) SetRecyclePolicy(ctx context.Context, account, project string,
+	ch RecyclePolicyChange) (RecyclePolicy, error) {
 	s, err := c.recycleSession(account, project)
 	if err != nil {
 		return RecyclePolicy{}, err
@@ -143,7 +144,8 @@ func (c *Client) SetRecyclePolicy(ctx context.Context, account, project string, 
 	if err != nil {
 		return RecyclePolicy{}, err
 	}
-	return RecyclePolicy{RetentionDays: int(deref(resp.RetentionDays)), DefaultUseRecycle: deref(resp.DefaultUseRecycle)}, nil
+	return RecyclePolicy{RetentionDays: int(deref(resp.RetentionDays)),
+		DefaultUseRecycle: deref(resp.DefaultUseRecycle)}, nil
 }
 
 // RestoreDMS restores instances of svc from a project's recycle bin, at most
@@ -152,7 +154,8 @@ func (c *Client) SetRecyclePolicy(ctx context.Context, account, project string, 
 // says is not in the bin but that is live and not deleting (restored by an
 // earlier call whose answer was lost) counts as accepted. Each restored instance is
 // STARTING until it runs again: poll it with Read.
-func (c *Client) RestoreDMS(ctx context.Context, account, project string, svc Service, ids []string) ([]Outcome, error) {
+func (c *Client) RestoreDMS(ctx context.Context, account, project string, svc Service,
+	ids []string) ([]Outcome, error) {
 	ds, err := dmsSession(c, account, project, svc, "dms.restore")
 	if err != nil {
 		return nil, err
@@ -190,7 +193,8 @@ func (c *Client) RestoreDMS(ctx context.Context, account, project string, svc Se
 
 // restoreCall sends one restore; only throttling is retried, because a lost
 // answer may hide an applied restore (RestoreDMS re-reads those).
-func (c *Client) restoreCall(ctx context.Context, s *session, ids []string) ([]rocketmodel.InstanceResumeResult, error) {
+func (c *Client) restoreCall(ctx context.Context, s *session,
+	ids []string) ([]rocketmodel.InstanceResumeResult, error) {
 	var res []rocketmodel.InstanceResumeResult
 	err := c.call(ctx, s, "dms.restore", retryThrottled, func(h map[string]string) error {
 		inv := s.rocket.RestoreRecycleInstanceInvoker(&rocketmodel.RestoreRecycleInstanceRequest{

@@ -22,7 +22,8 @@ const MaxROMAArchive = 20 << 20
 // tasks under the one-job-per-identity rule, as SubmitROMADelete does, and
 // returns its ID. Wait for it with WaitROMAJob; a succeeded export carries
 // the ArchiveID to download once.
-func (c *Client) SubmitROMAExport(ctx context.Context, account, project, instanceID string, apps, tasks []string) (string, error) {
+func (c *Client) SubmitROMAExport(ctx context.Context, account, project, instanceID string,
+	apps, tasks []string) (string, error) {
 	const op = "roma.assets.export"
 	if err := checkAssets(account, op, instanceID, apps, tasks); err != nil {
 		return "", err
@@ -36,7 +37,7 @@ func (c *Client) SubmitROMAExport(ctx context.Context, account, project, instanc
 		ts = append(ts, model.AssetExportRequestTasks{Id: ptr(t)})
 	}
 	body.Tasks = &ts
-	return c.submitAssetJob(ctx, account, project, instanceID, op, func(s *session, h map[string]string) (*string, error) {
+	send := func(s *session, h map[string]string) (*string, error) {
 		inv := s.roma.ExportAssetInvoker(&model.ExportAssetRequest{InstanceId: instanceID, Body: body})
 		inv.AddHeaders(h)
 		resp, err := inv.Invoke()
@@ -44,7 +45,8 @@ func (c *Client) SubmitROMAExport(ctx context.Context, account, project, instanc
 			return nil, err
 		}
 		return resp.JobId, nil
-	})
+	}
+	return c.submitAssetJob(ctx, account, project, instanceID, op, send)
 }
 
 // SubmitROMAImport submits one import (restore) job of the archive file at
@@ -54,9 +56,10 @@ func (c *Client) SubmitROMAExport(ctx context.Context, account, project, instanc
 func (c *Client) SubmitROMAImport(ctx context.Context, account, project, instanceID, path string) (string, error) {
 	const op = "roma.assets.import"
 	if instanceID == "" || path == "" {
-		return "", &Error{Class: ErrPermanent, Account: account, Service: ROMA, Operation: op, Message: "empty instance or archive path"}
+		return "", &Error{Class: ErrPermanent, Account: account, Service: ROMA, Operation: op,
+			Message: "empty instance or archive path"}
 	}
-	return c.submitAssetJob(ctx, account, project, instanceID, op, func(s *session, h map[string]string) (*string, error) {
+	send := func(s *session, h map[string]string) (*string, error) {
 		// The SDK names the part's file after the *os.File, and reads it
 		// to the end: open it afresh for every attempt.
 		f, err := os.Open(path)
@@ -65,15 +68,17 @@ func (c *Client) SubmitROMAImport(ctx context.Context, account, project, instanc
 				Message: "cannot open the archive", Err: err}
 		}
 		defer f.Close()
+		part := def.NewFilePartWithContentType(f, "application/zip")
 		inv := s.roma.ImportAssetInvoker(&model.ImportAssetRequest{InstanceId: instanceID,
-			Body: &model.ImportAssetRequestBody{ImportAssetRequestBody: def.NewFilePartWithContentType(f, "application/zip")}})
+			Body: &model.ImportAssetRequestBody{ImportAssetRequestBody: part}})
 		inv.AddHeaders(h)
 		resp, err := inv.Invoke()
 		if err != nil {
 			return nil, err
 		}
 		return resp.JobId, nil
-	})
+	}
+	return c.submitAssetJob(ctx, account, project, instanceID, op, send)
 }
 
 // WaitROMAJob polls a ROMA asset job until it is no longer running and
@@ -95,18 +100,21 @@ func (c *Client) WaitROMAJob(ctx context.Context, account, project, instanceID, 
 // once, so the call is never retried after it reached the service (only
 // throttling is); a failed or truncated download means "no backup": export
 // again.
-func (c *Client) DownloadROMAArchive(ctx context.Context, account, project, instanceID, archiveID string) ([]byte, error) {
+func (c *Client) DownloadROMAArchive(ctx context.Context, account, project, instanceID,
+	archiveID string) ([]byte, error) {
 	const op = "roma.archive.download"
 	s, err := c.session(account, project, ROMA)
 	if err != nil {
 		return nil, err
 	}
 	if instanceID == "" || archiveID == "" {
-		return nil, &Error{Class: ErrPermanent, Account: account, Service: ROMA, Operation: op, Message: "empty instance or archive ID"}
+		return nil, &Error{Class: ErrPermanent, Account: account, Service: ROMA, Operation: op,
+			Message: "empty instance or archive ID"}
 	}
 	var data []byte
 	err = c.call(ctx, s, op, retryThrottled, func(h map[string]string) error {
-		inv := s.roma.DownloadAssetArchiveInvoker(&model.DownloadAssetArchiveRequest{InstanceId: instanceID, ArchiveId: archiveID})
+		req := &model.DownloadAssetArchiveRequest{InstanceId: instanceID, ArchiveId: archiveID}
+		inv := s.roma.DownloadAssetArchiveInvoker(req)
 		inv.AddHeaders(h)
 		resp, err := inv.Invoke()
 		if err != nil {
@@ -119,7 +127,8 @@ func (c *Client) DownloadROMAArchive(ctx context.Context, account, project, inst
 		data, err = io.ReadAll(io.LimitReader(resp.Body, MaxROMAArchive+1))
 		switch {
 		case err != nil:
-			return &Error{Class: ErrTransient, Service: ROMA, Operation: op, Message: "archive download broke off", Err: err}
+			return &Error{Class: ErrTransient, Service: ROMA, Operation: op, Message: "archive download broke off",
+				Err: err}
 		case len(data) > MaxROMAArchive:
 			return &Error{Class: ErrContract, Service: ROMA, Operation: op, Message: "archive larger than 20 MiB"}
 		case len(data) == 0:
@@ -146,7 +155,8 @@ type Backup struct {
 // export (any asset missing) is an error wrapping ErrPermanent naming the
 // reasons; nothing is deleted by it. The caller stores Data durably before
 // deleting.
-func (c *Client) BackupROMA(ctx context.Context, account, project, instanceID string, apps, tasks []string) (Backup, error) {
+func (c *Client) BackupROMA(ctx context.Context, account, project, instanceID string,
+	apps, tasks []string) (Backup, error) {
 	job, err := c.SubmitROMAExport(ctx, account, project, instanceID, apps, tasks)
 	if err != nil {
 		return Backup{}, err

@@ -155,8 +155,8 @@ func (s *Sim) dumpLocked() []resourceJSON {
 			if v, gone := c.current(now, retention); gone {
 				s.st.removeCDC(c)
 			} else {
-				out = append(out, resourceJSON{Service: "clouddc", Kind: "instance", ProjectID: p, ID: c.id, Name: c.name,
-					Status: v.state, Tags: tagList(c.tags)})
+				out = append(out, resourceJSON{Service: "clouddc", Kind: "instance", ProjectID: p, ID: c.id,
+					Name: c.name, Status: v.state, Tags: tagList(c.tags)})
 			}
 		}
 	}

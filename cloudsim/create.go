@@ -199,6 +199,7 @@ func (s *Sim) createAsset(spec resourceSpec, now time.Time) (string, error) {
 		return "", fmt.Errorf("unknown task status %q: want 0 or 1", spec.Status)
 	}
 	r.addTask(&romaTask{id: id, name: orDefault(spec.Name, "task-"+id[:6]), taskType: "REALTIME", exec: "RUNNING",
-		status: status, created: now, modifiedMS: now.UnixMilli(), tag: "decom", epid: orPtr(spec.EnterpriseProjectID, r.epid)})
+		status: status, created: now, modifiedMS: now.UnixMilli(), tag: "decom",
+		epid: orPtr(spec.EnterpriseProjectID, r.epid)})
 	return id, nil
 }

@@ -23,8 +23,8 @@ type RecyclePolicy struct {
 var DefaultRecyclePolicy = RecyclePolicy{RetentionDays: 7, DefaultUseRecycle: false}
 
 var (
-	rtDMSRecycle       = route{op: "dms.recycle", svc: svcDMS, handle: (*Sim).dmsRecycle}
-	rtDMSRecyclePolicy = route{op: "dms.recycle_policy", svc: svcDMS, handle: (*Sim).dmsRecyclePolicy}
+	rtDMSRecycle       = route{op: "dms.recycle_get", svc: svcDMS, handle: (*Sim).dmsRecycle}
+	rtDMSRecyclePolicy = route{op: "dms.recycle_set", svc: svcDMS, handle: (*Sim).dmsRecyclePolicy}
 	rtDMSRestore       = route{op: "dms.restore", svc: svcDMS, handle: (*Sim).dmsRestore}
 )
 

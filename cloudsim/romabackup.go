@@ -21,8 +21,8 @@ import (
 // ROMA asset export, archive download and import (cloud-api.md §3.8-§3.12).
 
 var (
-	rtROMAExport   = route{op: "roma.export_assets", svc: svcROMA, handle: (*Sim).romaExport}
-	rtROMAImport   = route{op: "roma.import_assets", svc: svcROMA, handle: (*Sim).romaImport}
+	rtROMAExport   = route{op: "roma.export", svc: svcROMA, handle: (*Sim).romaExport}
+	rtROMAImport   = route{op: "roma.import", svc: svcROMA, handle: (*Sim).romaImport}
 	rtROMADownload = route{op: "roma.download_archive", svc: svcROMA, handle: (*Sim).romaDownload}
 )
 
@@ -35,6 +35,7 @@ const (
 	archiveRetention = time.Hour
 	archiveFormat    = "cloudsim-roma-assets/1"
 	importPart       = "ImportAssetRequestBody"
+	instanceGone     = "the instance no longer exists"
 )
 
 // archiveKey authenticates archives: an import takes only what some
@@ -74,22 +75,10 @@ type romaArchive struct {
 	downloaded        bool
 }
 
-// rawBody is a non-JSON answer body.
+// rawBody is an answer body that is not JSON (an archive download).
 type rawBody struct {
 	contentType string
-	header      map[string]string
 	data        []byte
-}
-
-// writeRaw writes a non-JSON answer.
-func writeRaw(w http.ResponseWriter, status int, raw rawBody) {
-	for k, v := range raw.header {
-		w.Header().Set(k, v)
-	}
-	w.Header().Set("Content-Type", raw.contentType)
-	w.Header().Set("Content-Length", strconv.Itoa(len(raw.data)))
-	w.WriteHeader(status)
-	_, _ = w.Write(raw.data)
 }
 
 func (s *Sim) romaExport(c *call) reply {
@@ -123,7 +112,7 @@ func (s *Sim) exportAsset(j *romaJob, a jobAsset) {
 	m := j.manifest
 	switch {
 	case r == nil:
-		j.reasons = append(j.reasons, jobReason{assetType(a.task), a.name, "APIG.3030", "the instance no longer exists"})
+		j.reasons = append(j.reasons, jobReason{assetType(a.task), a.name, "APIG.3030", instanceGone})
 	case a.task && r.taskByID[a.id] != nil:
 		if !slices.ContainsFunc(m.Tasks, func(t romaTaskJSON) bool { return t.TaskID == a.id }) {
 			m.Tasks = append(m.Tasks, r.taskByID[a.id].toJSON(r.id))
@@ -161,10 +150,12 @@ func (s *Sim) finishJob(j *romaJob) {
 		j.manifest.ExportedAt = rfc3339(j.end)
 		data, err := buildArchive(*j.manifest, j.end)
 		if err != nil {
-			j.reasons = append(j.reasons, jobReason{"application", "", "ROMA.00000500", "export failed: " + err.Error()})
+			j.reasons = append(j.reasons, jobReason{"application", "", "ROMA.00000500",
+				"export failed: " + err.Error()})
 		} else {
 			j.archiveID = s.hexID()
-			s.st.archives[j.archiveID] = &romaArchive{project: j.project, instance: j.instance, created: j.end, data: data}
+			s.st.archives[j.archiveID] = &romaArchive{project: j.project, instance: j.instance, created: j.end,
+				data: data}
 		}
 	}
 	j.manifest = nil
@@ -250,8 +241,8 @@ func (s *Sim) romaDownload(c *call) reply {
 	a.downloaded = true
 	data := a.data
 	a.data = nil
-	return reply{status: http.StatusOK, body: rawBody{contentType: "application/octet-stream", data: data,
-		header: map[string]string{"Content-Disposition": `attachment; filename="` + c.args[1] + `.zip"`}}}
+	return reply{status: http.StatusOK, body: rawBody{"application/octet-stream", data},
+		header: map[string]string{"Content-Disposition": `attachment; filename="` + c.args[1] + `.zip"`}}
 }
 
 // importQuery is the parsed query of an import: type, prefix and
@@ -337,7 +328,7 @@ func (s *Sim) romaImport(c *call) reply {
 func (s *Sim) importAsset(j *romaJob, a jobAsset) {
 	r := s.st.roma[j.instance]
 	if r == nil {
-		j.reasons = append(j.reasons, jobReason{assetType(a.task), a.name, "APIG.3030", "the instance no longer exists"})
+		j.reasons = append(j.reasons, jobReason{assetType(a.task), a.name, "APIG.3030", instanceGone})
 		return
 	}
 	if a.task {

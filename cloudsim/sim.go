@@ -223,12 +223,15 @@ func writeReply(w http.ResponseWriter, reqID string, rep reply) {
 		w.WriteHeader(rep.status)
 		return
 	}
+	if raw, ok := rep.body.(rawBody); ok {
+		w.Header().Set("Content-Type", raw.contentType)
+		w.Header().Set("Content-Length", strconv.Itoa(len(raw.data)))
+		w.WriteHeader(rep.status)
+		_, _ = w.Write(raw.data)
+		return
+	}
 	if e, ok := rep.body.(*apiError); ok {
 		e.RequestID = reqID
-	}
-	if raw, ok := rep.body.(rawBody); ok {
-		writeRaw(w, rep.status, raw)
-		return
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)

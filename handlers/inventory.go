@@ -195,8 +195,9 @@ func (s *Server) renderList(c echo.Context, v listView) error {
 	if err != nil {
 		return err
 	}
+	res.RefreshFilters = isFragment(c)
 	if isFragment(c) {
-		return s.render(c, http.StatusOK, views.InventoryResults(res, true))
+		return s.render(c, http.StatusOK, views.InventoryResults(res))
 	}
 	vm := views.InventoryList{
 		Heading: v.heading, Path: v.path, Crumbs: v.crumbs, Filters: res.Filters, Results: res,
@@ -255,10 +256,11 @@ func (s *Server) applySelection(c echo.Context, v listView) error {
 	if err != nil {
 		return err
 	}
+	res.RefreshFilters = true
 	if op == "" || op == "page" {
 		return s.render(c, http.StatusOK, views.SelectionBar(res.Selection))
 	}
-	return s.render(c, http.StatusOK, views.InventoryResults(res, true))
+	return s.render(c, http.StatusOK, views.InventoryResults(res))
 }
 
 // syncPage makes the selection follow the page's checkboxes. A blocked

@@ -114,10 +114,10 @@ func overviewVM(ov inventory.Overview, read views.ReadInfo) views.InventoryOverv
 }
 
 // resultsVM builds the #inventory-results fragment's model for filter f.
-func (s *Server) resultsVM(c echo.Context, v listView, f inventory.Filter) (views.InventoryResultsVM, error) {
+func (s *Server) resultsVM(c echo.Context, v listView, f inventory.Filter) (views.ResourceTable, error) {
 	rules, err := s.protectionRules(c.Request().Context())
 	if err != nil {
-		return views.InventoryResultsVM{}, err
+		return views.ResourceTable{}, err
 	}
 	page := v.snap.Query(f)
 	f.Page = page.Page
@@ -127,14 +127,14 @@ func (s *Server) resultsVM(c echo.Context, v listView, f inventory.Filter) (view
 		keys[i] = r.Key()
 	}
 	count, selected := s.Inventory.SelectionState(u.ID, v.scope, keys)
-	vm := views.InventoryResultsVM{
+	vm := views.ResourceTable{
 		Columns:    columns(v, f),
 		Pager:      pager(v.path, f, page),
 		ShowKind:   v.kinds != nil,
 		ShowAssets: v.svc == cloud.ROMA,
 		Empty:      "Nothing matches these filters.",
 		Filters:    s.filterForm(v, f),
-		Selection: views.SelectionBarVM{CanSelect: canSelect(c), Count: count, Matching: page.Total,
+		Selection: views.Selection{CanSelect: canSelect(c), Count: count, Matching: page.Total,
 			Scope: v.scope, SelectURL: v.path + "/select", PlanURL: "/changes/new"},
 	}
 	for k, vals := range f.Values() {

@@ -24,9 +24,9 @@ func (s *Server) protectionRules(ctx context.Context) (*changes.Matcher, error) 
 }
 
 // blockOf asks the domain whether r can be planned, for a view.
-func blockOf(r cloud.Resource, rules *changes.Matcher) views.BlockVM {
+func blockOf(r cloud.Resource, rules *changes.Matcher) views.Block {
 	b, blocked := rules.Blocked(r)
-	return views.BlockVM{Blocked: blocked, Protected: b.Protected, Reason: b.Reason}
+	return views.Block{Blocked: blocked, Protected: b.Protected, Reason: b.Reason}
 }
 
 // unblocked keeps the resources that may be selected for a plan.
@@ -91,7 +91,7 @@ func (s *Server) renderProtection(c echo.Context, status int, form views.Protect
 	if err != nil {
 		return err
 	}
-	vm := views.ProtectionVM{Form: form, Errors: errs, Rules: []views.ProtectionRuleRow{ruleRow(changes.BuiltinRule())}}
+	vm := views.Protection{Form: form, Errors: errs, Rules: []views.ProtectionRuleRow{ruleRow(changes.BuiltinRule())}}
 	for _, r := range rules {
 		vm.Rules = append(vm.Rules, ruleRow(r))
 	}
@@ -129,7 +129,7 @@ func excludedRows(ex []changes.Exclusion) []views.ExcludedRow {
 	out := make([]views.ExcludedRow, 0, len(ex))
 	for _, e := range ex {
 		out = append(out, views.ExcludedRow{Service: string(e.Service), Name: e.Name, ID: e.ID, Status: e.Status,
-			Block: views.BlockVM{Blocked: true, Protected: e.Protected, Reason: e.Reason}})
+			Block: views.Block{Blocked: true, Protected: e.Protected, Reason: e.Reason}})
 	}
 	return out
 }

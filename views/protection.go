@@ -1,16 +1,16 @@
 package views
 
-// BlockVM says why a resource cannot be selected or planned: a protection
+// Block says why a resource cannot be selected or planned: a protection
 // rule (a shield) or a status the cloud refuses to delete in. The handlers
 // fill it from changes.Blocked; views never decide it.
-type BlockVM struct {
+type Block struct {
 	Blocked   bool
 	Protected bool   // by a rule: the shield
 	Reason    string // the rule, or the status and what to do ("running: stop it first")
 }
 
-// ProtectionVM is the admin page of protection rules.
-type ProtectionVM struct {
+// Protection is the admin page of protection rules.
+type Protection struct {
 	Rules  []ProtectionRuleRow // the built-in rule first, then stored rules oldest first
 	Form   ProtectionForm
 	Kinds  []Option // what a rule may look at, with help in Label
@@ -33,5 +33,5 @@ type ProtectionForm struct {
 // ExcludedRow is a resource left out of a plan, and why.
 type ExcludedRow struct {
 	Service, Name, ID, Status string
-	Block                     BlockVM
+	Block                     Block
 }
