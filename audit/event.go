@@ -29,7 +29,9 @@ const (
 	ActionChangeFinished     Action = "change_finished"
 	ActionUserChanged        Action = "user_changed"
 	ActionPolicyChanged      Action = "policy_changed"
+	ActionProtectionChanged  Action = "protection_changed"
 	ActionAuditExport        Action = "audit_export"
+	ActionSessionRevoked     Action = "session_revoked" // sessions ended by someone or something other than sign-out
 	// ActionRecyclePolicyChanged: an admin changed a DMS project's recycle policy in the cloud.
 	ActionRecyclePolicyChanged Action = "recycle_policy_changed"
 	// ActionBackupStored: ROMA assets were exported and their archive stored before their delete.
@@ -41,8 +43,8 @@ var Actions = []Action{
 	ActionSignIn, ActionSignInFailure, ActionSignOut, ActionPlanCreated, ActionApproved,
 	ActionRejected, ActionCancelled, ActionExpired, ActionExecutionStarted,
 	ActionRevalidationFailed, ActionCloudCall, ActionResourceOutcome, ActionChangeFinished,
-	ActionUserChanged, ActionPolicyChanged, ActionAuditExport, ActionRecyclePolicyChanged,
-	ActionBackupStored,
+	ActionUserChanged, ActionPolicyChanged, ActionAuditExport, ActionSessionRevoked,
+	ActionProtectionChanged, ActionRecyclePolicyChanged, ActionBackupStored,
 }
 
 // DestructiveActions are the actions counted by DailyDestructive: one
