@@ -184,6 +184,11 @@ type stats struct {
 		ProjectID         string `json:"project_id"`
 		Force             bool   `json:"force_delete"`
 	} `json:"deletes"`
+	DeleteCalls []struct {
+		Operation string
+		RequestID string `json:"request_id"`
+		Status    int
+	} `json:"delete_calls"`
 }
 
 func (e *env) stats() stats {

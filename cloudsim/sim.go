@@ -54,6 +54,7 @@ type Sim struct {
 	st      *state
 	buckets map[string]*bucket
 	stats   stats
+	deny    map[string]map[string]bool // AK ("" = every identity) -> denied actions
 }
 
 // New returns a simulator built from opts.
@@ -64,6 +65,7 @@ func New(opts Options) *Sim {
 		byAK:    map[string]*Credential{},
 		byToken: map[string]*Credential{},
 		faults:  opts.Faults,
+		deny:    map[string]map[string]bool{},
 		reqSalt: uint64(time.Now().UnixNano()),
 	}
 	if s.now == nil {
@@ -153,6 +155,7 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Counted before the answer leaves, so a client that reads the stats
 	// right after its call sees it.
 	s.record(rt.op, rep.status)
+	s.recordDeleteCall(rt.op, project, reqID, rep.status)
 	writeReply(w, reqID, rep)
 }
 
@@ -177,6 +180,9 @@ func (s *Sim) serveCloud(r *http.Request, rt route, project string, args []strin
 	defer s.mu.Unlock()
 	c.now = s.now()
 	if rep, ok := s.throttle(c); !ok {
+		return rep
+	}
+	if rep, ok := s.denied(c, rt); ok {
 		return rep
 	}
 	if f.ErrorRate > 0 && s.rng.Float64() < f.ErrorRate {
