@@ -150,9 +150,9 @@ func (c *Client) session(account, project string, svc Service) (*session, error)
 	if !a.HasProject(project) {
 		return nil, configError(account, "project %q is not configured for account %q", project, account)
 	}
-	url := a.Endpoint(svc)
-	if url == "" {
-		return nil, configError(account, "account %q has no %s endpoint", account, svc)
+	url, err := a.ServiceEndpoint(svc)
+	if err != nil {
+		return nil, err
 	}
 	key := account + "|" + project + "|" + string(svc)
 	c.mu.Lock()

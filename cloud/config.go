@@ -18,11 +18,6 @@ const (
 	DefaultTimeout   = 30 * time.Second // per HTTP attempt
 )
 
-// cloudDCRegions are the regions with a CloudDC endpoint (§1.1).
-var cloudDCRegions = map[string]bool{
-	"cn-east-3": true, "cn-southwest-2": true, "cn-south-1": true, "ap-southeast-3": true,
-}
-
 // Endpoints holds one base URL per service family (scheme and host only: the
 // SDK drops any path). Empty means the family is not used for the account.
 type Endpoints struct {
@@ -54,23 +49,8 @@ type Config struct {
 	Accounts []Account `json:"accounts"`
 }
 
-// DefaultEndpoints derives the real endpoints of a region (§1.1). CloudDC is
-// left empty outside the four regions that have it.
-func DefaultEndpoints(region string) Endpoints {
-	if region == "" {
-		return Endpoints{}
-	}
-	e := Endpoints{
-		DMS:  "https://dms." + region + ".myhuaweicloud.com",
-		ROMA: "https://roma." + region + ".myhuaweicloud.com",
-	}
-	if cloudDCRegions[region] {
-		e.CloudDC = "https://clouddc." + region + ".myhuaweicloud.com"
-	}
-	return e
-}
-
-// Endpoint returns the account's endpoint for svc ("" if not configured).
+// Endpoint returns the account's endpoint for svc: the explicit one, or
+// (after defaults) the region's; "" if neither. ServiceEndpoint says why.
 func (a Account) Endpoint(svc Service) string {
 	switch svc {
 	case RocketMQ, RabbitMQ:
@@ -121,7 +101,11 @@ func (a Account) Validate() error {
 		errs = append(errs, "security_token needs AK and SK")
 	}
 	e := a.withDefaults().Endpoints // region-derived where not given
-	if e.DMS == "" && e.ROMA == "" && e.CloudDC == "" {
+	switch {
+	case e.DMS == "" && e.ROMA == "" && e.CloudDC == "" && a.Region != "":
+		errs = append(errs, fmt.Sprintf("region %q offers none of DMS, ROMA Connect and CloudDC in the SDK's "+
+			"region tables (a typo?); set the region or explicit endpoints", a.Region))
+	case e.DMS == "" && e.ROMA == "" && e.CloudDC == "":
 		errs = append(errs, "no endpoint: set a region or at least one endpoint")
 	}
 	for _, ep := range []struct{ name, url string }{{"dms", e.DMS}, {"roma", e.ROMA}, {"clouddc", e.CloudDC}} {

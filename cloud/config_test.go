@@ -38,6 +38,7 @@ func TestAccountValidate(t *testing.T) {
 		{"both", func(a *Account) { a.Token = testToken }, "either AK/SK or a token"},
 		{"no endpoint", func(a *Account) { a.Endpoints, a.Region = Endpoints{}, "" }, "no endpoint"},
 		{"region only", func(a *Account) { a.Endpoints = Endpoints{} }, ""},
+		{"unknown region", func(a *Account) { a.Endpoints, a.Region = Endpoints{}, "eu-west-1" }, "offers none"},
 		{"bad URL scheme", func(a *Account) { a.Endpoints.DMS = "ftp://x" }, "must start with http"},
 		{"bad URL", func(a *Account) { a.Endpoints.ROMA = "http://[::1" }, "not a URL"},
 		{"no host", func(a *Account) { a.Endpoints.CloudDC = "http://" }, "has no host"},

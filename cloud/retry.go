@@ -93,6 +93,10 @@ func (c *Client) call(ctx context.Context, s *session, op string, policy retryPo
 		}
 		e := classify(s.svc, op, err)
 		e.Account = s.account.Name
+		e.Project = s.project
+		if errors.Is(e, ErrPermission) && e.Action == "" {
+			e.Action = missingAction(op, e.Message)
+		}
 		if ctx.Err() != nil || errors.Is(err, errLimiterDeadline) {
 			e.Class = ErrTransient
 			if ctx.Err() != nil {

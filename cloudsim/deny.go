@@ -3,6 +3,7 @@ package cloudsim
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"sort"
@@ -95,24 +96,36 @@ func (s *Sim) ctlDeny(body []byte) reply {
 	if b.Actions == nil {
 		return controlError(http.StatusBadRequest, `"actions" is required ([] clears)`)
 	}
+	if err := s.Deny(b.AK, b.Actions...); err != nil {
+		return controlError(http.StatusBadRequest, err.Error())
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return jsonReply(http.StatusOK, map[string]any{"deny": s.denyLocked()})
+}
+
+// Deny replaces the actions denied to one AK ("" = every identity, token
+// identities included); no actions clears them. It is PUT /_sim/deny for Go
+// callers.
+func (s *Sim) Deny(ak string, actions ...string) error {
 	set := map[string]bool{}
-	for _, a := range b.Actions {
+	for _, a := range actions {
 		if !slices.Contains(Actions, a) {
-			return controlError(http.StatusBadRequest, "unknown action "+a)
+			return fmt.Errorf("unknown action %s", a)
 		}
 		set[a] = true
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if b.AK != "" && s.byAK[b.AK] == nil {
-		return controlError(http.StatusBadRequest, "unknown access key "+b.AK)
+	if ak != "" && s.byAK[ak] == nil {
+		return fmt.Errorf("unknown access key %s", ak)
 	}
 	if len(set) == 0 {
-		delete(s.deny, b.AK)
+		delete(s.deny, ak)
 	} else {
-		s.deny[b.AK] = set
+		s.deny[ak] = set
 	}
-	return jsonReply(http.StatusOK, map[string]any{"deny": s.denyLocked()})
+	return nil
 }
 
 // denyLocked lists the denials in force, sorted; s.mu held.

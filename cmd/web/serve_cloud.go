@@ -51,6 +51,10 @@ func startCloud(ctx context.Context, cfg serveConfig, getenv func(string) string
 		sim := true
 		for _, a := range cc.Accounts {
 			sim = sim && a.Simulated
+			for _, err := range a.NotOffered() {
+				log.Warn("cloud service not offered in the account's region; it is left out", "account", a.Name,
+					"region", a.Region, "reason", notOfferedText(err))
+			}
 		}
 		return consoleCloud{client: client, simulated: sim, close: func() {}}, nil
 	}
