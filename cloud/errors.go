@@ -121,6 +121,38 @@ func className(class error) string {
 	return "error"
 }
 
+// Explain is a short reason for err fit for a page: for a missing
+// permission "permission denied: needs <action> in project <p> (<service>)",
+// for a service the region lacks the cloud's explanation, otherwise
+// err.Error(). It never holds a secret.
+func Explain(err error) string {
+	var e *Error
+	if !errors.As(err, &e) {
+		return err.Error()
+	}
+	switch {
+	case e.Class == ErrNotOffered:
+		return e.Message
+	case e.Class == ErrPermission && e.Action != "":
+		msg := "permission denied: needs " + e.Action
+		if e.Project != "" {
+			msg += " in project " + e.Project
+		}
+		if e.Service != "" {
+			msg += " (" + serviceTitle(e.Service) + ")"
+		}
+		return msg
+	}
+	return e.Error()
+}
+
+// Definitive reports whether err is the cloud's settled answer about the
+// account rather than a failure to reach it: a missing permission or a
+// service the region does not offer. Reading again will not change it.
+func Definitive(err error) bool {
+	return errors.Is(err, ErrPermission) || errors.Is(err, ErrNotOffered)
+}
+
 // Retryable reports whether a read may simply be sent again after a wait.
 func Retryable(err error) bool {
 	return errors.Is(err, ErrThrottled) || errors.Is(err, ErrTransient) || errors.Is(err, ErrBusy)
