@@ -10,7 +10,6 @@ import (
 
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/auth"
-	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/auth/basic"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/config"
 	clouddc "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/clouddc/v1"
 	rabbitmq "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/rabbitmq/v2"
@@ -39,6 +38,8 @@ type Client struct {
 	poll      time.Duration
 	observe   func(svc Service, operation string, err error, d time.Duration)
 	retries   atomic.Int64
+	sources   map[string]CredentialSource // per account, from WithCredentialSource
+	creds     map[string]*credCache       // per account
 
 	mu        sync.Mutex
 	endpoints map[string]*endpoint // account + "|" + endpoint URL
@@ -100,6 +101,8 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 		roma:      map[string]*romaIdentity{},
 		dmsCounts: map[string]int{},
 		dmsPlaces: map[string]dmsKey{},
+		sources:   map[string]CredentialSource{},
+		creds:     map[string]*credCache{},
 	}
 	for _, a := range cfg.Accounts {
 		a = a.withDefaults()
@@ -108,6 +111,9 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 	}
 	for _, o := range opts {
 		o(c)
+	}
+	for _, a := range c.accounts {
+		c.creds[a.Name] = newCredCache(a, c.sources[a.Name], c.now)
 	}
 	return c, nil
 }
@@ -182,17 +188,18 @@ func (c *Client) endpointLocked(a Account, url string) *endpoint {
 // identityOf names the cloud identity behind an account without revealing
 // the secret: the AK (an identifier), or a short hash of the token.
 func identityOf(a Account) string {
-	if a.AK != "" {
+	switch {
+	case a.credentialKind() != CredStatic:
+		return "provider:" + a.credentialKind() + ":" + a.Name
+	case a.AK != "":
 		return "ak:" + a.AK
 	}
 	return "token:" + fingerprint(a.Token)
 }
 
 func (c *Client) buildSDK(s *session, url string) error {
-	cred, credType, err := credential(s.account, s.project)
-	if err != nil {
-		return err
-	}
+	cred, credType := c.credential(s.account, s.project)
+	var err error
 	hcfg := config.DefaultHttpConfig().WithTimeout(s.account.Timeout).
 		WithHttpRoundTripper(c.transport).WithUserAgent("decom")
 	build := func(b *core.HcHttpClientBuilder) (*core.HcHttpClient, error) {
@@ -227,23 +234,15 @@ func (c *Client) buildSDK(s *session, url string) error {
 	return err
 }
 
-// credential builds the SDK credential: basic.Credentials for AK/SK, our
-// TokenCredential for a token. The project ID is always set, so the SDK
-// never calls IAM (§1.4).
-func credential(a Account, project string) (auth.ICredential, string, error) {
-	if a.Token != "" {
-		return NewTokenCredential(project, a.Token), tokenCredentialType, nil
+// credential builds the SDK credential: our TokenCredential for an IAM
+// token, else a sourceCredential signing with the account's current AK/SK
+// (static, or from the SDK's providers, refreshed before expiry). The project
+// ID is always set, so the SDK never calls IAM (§1.4).
+func (c *Client) credential(a Account, project string) (auth.ICredential, string) {
+	if a.credentialKind() == CredStatic && a.Token != "" {
+		return NewTokenCredential(project, a.Token), tokenCredentialType
 	}
-	b := basic.NewCredentialsBuilder().WithAk(a.AK).WithSk(a.SK).WithProjectId(project)
-	if a.SecurityToken != "" {
-		b = b.WithSecurityToken(a.SecurityToken)
-	}
-	cred, err := b.SafeBuild()
-	if err != nil {
-		// The SDK's message may describe the credential; keep only our own.
-		return nil, "", configError(a.Name, "account %q: invalid AK/SK credentials", a.Name)
-	}
-	return cred, "basic.Credentials", nil
+	return &sourceCredential{cache: c.creds[a.Name], project: project}, sourceCredentialType
 }
 
 // errUnsupported is returned for an operation a service does not have.

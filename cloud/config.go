@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -38,6 +39,13 @@ type Account struct {
 	SK            string
 	SecurityToken string
 	Token         string
+	// Credentials chooses the provider: static, env, profile, metadata or
+	// auto ("" = auto: static when AK/SK or a token is set here, else the
+	// SDK's chain of environment, profile file and instance metadata).
+	Credentials string
+	// RefreshBefore: temporary credentials are replaced this long before
+	// they expire; 0 = DefaultRefreshBefore.
+	RefreshBefore time.Duration
 	Simulated     bool
 	RateLimit     float64       // requests per second per endpoint; 0 = DefaultRateLimit
 	Burst         int           // 0 = DefaultBurst
@@ -88,18 +96,7 @@ func (a Account) Validate() error {
 			errs = append(errs, fmt.Sprintf("project ID %q is not valid", p))
 		}
 	}
-	hasAKSK := a.AK != "" || a.SK != ""
-	switch {
-	case hasAKSK && a.Token != "":
-		errs = append(errs, "give either AK/SK or a token, not both")
-	case hasAKSK && (a.AK == "" || a.SK == ""):
-		errs = append(errs, "AK and SK must both be set")
-	case !hasAKSK && a.Token == "":
-		errs = append(errs, "no credentials: set AK and SK, or an IAM token")
-	}
-	if a.SecurityToken != "" && !hasAKSK {
-		errs = append(errs, "security_token needs AK and SK")
-	}
+	errs = append(errs, a.credentialErrors()...)
 	e := a.withDefaults().Endpoints // region-derived where not given
 	switch {
 	case e.DMS == "" && e.ROMA == "" && e.CloudDC == "" && a.Region != "":
@@ -113,7 +110,7 @@ func (a Account) Validate() error {
 			errs = append(errs, fmt.Sprintf("endpoint %s %q: %s", ep.name, ep.url, msg))
 		}
 	}
-	if a.RateLimit < 0 || a.Burst < 0 || a.Timeout < 0 {
+	if a.RateLimit < 0 || a.Burst < 0 || a.Timeout < 0 || a.RefreshBefore < 0 {
 		errs = append(errs, "rate_limit, burst and timeout must not be negative")
 	}
 	if len(errs) > 0 {
@@ -124,6 +121,36 @@ func (a Account) Validate() error {
 		return configError(name, "%s", strings.Join(errs, "; "))
 	}
 	return nil
+}
+
+// credentialErrors checks the credential provider choice against the
+// credentials the config holds.
+func (a Account) credentialErrors() []string {
+	var errs []string
+	hasAKSK := a.AK != "" || a.SK != ""
+	held := hasAKSK || a.Token != "" || a.SecurityToken != ""
+	kind := a.credentialKind()
+	switch {
+	case a.Credentials != "" && !slices.Contains(CredentialKinds, a.Credentials):
+		return []string{fmt.Sprintf("credentials %q: want one of %s", a.Credentials, strings.Join(CredentialKinds, ", "))}
+	case kind != CredStatic && held:
+		return []string{fmt.Sprintf("credentials is %q: remove ak, sk, security_token and token from the config "+
+			"(they would be ignored)", kind)}
+	case kind != CredStatic:
+		return nil
+	}
+	switch {
+	case hasAKSK && a.Token != "":
+		errs = append(errs, "give either AK/SK or a token, not both")
+	case hasAKSK && (a.AK == "" || a.SK == ""):
+		errs = append(errs, "AK and SK must both be set")
+	case !hasAKSK && a.Token == "":
+		errs = append(errs, "no credentials: set AK and SK, or an IAM token")
+	}
+	if a.SecurityToken != "" && !hasAKSK {
+		errs = append(errs, "security_token needs AK and SK")
+	}
+	return errs
 }
 
 // checkEndpoint returns why u is not a usable endpoint, or "".
@@ -199,9 +226,10 @@ func mask(s string) string {
 
 // String shows the account with every secret masked.
 func (a Account) String() string {
-	return fmt.Sprintf("Account{Name:%q Region:%q Projects:%q Endpoints:%+v AK:%s SK:%s SecurityToken:%s Token:%s Simulated:%t RateLimit:%g Burst:%d Timeout:%s}",
-		a.Name, a.Region, a.Projects, a.Endpoints, maskAK(a.AK), mask(a.SK), mask(a.SecurityToken), mask(a.Token),
-		a.Simulated, a.RateLimit, a.Burst, a.Timeout)
+	return fmt.Sprintf("Account{Name:%q Region:%q Projects:%q Endpoints:%+v Credentials:%s AK:%s SK:%s "+
+		"SecurityToken:%s Token:%s Simulated:%t RateLimit:%g Burst:%d Timeout:%s}",
+		a.Name, a.Region, a.Projects, a.Endpoints, a.credentialKind(), maskAK(a.AK), mask(a.SK), mask(a.SecurityToken),
+		mask(a.Token), a.Simulated, a.RateLimit, a.Burst, a.Timeout)
 }
 
 // GoString is String, so %#v masks secrets too.
@@ -228,6 +256,8 @@ type accountJSON struct {
 	SecurityToken string    `json:"security_token,omitempty"`
 	Token         string    `json:"token,omitempty"`
 	TokenFile     string    `json:"token_file,omitempty"`
+	Credentials   string    `json:"credentials,omitempty"`
+	RefreshBefore string    `json:"refresh_before,omitempty"`
 	Simulated     bool      `json:"simulated,omitempty"`
 	RateLimit     float64   `json:"rate_limit,omitempty"`
 	Burst         int       `json:"burst,omitempty"`
@@ -239,7 +269,10 @@ type accountJSON struct {
 func (a Account) MarshalJSON() ([]byte, error) {
 	j := accountJSON{Name: a.Name, Region: a.Region, Projects: a.Projects, Endpoints: a.Endpoints,
 		AK: maskAK(a.AK), SK: mask(a.SK), SecurityToken: mask(a.SecurityToken), Token: mask(a.Token),
-		Simulated: a.Simulated, RateLimit: a.RateLimit, Burst: a.Burst}
+		Credentials: a.credentialKind(), Simulated: a.Simulated, RateLimit: a.RateLimit, Burst: a.Burst}
+	if a.RefreshBefore != 0 {
+		j.RefreshBefore = a.RefreshBefore.String()
+	}
 	if a.Timeout != 0 {
 		j.Timeout = a.Timeout.String()
 	}
@@ -254,8 +287,15 @@ func (a *Account) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*a = Account{Name: j.Name, Region: j.Region, Projects: j.Projects, Endpoints: j.Endpoints,
-		AK: j.AK, SK: j.SK, SecurityToken: j.SecurityToken, Token: j.Token,
+		AK: j.AK, SK: j.SK, SecurityToken: j.SecurityToken, Token: j.Token, Credentials: j.Credentials,
 		Simulated: j.Simulated, RateLimit: j.RateLimit, Burst: j.Burst}
+	if j.RefreshBefore != "" {
+		d, err := time.ParseDuration(j.RefreshBefore)
+		if err != nil {
+			return fmt.Errorf("account %q: refresh_before %q: %w", j.Name, j.RefreshBefore, err)
+		}
+		a.RefreshBefore = d
+	}
 	if j.Timeout != "" {
 		d, err := time.ParseDuration(j.Timeout)
 		if err != nil {

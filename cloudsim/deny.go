@@ -115,11 +115,11 @@ func (s *Sim) Deny(ak string, actions ...string) error {
 		}
 		set[a] = true
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if ak != "" && s.byAK[ak] == nil {
+	if ak != "" && s.credByAK(ak) == nil {
 		return fmt.Errorf("unknown access key %s", ak)
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if len(set) == 0 {
 		delete(s.deny, ak)
 	} else {

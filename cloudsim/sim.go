@@ -16,10 +16,15 @@ import (
 
 // Credential is one identity the simulator accepts: an AK/SK pair (AK and SK
 // set) or an IAM token (Token set). User scopes the ROMA one-job-per-user
-// rule; Projects are the project IDs the identity may call.
+// rule; Projects are the project IDs the identity may call. Temporary AK/SK
+// credentials also have a SecurityToken, which every request must carry in
+// X-Security-Token, and an Expires time (wall clock) after which they answer
+// 401.
 type Credential struct {
 	AK, SK, Token, User string
 	Projects            []string
+	SecurityToken       string
+	Expires             time.Time
 }
 
 // Options configure a new Sim.
@@ -42,6 +47,7 @@ type Options struct {
 type Sim struct {
 	now      func() time.Time
 	seed     int64
+	credMu   sync.RWMutex // guards byAK and byToken
 	byAK     map[string]*Credential
 	byToken  map[string]*Credential
 	projects []string // fleet projects, in credential order
@@ -97,6 +103,33 @@ func New(opts Options) *Sim {
 	}
 	s.resetLocked(opts.Fleet)
 	return s
+}
+
+// AddCredential makes the simulator accept one more identity from now on,
+// for example temporary credentials a test issues while decom runs. Its
+// projects must be among the simulator's projects to see the fleet.
+func (s *Sim) AddCredential(c Credential) {
+	c.Projects = append([]string(nil), c.Projects...)
+	s.credMu.Lock()
+	defer s.credMu.Unlock()
+	if c.AK != "" {
+		s.byAK[c.AK] = &c
+	}
+	if c.Token != "" {
+		s.byToken[c.Token] = &c
+	}
+}
+
+func (s *Sim) credByAK(ak string) *Credential {
+	s.credMu.RLock()
+	defer s.credMu.RUnlock()
+	return s.byAK[ak]
+}
+
+func (s *Sim) credByToken(tok string) *Credential {
+	s.credMu.RLock()
+	defer s.credMu.RUnlock()
+	return s.byToken[tok]
 }
 
 // Close stops background work. The simulator computes lifecycle state from
