@@ -109,6 +109,13 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 		c.accounts = append(c.accounts, a)
 		c.byName[a.Name] = a
 	}
+	if cfg.Network != (Network{}) {
+		t, err := NewTransport(cfg.Network)
+		if err != nil {
+			return nil, err
+		}
+		c.transport = newCtxTransport(t)
+	}
 	for _, o := range opts {
 		o(c)
 	}

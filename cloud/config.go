@@ -55,6 +55,9 @@ type Account struct {
 // Config lists the accounts the Client serves.
 type Config struct {
 	Accounts []Account `json:"accounts"`
+	// Network holds the proxy, CA bundle and connect-timeout settings shared
+	// by every account.
+	Network Network `json:"network,omitempty"`
 }
 
 // Endpoint returns the account's endpoint for svc: the explicit one, or
@@ -181,6 +184,9 @@ func (c Config) Validate() error {
 	}
 	seen := map[string]bool{}
 	var errs []error
+	if err := c.Network.validate(); err != nil {
+		errs = append(errs, err)
+	}
 	for _, a := range c.Accounts {
 		if err := a.Validate(); err != nil {
 			errs = append(errs, err)

@@ -49,6 +49,10 @@ func runCloud(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
+	networkFromEnv(&cfg, getenv)
+	for _, w := range cfg.Warnings() {
+		fmt.Fprintln(stdout, "WARNING: "+w)
+	}
 	client, err := cloud.New(cfg)
 	if err != nil {
 		return err

@@ -89,6 +89,22 @@ func TestRunCloudCheck(t *testing.T) {
 			}
 		}
 	})
+	t.Run("TLS verification off warns", func(t *testing.T) {
+		p := filepath.Join(dir, "insecure.json")
+		body := `{"network": {"insecure_skip_verify": true}, "accounts": [{"name": "demo", "projects": ["` +
+			cloudsim.DemoProjects[0] + `"], "ak": "` + cloudsim.DemoAK + `", "sk": "` + cloudsim.DemoSK + `",
+		  "endpoints": {"dms": "` + srv.URL + `", "roma": "` + srv.URL + `", "clouddc": "` + srv.URL + `"}}]}`
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		if err := runCloud(context.Background(), []string{"check", "-config", p}, noenv, &out); err != nil {
+			t.Fatalf("%v\n%s", err, out.String())
+		}
+		if !strings.HasPrefix(out.String(), "WARNING: TLS VERIFICATION IS OFF") {
+			t.Fatalf("no loud warning first:\n%s", out.String())
+		}
+	})
 	t.Run("no account", func(t *testing.T) {
 		err := runCloud(context.Background(), []string{"check"}, noenv, &bytes.Buffer{})
 		if !errors.Is(err, cloud.ErrConfig) {
