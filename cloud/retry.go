@@ -128,7 +128,7 @@ func (c *Client) attempt(ctx context.Context, s *session, op string, fn func(h m
 	if err := s.ep.limiter.Wait(ctx); err != nil {
 		return errLimiterDeadline
 	}
-	actx, cancel := context.WithTimeout(ctx, s.account.Timeout)
+	actx, cancel := context.WithTimeout(context.WithValue(ctx, opKey{}, op), s.account.Timeout)
 	defer cancel()
 	id, done := c.transport.register(actx)
 	defer done()
