@@ -130,7 +130,12 @@ func progressVM(u *auth.User, c changes.Change) views.ChangeProgressVM {
 	vm.CanRetry = vm.Finished && vm.Failed > 0 && u != nil && u.Has(auth.RoleRequester)
 	if len(c.Operations) > 0 {
 		for _, op := range c.Operations {
-			vm.Rows = append(vm.Rows, resultRow(op.Item, string(op.State), strconv.Itoa(op.Attempts), op.LastError, strconv.Itoa(op.Batch)))
+			row := resultRow(op.Item, string(op.State), strconv.Itoa(op.Attempts), op.LastError, strconv.Itoa(op.Batch))
+			row.RequestIDs = strings.Join(op.RequestIDs(true), " ")
+			if reads := op.RequestIDs(false); len(reads) > 0 {
+				row.StatusRequestID = reads[len(reads)-1]
+			}
+			vm.Rows = append(vm.Rows, row)
 		}
 		return vm
 	}
