@@ -33,7 +33,7 @@ var Permissions = []Permission{
 		"follow an asset job (delete, export, import) to its end"},
 	{"clouddc:instance:list", []string{"clouddc.list"}, false, true,
 		"list CloudDC bare-metal instances: inventory, status reads, cloud check"},
-	{"clouddc:instance:get", []string{"clouddc.status"}, false, false,
+	{"clouddc:instance:get", []string{"clouddc.status"}, false, true,
 		"read one CloudDC instance's status after a delete"},
 	{"dms:instance:delete", []string{"dms.delete", "dms.batch_delete", "dms.delete_all_failed"}, true, true,
 		"delete approved DMS instances (single and batch delete)"},
