@@ -368,8 +368,10 @@ func jsonErrorText(err error) string {
 // or DECOM_CLOUD_TOKEN; HUAWEICLOUD_SDK_PROJECT_ID (comma-separated for
 // several); DECOM_CLOUD_REGION (or HUAWEICLOUD_SDK_REGION);
 // DECOM_CLOUD_ENDPOINT_DMS/_ROMA/_CLOUDDC overriding the region defaults;
-// DECOM_CLOUD_ACCOUNT names it ("env" by default). ok is false when no
-// credential variable is set at all. The account is validated.
+// DECOM_CLOUD_ACCOUNT names it ("env" by default); DECOM_CLOUD_CREDENTIALS
+// chooses the provider (env, profile, metadata, auto; static by default when
+// AK/SK or a token is set). ok is false when no credential variable is set at
+// all. The account is validated.
 func AccountFromEnv(getenv func(string) string) (Account, bool, error) {
 	a := Account{
 		Name:          getenv("DECOM_CLOUD_ACCOUNT"),
@@ -379,7 +381,14 @@ func AccountFromEnv(getenv func(string) string) (Account, bool, error) {
 		SecurityToken: getenv("HUAWEICLOUD_SDK_SECURITY_TOKEN"),
 		Token:         getenv("DECOM_CLOUD_TOKEN"),
 	}
-	if a.AK == "" && a.SK == "" && a.Token == "" {
+	a.Credentials = getenv("DECOM_CLOUD_CREDENTIALS")
+	switch {
+	case a.Credentials == CredEnv:
+		// The SDK's environment provider reads these itself, and again on refresh.
+		a.AK, a.SK, a.SecurityToken = "", "", ""
+	case a.Credentials != "" && a.Credentials != CredStatic && a.Credentials != CredAuto:
+		a.AK, a.SK, a.SecurityToken, a.Token = "", "", "", ""
+	case a.AK == "" && a.SK == "" && a.Token == "" && a.Credentials == "":
 		return Account{}, false, nil
 	}
 	if a.Name == "" {

@@ -125,6 +125,20 @@ func TestAccountFromEnv(t *testing.T) {
 			t.Fatalf("ok=%v err=%v", ok, err)
 		}
 	})
+	t.Run("metadata provider", func(t *testing.T) {
+		a, ok, err := AccountFromEnv(env(map[string]string{"DECOM_CLOUD_CREDENTIALS": "metadata",
+			"HUAWEICLOUD_SDK_PROJECT_ID": "p1", "DECOM_CLOUD_REGION": "cn-north-4"}))
+		if !ok || err != nil || a.credentialKind() != CredMetadata || a.AK != "" {
+			t.Fatalf("ok=%v err=%v account %v", ok, err, a)
+		}
+	})
+	t.Run("env provider drops the copied keys", func(t *testing.T) {
+		a, ok, err := AccountFromEnv(env(map[string]string{"DECOM_CLOUD_CREDENTIALS": "env", "HUAWEICLOUD_SDK_AK": "AK1234567890",
+			"HUAWEICLOUD_SDK_SK": testSK, "HUAWEICLOUD_SDK_PROJECT_ID": "p1", "DECOM_CLOUD_REGION": "cn-north-4"}))
+		if !ok || err != nil || a.credentialKind() != CredEnv || a.SK != "" {
+			t.Fatalf("ok=%v err=%v account %v", ok, err, a)
+		}
+	})
 	t.Run("region defaults", func(t *testing.T) {
 		a, ok, err := AccountFromEnv(env(map[string]string{"HUAWEICLOUD_SDK_AK": "AK1234567890", "HUAWEICLOUD_SDK_SK": testSK,
 			"HUAWEICLOUD_SDK_PROJECT_ID": "p1, p2", "DECOM_CLOUD_REGION": "cn-east-3"}))
