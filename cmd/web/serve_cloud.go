@@ -56,6 +56,7 @@ func startCloud(ctx context.Context, cfg serveConfig, getenv func(string) string
 		sim := true
 		for _, a := range cc.Accounts {
 			sim = sim && a.Simulated
+			log.Info("cloud account", "account", a.String()) // secrets masked
 			for _, err := range a.NotOffered() {
 				log.Warn("cloud service not offered in the account's region; it is left out", "account", a.Name,
 					"region", a.Region, "reason", notOfferedText(err))
