@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/decom/decom/auth"
 	"github.com/decom/decom/changes"
 	"github.com/decom/decom/cloud"
 	"github.com/decom/decom/cloudsim"
@@ -43,8 +44,8 @@ func TestDeleteRequestIDsOnChangePageAndAudit(t *testing.T) {
 	defer stop()
 	db, svc := openChanges(t, data, cfgPath)
 	ctx := context.Background()
-	alice := changes.Actor{Name: "alice", Roles: []string{changes.RoleRequester}}
-	bob := changes.Actor{Name: "bob", Roles: []string{changes.RoleApprover}}
+	alice := changes.Actor{Name: "alice", Roles: auth.Roles{auth.RoleRequester}}
+	bob := changes.Actor{Name: "bob", Roles: auth.Roles{auth.RoleApprover}}
 	c, err := svc.Plan(ctx, alice, changes.PlanRequest{Refs: refs, Reason: "support trail", Submit: true})
 	if err != nil {
 		t.Fatal(err)
