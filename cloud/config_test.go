@@ -133,8 +133,8 @@ func TestAccountFromEnv(t *testing.T) {
 		}
 	})
 	t.Run("env provider drops the copied keys", func(t *testing.T) {
-		a, ok, err := AccountFromEnv(env(map[string]string{"DECOM_CLOUD_CREDENTIALS": "env", "HUAWEICLOUD_SDK_AK": "AK1234567890",
-			"HUAWEICLOUD_SDK_SK": testSK, "HUAWEICLOUD_SDK_PROJECT_ID": "p1", "DECOM_CLOUD_REGION": "cn-north-4"}))
+		a, ok, err := AccountFromEnv(env(map[string]string{"DECOM_CLOUD_CREDENTIALS": "env",
+			"HUAWEICLOUD_SDK_AK": "AK1234567890", "HUAWEICLOUD_SDK_SK": testSK, "HUAWEICLOUD_SDK_PROJECT_ID": "p1", "DECOM_CLOUD_REGION": "cn-north-4"}))
 		if !ok || err != nil || a.credentialKind() != CredEnv || a.SK != "" {
 			t.Fatalf("ok=%v err=%v account %v", ok, err, a)
 		}

@@ -196,7 +196,8 @@ func (s *sourceCredential) ProcessAuthParams(*impl.DefaultHttpClient, string) (a
 
 // ProcessAuthRequest signs req as the SDK's basic.Credentials would, with
 // the credentials in force now.
-func (s *sourceCredential) ProcessAuthRequest(c *impl.DefaultHttpClient, req *request.DefaultHttpRequest) (*request.DefaultHttpRequest, error) {
+func (s *sourceCredential) ProcessAuthRequest(c *impl.DefaultHttpClient,
+	req *request.DefaultHttpRequest) (*request.DefaultHttpRequest, error) {
 	t, err := s.cache.current(context.Background())
 	if err != nil {
 		return nil, err

@@ -52,7 +52,8 @@ func TestCredentialsFromEnvironment(t *testing.T) {
 		t.Setenv("HUAWEICLOUD_SDK_AK", "")
 		c, _ := New(Config{Accounts: []Account{providerAccount(url, CredEnv)}})
 		_, err := c.ListInstances(context.Background(), "acct", simProject, RocketMQ)
-		if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "environment provider") || strings.Contains(err.Error(), sk) {
+		if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "environment provider") ||
+			strings.Contains(err.Error(), sk) {
 			t.Fatalf("err = %v", err)
 		}
 	})

@@ -87,8 +87,8 @@ func TestEndpointsEuWest101(t *testing.T) {
 		t.Fatalf("DMS endpoint %q", got)
 	}
 	missing := a.NotOffered()
-	if len(missing) != 2 || !errors.Is(missing[0], ErrNotOffered) || !strings.Contains(missing[0].Error(), "ROMA Connect") ||
-		!strings.Contains(missing[1].Error(), "CloudDC") {
+	if len(missing) != 2 || !errors.Is(missing[0], ErrNotOffered) ||
+		!strings.Contains(missing[0].Error(), "ROMA Connect") || !strings.Contains(missing[1].Error(), "CloudDC") {
 		t.Fatalf("NotOffered = %v", missing)
 	}
 	// An explicit endpoint still wins.

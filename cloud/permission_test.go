@@ -27,7 +27,8 @@ func TestMissingAction(t *testing.T) {
 func TestExplain(t *testing.T) {
 	e := &Error{Class: ErrPermission, Service: ROMA, Operation: "roma.apps.list", Project: "p1",
 		Action: "roma:applications:list", HTTPStatus: 403}
-	if got, want := Explain(e), "permission denied: needs roma:applications:list in project p1 (ROMA Connect)"; got != want {
+	want := "permission denied: needs roma:applications:list in project p1 (ROMA Connect)"
+	if got := Explain(e); got != want {
 		t.Fatalf("Explain = %q, want %q", got, want)
 	}
 	if !Definitive(e) || Definitive(&Error{Class: ErrTransient}) || Explain(errors.New("x")) != "x" {

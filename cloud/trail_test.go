@@ -13,8 +13,8 @@ import (
 // itself, the one the simulator recorded.
 func TestTrailRecordsDeleteRequestIDs(t *testing.T) {
 	_, url := credSim(t)
-	c, err := New(Config{Accounts: []Account{{Name: "acct", Projects: []string{simProject}, AK: cloudsim.DemoAK, SK: cloudsim.DemoSK,
-		Endpoints: Endpoints{DMS: url, ROMA: url, CloudDC: url}}}})
+	c, err := New(Config{Accounts: []Account{{Name: "acct", Projects: []string{simProject},
+		AK: cloudsim.DemoAK, SK: cloudsim.DemoSK, Endpoints: Endpoints{DMS: url, ROMA: url, CloudDC: url}}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,7 +34,8 @@ func (e *env) deny(ak string, actions ...string) {
 
 func TestDenyDeleteChangesNothing(t *testing.T) {
 	e := denyEnv(t)
-	id := e.create(map[string]any{"service": "rocketmq", "kind": "instance", "project_id": prod, "name": "mq", "status": "ERROR"})
+	id := e.create(map[string]any{"service": "rocketmq", "kind": "instance", "project_id": prod, "name": "mq",
+		"status": "ERROR"})
 	e.deny(cloudsim.DemoAK, "dms:instance:delete")
 	c := e.rocket(e.akskCred(prod))
 
@@ -60,14 +61,16 @@ func TestDenyDeleteChangesNothing(t *testing.T) {
 		t.Fatalf("delete_calls = %+v, want 2 denied calls, the first with request %s", s.DeleteCalls, se.RequestId)
 	}
 	// The other identity is not denied.
-	if _, err := e.rocket(e.akskCredWith(otherAK, otherSK, prod)).DeleteInstance(&rmq.DeleteInstanceRequest{InstanceId: id}); err != nil {
+	other := e.rocket(e.akskCredWith(otherAK, otherSK, prod))
+	if _, err := other.DeleteInstance(&rmq.DeleteInstanceRequest{InstanceId: id}); err != nil {
 		t.Fatalf("other AK: %v", err)
 	}
 }
 
 func TestDenyEveryIdentityAndClear(t *testing.T) {
 	e := denyEnv(t)
-	e.create(map[string]any{"service": "clouddc", "kind": "instance", "project_id": prod, "name": "bm", "status": "stopped"})
+	e.create(map[string]any{"service": "clouddc", "kind": "instance", "project_id": prod, "name": "bm",
+		"status": "stopped"})
 	e.deny("", "clouddc:instance:list", "roma:instance:list")
 	for name, cred := range map[string]auth.ICredential{"aksk": e.akskCred(prod),
 		"token": TokenCredential{demoToken, prod}, "other": e.akskCredWith(otherAK, otherSK, prod)} {

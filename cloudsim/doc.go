@@ -51,8 +51,9 @@
 // resource, so tests can prove there were no duplicate or unplanned
 // deletes; delete_calls lists every delete call with its X-Request-Id. A
 // denied action (Actions, ActionOf) answers 403 with the service's code and
-// "Policy doesn't allow <action> to be performed." and changes nothing. The fault knobs are the JSON fields of Faults; DefaultFaults
-// gives the defaults of the sim command.
+// "Policy doesn't allow <action> to be performed." and changes nothing.
+// The fault knobs are the JSON fields of Faults; DefaultFaults gives the
+// defaults of the sim command.
 //
 // # Identity
 //

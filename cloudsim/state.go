@@ -219,8 +219,8 @@ type deleteRecord struct {
 }
 
 func newStats() stats {
-	return stats{ByOp: map[string]int{}, ByStatus: map[string]int{}, ByOpStatus: map[string]map[string]int{}, Deletes: []deleteRecord{},
-		DeleteCalls: []deleteCall{}}
+	return stats{ByOp: map[string]int{}, ByStatus: map[string]int{}, ByOpStatus: map[string]map[string]int{},
+		Deletes: []deleteRecord{}, DeleteCalls: []deleteCall{}}
 }
 
 func (s *Sim) record(op string, status int) {

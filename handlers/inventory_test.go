@@ -296,7 +296,8 @@ func TestInventoryPermissionDenied(t *testing.T) {
 
 type deniedCloud struct{ *fakeCloud }
 
-func (deniedCloud) ListInstances(_ context.Context, account, project string, svc cloud.Service) ([]cloud.Resource, error) {
+func (deniedCloud) ListInstances(_ context.Context, account, project string,
+	svc cloud.Service) ([]cloud.Resource, error) {
 	return nil, &cloud.Error{Class: cloud.ErrPermission, Account: account, Project: project, Service: svc,
 		Operation: "dms.list", HTTPStatus: 403, Action: "dms:instance:list"}
 }

@@ -21,7 +21,8 @@ func TestServiceNamesMissingPermission(t *testing.T) {
 		t.Fatal(err)
 	}
 	client, err := cloud.New(cloud.Config{Accounts: []cloud.Account{{Name: "demo", Projects: cloudsim.DemoProjects,
-		AK: cloudsim.DemoAK, SK: cloudsim.DemoSK, Endpoints: cloud.Endpoints{DMS: srv.URL, ROMA: srv.URL, CloudDC: srv.URL}}}})
+		AK: cloudsim.DemoAK, SK: cloudsim.DemoSK,
+		Endpoints: cloud.Endpoints{DMS: srv.URL, ROMA: srv.URL, CloudDC: srv.URL}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
