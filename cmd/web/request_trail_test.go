@@ -40,7 +40,7 @@ func TestDeleteRequestIDsOnChangePageAndAudit(t *testing.T) {
 
 	data := t.TempDir()
 	cfgPath := writeSimCloudConfig(t, srv.URL)
-	base, stop := startServeInProcess(t, data, cfgPath)
+	base, out, stop := startServeInProcess(t, data, cfgPath)
 	defer stop()
 	db, svc := openChanges(t, data, cfgPath)
 	ctx := context.Background()
@@ -102,6 +102,12 @@ func TestDeleteRequestIDsOnChangePageAndAudit(t *testing.T) {
 			t.Errorf("resource_outcome without request_ids: %s", details)
 		}
 		audited = append(audited, d.RequestIDs...)
+		if strings.Contains(details, cloudsim.DemoSK) {
+			t.Error("the SK is in an audit event")
+		}
+	}
+	if strings.Contains(out.String(), cloudsim.DemoSK) {
+		t.Error("the SK is in the console's output")
 	}
 	for _, id := range deleteIDs {
 		if !strings.Contains(page, id) {
@@ -118,7 +124,7 @@ func TestDeleteRequestIDsOnChangePageAndAudit(t *testing.T) {
 
 // startServeInProcess runs the console on data with the cloud config and
 // returns its base URL and a stop function.
-func startServeInProcess(t *testing.T, data, cfgPath string) (string, func()) {
+func startServeInProcess(t *testing.T, data, cfgPath string) (string, *syncBuffer, func()) {
 	t.Helper()
 	env := map[string]string{"DECOM_LOG_LEVEL": "error", "DECOM_DEMO_PASSWORD": demoPassword}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -141,13 +147,13 @@ func startServeInProcess(t *testing.T, data, cfgPath string) (string, func()) {
 	}
 	for range 200 {
 		if s := out.String(); strings.Contains(s, "decom console: ") {
-			return strings.TrimSuffix(strings.Fields(s[strings.Index(s, "decom console: "):])[2], "/"), stop
+			return strings.TrimSuffix(strings.Fields(s[strings.Index(s, "decom console: "):])[2], "/"), out, stop
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	stop()
 	t.Fatalf("did not start: %s", out.String())
-	return "", nil
+	return "", nil, nil
 }
 
 // signedInGet signs user in with the demo password and returns the page.
