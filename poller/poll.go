@@ -161,8 +161,9 @@ func (p *Poller) reread(ctx context.Context, ops []Op, reasons map[int64]string,
 	}
 	rctx, trail := cloud.WithTrail(ctx)
 	live, err := p.cloud.ReadMany(rctx, refs)
+	reads := lastReads(trail.Calls()) // a paged listing makes many; only the latest are kept
 	for i := range ops {
-		addCalls(&ops[i], trail.Calls())
+		addCalls(&ops[i], reads)
 	}
 	if err != nil {
 		if ctx.Err() != nil {

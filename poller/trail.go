@@ -28,6 +28,15 @@ func addCalls(op *Op, calls []cloud.TrailCall) {
 	}
 }
 
+// lastReads keeps the last keepReads calls of a read-only trail, so a paged
+// listing shared by many operations is not copied whole into each.
+func lastReads(calls []cloud.TrailCall) []cloud.TrailCall {
+	if len(calls) > keepReads {
+		return calls[len(calls)-keepReads:]
+	}
+	return calls
+}
+
 // requestIDs lists the request IDs of op's destructive calls (destructive
 // true) or of its kept status reads.
 func requestIDs(op Op, destructive bool) []string {
