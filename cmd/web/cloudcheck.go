@@ -21,8 +21,11 @@ service the region does not offer is reported, not failed. Exits non-zero if
 any check failed.
 
 Accounts come from the JSON file (-config, or DECOM_CLOUD_CONFIG) and from
-HUAWEICLOUD_SDK_AK/_SK/_PROJECT_ID (+ DECOM_CLOUD_REGION and
-DECOM_CLOUD_ENDPOINT_DMS/_ROMA/_CLOUDDC). See docs/cloud.md.
+HUAWEICLOUD_SDK_AK/_SK/_PROJECT_ID (+ DECOM_CLOUD_REGION,
+DECOM_CLOUD_ENDPOINT_DMS/_ROMA/_CLOUDDC, and DECOM_CLOUD_CREDENTIALS=env,
+profile, metadata or auto for the SDK's credential providers). HTTPS_PROXY,
+HTTP_PROXY and NO_PROXY apply unless the file's "network" sets them. See
+docs/cloud.md.
 `
 
 // runCloud runs "cloud <subcommand>".
