@@ -89,7 +89,7 @@ func TestConfigValidate(t *testing.T) {
 	if err := (Config{Accounts: []Account{a, a}}).Validate(); err == nil || !strings.Contains(err.Error(), "used twice") {
 		t.Errorf("duplicate names: %v", err)
 	}
-	if _, err := New(Config{Accounts: []Account{{Name: "x"}}}); !errors.Is(err, ErrConfig) {
+	if _, err := New(Config{Accounts: []Account{{Name: "x"}}}, Options{}); !errors.Is(err, ErrConfig) {
 		t.Errorf("New with bad config: %v", err)
 	}
 }

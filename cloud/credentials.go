@@ -57,12 +57,6 @@ func (t TemporaryCredentials) GoString() string { return t.String() }
 // again when the last ones are within the refresh margin of their expiry.
 type CredentialSource func(ctx context.Context) (TemporaryCredentials, error)
 
-// WithCredentialSource makes account use source instead of its configured
-// provider (tests, and sources the SDK has no provider for).
-func WithCredentialSource(account string, source CredentialSource) Option {
-	return func(c *Client) { c.sources[account] = source }
-}
-
 // credCache holds an account's current credentials and refreshes them
 // before they expire. Every session of the account shares it.
 type credCache struct {

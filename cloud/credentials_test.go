@@ -38,7 +38,7 @@ func TestCredentialsFromEnvironment(t *testing.T) {
 	t.Setenv("HUAWEICLOUD_SDK_SECURITY_TOKEN", "")
 	for _, kind := range []string{CredEnv, CredAuto} {
 		t.Run(kind, func(t *testing.T) {
-			c, err := New(Config{Accounts: []Account{providerAccount(url, kind)}})
+			c, err := New(Config{Accounts: []Account{providerAccount(url, kind)}}, Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -50,7 +50,7 @@ func TestCredentialsFromEnvironment(t *testing.T) {
 	}
 	t.Run("missing", func(t *testing.T) {
 		t.Setenv("HUAWEICLOUD_SDK_AK", "")
-		c, _ := New(Config{Accounts: []Account{providerAccount(url, CredEnv)}})
+		c, _ := New(Config{Accounts: []Account{providerAccount(url, CredEnv)}}, Options{})
 		_, err := c.ListInstances(context.Background(), "acct", simProject, RocketMQ)
 		if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "environment provider") ||
 			strings.Contains(err.Error(), sk) {
@@ -72,7 +72,7 @@ func TestCredentialsFromProfileWithSecurityToken(t *testing.T) {
 		t.Setenv("HUAWEICLOUD_SDK_CREDENTIALS_FILE", p)
 	}
 	write(token)
-	c, err := New(Config{Accounts: []Account{providerAccount(url, CredProfile)}})
+	c, err := New(Config{Accounts: []Account{providerAccount(url, CredProfile)}}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func TestCredentialsFromProfileWithSecurityToken(t *testing.T) {
 	// The same AK/SK with the wrong security token is refused: the token
 	// from the file really is sent.
 	write("not-the-token")
-	c, _ = New(Config{Accounts: []Account{providerAccount(url, CredProfile)}})
+	c, _ = New(Config{Accounts: []Account{providerAccount(url, CredProfile)}}, Options{})
 	_, err = c.ListInstances(context.Background(), "acct", simProject, CloudDC)
 	if !errors.Is(err, ErrConfig) || strings.Contains(err.Error(), "not-the-token") || strings.Contains(err.Error(), sk) {
 		t.Fatalf("wrong token: %v", err)
@@ -116,7 +116,8 @@ func TestTemporaryCredentialsRefreshedMidExecution(t *testing.T) {
 	iss := &issuer{sim: sim, life: 1200 * time.Millisecond}
 	a := providerAccount(url, CredMetadata)
 	a.RefreshBefore = 400 * time.Millisecond
-	c, err := New(Config{Accounts: []Account{a}}, WithCredentialSource("acct", iss.source))
+	c, err := New(Config{Accounts: []Account{a}},
+		Options{CredentialSources: map[string]CredentialSource{"acct": iss.source}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -102,7 +102,7 @@ func TestEndpointsEuWest101(t *testing.T) {
 // never with a DNS error.
 func TestClientServiceNotOffered(t *testing.T) {
 	c, err := New(Config{Accounts: []Account{{Name: "eu", Region: "eu-west-101", Projects: []string{"p1"},
-		AK: "AKIDEXAMPLE12345", SK: testSK}}})
+		AK: "AKIDEXAMPLE12345", SK: testSK}}}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -64,7 +64,7 @@ func TestNetworkProxyCABundleNoProxy(t *testing.T) {
 		Endpoints: Endpoints{DMS: tlsSrv.URL, ROMA: tlsSrv.URL, CloudDC: tlsSrv.URL}}
 	list := func(n Network) error {
 		c, err := New(Config{Accounts: []Account{acct}, Network: n},
-			WithSleep(func(ctx context.Context, _ time.Duration) error { return ctx.Err() }))
+			Options{Sleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() }})
 		if err != nil {
 			return err
 		}

@@ -14,7 +14,7 @@ import (
 func TestTrailRecordsDeleteRequestIDs(t *testing.T) {
 	_, url := credSim(t)
 	c, err := New(Config{Accounts: []Account{{Name: "acct", Projects: []string{simProject},
-		AK: cloudsim.DemoAK, SK: cloudsim.DemoSK, Endpoints: Endpoints{DMS: url, ROMA: url, CloudDC: url}}}})
+		AK: cloudsim.DemoAK, SK: cloudsim.DemoSK, Endpoints: Endpoints{DMS: url, ROMA: url, CloudDC: url}}}}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,11 +22,11 @@ func TestServiceNamesMissingPermission(t *testing.T) {
 	}
 	client, err := cloud.New(cloud.Config{Accounts: []cloud.Account{{Name: "demo", Projects: cloudsim.DemoProjects,
 		AK: cloudsim.DemoAK, SK: cloudsim.DemoSK,
-		Endpoints: cloud.Endpoints{DMS: srv.URL, ROMA: srv.URL, CloudDC: srv.URL}}}})
+		Endpoints: cloud.Endpoints{DMS: srv.URL, ROMA: srv.URL, CloudDC: srv.URL}}}}, cloud.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	inv := New(client, Config{})
+	inv := New(client, Options{})
 	snap, err := inv.Service(context.Background(), cloud.RabbitMQ)
 	if err != nil {
 		t.Fatalf("all projects denied: %v, want a snapshot that says why", err)

@@ -56,7 +56,7 @@ func runCloud(ctx context.Context, args []string, getenv func(string) string, st
 	for _, w := range cfg.Warnings() {
 		fmt.Fprintln(stdout, "WARNING: "+w)
 	}
-	client, err := cloud.New(cfg)
+	client, err := cloud.New(cfg, cloud.Options{})
 	if err != nil {
 		return err
 	}

@@ -46,7 +46,7 @@ func TestDeleteRequestIDsOnChangePageAndAudit(t *testing.T) {
 	ctx := context.Background()
 	alice := changes.Actor{Name: "alice", Roles: auth.Roles{auth.RoleRequester}}
 	bob := changes.Actor{Name: "bob", Roles: auth.Roles{auth.RoleApprover}}
-	c, err := svc.Plan(ctx, alice, changes.PlanRequest{Refs: refs, Reason: "support trail", Submit: true})
+	c, err := svc.Plan(ctx, alice, changes.PlanRequest{Refs: refs, Reason: "support trail"})
 	if err != nil {
 		t.Fatal(err)
 	}
