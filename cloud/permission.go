@@ -21,8 +21,8 @@ type Permission struct {
 var Permissions = []Permission{
 	{"dms:instance:list", []string{"dms.list"}, false, true,
 		"list RocketMQ and RabbitMQ instances: inventory, plans, re-validation, cloud check"},
-	{"dms:instance:get", []string{"dms.show"}, false, true,
-		"read one DMS instance: status polls after a delete, re-reads before a resend"},
+	{"dms:instance:get", []string{"dms.show", "dms.tags"}, false, true,
+		"read one DMS instance (status polls after a delete, re-reads before a resend) and its tags (protection rules)"},
 	{"roma:instances:list", []string{"roma.instances.list"}, false, true,
 		"list ROMA Connect instances: inventory and cloud check"},
 	{"roma:applications:list", []string{"roma.apps.list"}, false, true,
@@ -39,10 +39,12 @@ var Permissions = []Permission{
 		"delete approved DMS instances (single and batch delete)"},
 	{"dms:instance:restore", []string{"dms.restore"}, true, true,
 		"restore a DMS instance from the recycle bin (undo within the retention period)"},
+	{"dms::updateRecyclePolicy", []string{"dms.recycle_policy"}, true, true,
+		"set the project's DMS recycle-bin policy (retention, default use) from the recycle-bin page"},
 	{"roma:assets:delete", []string{"roma.assets.delete"}, true, false,
 		"delete approved ROMA apps and tasks (one asset job per batch)"},
-	{"roma:assets:export", []string{"roma.assets.export"}, true, true,
-		"export ROMA assets before deleting them (a restorable archive)"},
+	{"roma:assets:export", []string{"roma.assets.export", "roma.archive.download"}, true, true,
+		"export ROMA assets before deleting them and download the archive (the download's own action is not documented)"},
 	{"roma:assets:import", []string{"roma.assets.import"}, true, true,
 		"import an exported archive to restore deleted ROMA assets"},
 	{"clouddc:instance:delete", []string{"clouddc.delete"}, true, true,
@@ -67,7 +69,7 @@ func IAMAction(op string) string {
 // actionInMessage finds an IAM action named in a 403 message, as Huawei
 // Cloud's IAM check writes it: "Policy doesn't allow dms:instance:list to be
 // performed."
-var actionInMessage = regexp.MustCompile(`\b([a-z][a-z0-9]*:[A-Za-z0-9]+:[A-Za-z0-9*]+)\b`)
+var actionInMessage = regexp.MustCompile(`\b([a-z][a-z0-9]*:[A-Za-z0-9]*:[A-Za-z0-9*]+)\b`)
 
 // missingAction names the permission a 403 answer lacks: the action the
 // cloud's message names, else the one decom knows the operation needs.

@@ -11,10 +11,11 @@ import (
 )
 
 // Actions lists every IAM-form action name the simulator knows, in the
-// order of cloudsim-control.md. PUT /_sim/deny accepts only these. They are
+// order of cloudsim-control.md, plus dms:instance:modify for tag changes
+// (DMS's own action for them). PUT /_sim/deny accepts only these. They are
 // the simulator's names; real policies use the names in docs/cloud.md.
 var Actions = []string{
-	"dms:instance:list", "dms:instance:get", "dms:instance:delete", "dms:instance:restore",
+	"dms:instance:list", "dms:instance:get", "dms:instance:delete", "dms:instance:restore", "dms:instance:modify",
 	"dms:recycle:get", "dms:recycle:modify",
 	"roma:instance:list", "roma:app:list", "roma:task:list",
 	"roma:asset:delete", "roma:asset:export", "roma:asset:import",
@@ -25,26 +26,30 @@ var Actions = []string{
 // it needs. A ROMA job read needs only the instance read: every identity
 // that started a job may follow it.
 var actionOf = map[string]string{
-	"dms.list":             "dms:instance:list",
-	"dms.show":             "dms:instance:get",
-	"dms.delete":           "dms:instance:delete",
-	"dms.batch_delete":     "dms:instance:delete",
-	"dms.restore":          "dms:instance:restore",
-	"dms.recycle_get":      "dms:recycle:get",
-	"dms.recycle_set":      "dms:recycle:modify",
-	"roma.list_instances":  "roma:instance:list",
-	"roma.list_apps":       "roma:app:list",
-	"roma.list_tasks":      "roma:task:list",
-	"roma.delete_assets":   "roma:asset:delete",
-	"roma.delete_app":      "roma:asset:delete",
-	"roma.delete_task":     "roma:asset:delete",
-	"roma.job":             "roma:instance:list",
-	"roma.export":          "roma:asset:export",
-	"roma.import":          "roma:asset:import",
-	"clouddc.list":         "clouddc:instance:list",
-	"clouddc.status":       "clouddc:instance:get",
-	"clouddc.delete":       "clouddc:instance:delete",
-	"clouddc.batch_delete": "clouddc:instance:delete",
+	"dms.list":              "dms:instance:list",
+	"dms.show":              "dms:instance:get",
+	"dms.delete":            "dms:instance:delete",
+	"dms.batch_delete":      "dms:instance:delete",
+	"dms.restore":           "dms:instance:restore",
+	"dms.recycle_get":       "dms:recycle:get",
+	"dms.recycle_set":       "dms:recycle:modify",
+	"roma.list_instances":   "roma:instance:list",
+	"roma.list_apps":        "roma:app:list",
+	"roma.list_tasks":       "roma:task:list",
+	"roma.delete_assets":    "roma:asset:delete",
+	"roma.delete_app":       "roma:asset:delete",
+	"roma.delete_task":      "roma:asset:delete",
+	"roma.job":              "roma:instance:list",
+	"roma.export":           "roma:asset:export",
+	"roma.download_archive": "roma:asset:export",
+	"roma.import":           "roma:asset:import",
+	"dms.tags":              "dms:instance:get",
+	"dms.project_tags":      "dms:instance:get",
+	"dms.tags_action":       "dms:instance:modify",
+	"clouddc.list":          "clouddc:instance:list",
+	"clouddc.status":        "clouddc:instance:get",
+	"clouddc.delete":        "clouddc:instance:delete",
+	"clouddc.batch_delete":  "clouddc:instance:delete",
 }
 
 // ActionOf returns the action a simulated operation needs ("" if unknown).
