@@ -30,6 +30,7 @@ const (
 	ActionUserChanged        Action = "user_changed"
 	ActionPolicyChanged      Action = "policy_changed"
 	ActionAuditExport        Action = "audit_export"
+	ActionSessionRevoked     Action = "session_revoked" // sessions ended by someone or something other than sign-out
 )
 
 // Actions lists every Action, for filter menus and validation.
@@ -37,7 +38,7 @@ var Actions = []Action{
 	ActionSignIn, ActionSignInFailure, ActionSignOut, ActionPlanCreated, ActionApproved,
 	ActionRejected, ActionCancelled, ActionExpired, ActionExecutionStarted,
 	ActionRevalidationFailed, ActionCloudCall, ActionResourceOutcome, ActionChangeFinished,
-	ActionUserChanged, ActionPolicyChanged, ActionAuditExport,
+	ActionUserChanged, ActionPolicyChanged, ActionAuditExport, ActionSessionRevoked,
 }
 
 // DestructiveActions are the actions counted by DailyDestructive: one
