@@ -77,6 +77,9 @@ type Op struct {
 	Action        string // "delete" or "restore" (changes.PlanKind.Action)
 	Backup        bool   // ROMA: export the asset to an archive before the delete job
 	Archive       string // import: SHA-256 of the stored archive
+	// Trail holds the cloud's request IDs of the calls made for this
+	// operation (trail.go).
+	Trail []cloud.TrailCall
 }
 
 // Import reports whether the operation re-imports a ROMA asset from a
