@@ -117,7 +117,9 @@ func (s *Sim) dumpLocked() []resourceJSON {
 	for _, p := range sortedKeys(s.st.dmsBy) {
 		for _, d := range slices.Clone(s.st.dmsBy[p]) {
 			if status, gone := d.current(now); gone {
-				s.st.removeDMS(d)
+				if !d.lag.active(now) {
+					s.st.removeDMS(d)
+				}
 			} else {
 				out = append(out, resourceJSON{d.service(), "instance", p, d.id, d.name, status, ""})
 			}
@@ -125,11 +127,18 @@ func (s *Sim) dumpLocked() []resourceJSON {
 	}
 	for _, p := range sortedKeys(s.st.romaBy) {
 		for _, r := range s.st.romaBy[p] {
+			r.purge(now)
 			out = append(out, resourceJSON{"roma", "instance", p, r.id, r.name, r.status, ""})
 			for _, a := range r.apps {
+				if a.gone {
+					continue
+				}
 				out = append(out, resourceJSON{"roma", "app", p, a.id, a.name, "", r.id})
 			}
 			for _, t := range r.tasks {
+				if t.gone {
+					continue
+				}
 				out = append(out, resourceJSON{"roma", "task", p, t.id, t.name, fmt.Sprint(t.status), r.id})
 			}
 		}
@@ -138,7 +147,9 @@ func (s *Sim) dumpLocked() []resourceJSON {
 	for _, p := range sortedKeys(s.st.cdcBy) {
 		for _, c := range slices.Clone(s.st.cdcBy[p]) {
 			if v, gone := c.current(now, retention); gone {
-				s.st.removeCDC(c)
+				if !c.lag.active(now) {
+					s.st.removeCDC(c)
+				}
 			} else {
 				out = append(out, resourceJSON{"clouddc", "instance", p, c.id, c.name, v.state, ""})
 			}

@@ -95,15 +95,21 @@ var dmsDeletable = map[string]bool{
 	"CREATEFAILED": true, "RUNNING": true, "ERROR": true, "EXTENDEDFAILED": true, "ROLLBACKFAILED": true, "FROZEN": true,
 }
 
-// dmsLookup finds a live instance of the call's project; s.mu held.
-func (s *Sim) dmsLookup(c *call, id string) (*dmsInst, string, bool) {
+// dmsLookup finds a live instance of the call's project, as it is for a
+// write (read says whether a read, which may lag, asks); s.mu held.
+func (s *Sim) dmsLookup(c *call, id string, read bool) (*dmsInst, string, bool) {
 	d := s.st.dms[id]
 	if d == nil || d.project != c.project {
 		return nil, "", false
 	}
 	status, gone := d.current(c.now)
+	if read {
+		status, gone = d.seen(c.now)
+	}
 	if gone {
-		s.st.removeDMS(d)
+		if !d.lag.active(c.now) {
+			s.st.removeDMS(d)
+		}
 		return nil, "", false
 	}
 	return d, status, true
@@ -147,7 +153,7 @@ func (s *Sim) dmsList(c *call) reply {
 	var match []hit
 	var gone []*dmsInst
 	for _, d := range s.st.dmsBy[c.project] {
-		status, g := d.current(c.now)
+		status, g := d.seen(c.now)
 		switch {
 		case g:
 			gone = append(gone, d)
@@ -175,7 +181,7 @@ func (s *Sim) dmsList(c *call) reply {
 }
 
 func (s *Sim) dmsShow(c *call) reply {
-	d, status, ok := s.dmsLookup(c, c.args[0])
+	d, status, ok := s.dmsLookup(c, c.args[0], true)
 	if !ok {
 		return dmsNotFound(c.args[0])
 	}
@@ -183,14 +189,15 @@ func (s *Sim) dmsShow(c *call) reply {
 }
 
 func (s *Sim) dmsDelete(c *call) reply {
-	d, status, ok := s.dmsLookup(c, c.args[0])
+	s.countDeleteRequest(c.args[0])
+	d, status, ok := s.dmsLookup(c, c.args[0], false)
 	if !ok {
 		return dmsNotFound(c.args[0])
 	}
 	if msg := s.dmsRefusal(c, d, status); msg != "" {
 		return errReply(svcDMS, http.StatusBadRequest, "DMS.00400026", msg)
 	}
-	s.startDMSDelete(c, d, s.failDelete(c.faults), false)
+	s.startDMSDelete(c, d, status, s.failDelete(c.faults), false)
 	return emptyReply(http.StatusNoContent)
 }
 
@@ -205,7 +212,9 @@ func (s *Sim) dmsRefusal(c *call, d *dmsInst, status string) string {
 	return ""
 }
 
-func (s *Sim) startDMSDelete(c *call, d *dmsInst, fail, force bool) {
+// startDMSDelete moves d, seen in status before, to DELETING.
+func (s *Sim) startDMSDelete(c *call, d *dmsInst, before string, fail, force bool) {
+	d.lag.note(c.now, ms(c.faults.ReadLagMS), before)
 	d.deleteAt = c.now.Add(ms(c.faults.DMSDeleteDelayMS))
 	d.deleteFail = fail
 	s.recordDelete(deleteRecord{Service: d.service(), Kind: "instance", ProjectID: d.project, ID: d.id, Force: force}, c.now)
@@ -239,9 +248,10 @@ func (s *Sim) dmsBatchDelete(c *call) reply {
 	}
 	results := make([]dmsBatchResult, 0, len(*b.Instances))
 	for _, id := range *b.Instances {
+		s.countDeleteRequest(id)
 		res := "failed"
-		if d, status, ok := s.dmsLookup(c, id); ok && s.dmsRefusal(c, d, status) == "" && !s.failDelete(c.faults) {
-			s.startDMSDelete(c, d, false, b.ForceDelete != nil && *b.ForceDelete)
+		if d, status, ok := s.dmsLookup(c, id, false); ok && s.dmsRefusal(c, d, status) == "" && !s.failDelete(c.faults) {
+			s.startDMSDelete(c, d, status, false, b.ForceDelete != nil && *b.ForceDelete)
 			res = "success"
 		}
 		results = append(results, dmsBatchResult{res, id})
@@ -266,7 +276,7 @@ func (s *Sim) dmsDeleteAllFailed(c *call, engine string, force bool) reply {
 			continue
 		}
 		if !s.failDelete(c.faults) {
-			s.startDMSDelete(c, d, false, force)
+			s.startDMSDelete(c, d, "CREATEFAILED", false, force)
 		}
 	}
 	return emptyReply(http.StatusNoContent)

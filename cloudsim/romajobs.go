@@ -72,6 +72,7 @@ func (s *Sim) romaListTasks(c *call) reply {
 		return svcROMA.badRequest(msg)
 	}
 	var match []*romaTask
+	r.purge(c.now)
 	for _, t := range r.tasks {
 		if keep(t) {
 			match = append(match, t)
@@ -91,6 +92,7 @@ func (s *Sim) romaListTasks(c *call) reply {
 type romaJob struct {
 	id, project, instance, user string
 	begin, end                  time.Time
+	visible                     time.Time // reads find the job from then on (read_lag_ms)
 	per                         time.Duration
 	assets                      []jobAsset
 	done                        int
@@ -140,7 +142,7 @@ func (j *romaJob) toJSON() jobJSON {
 func (s *Sim) advanceJobs(now time.Time) {
 	for key, j := range s.st.active {
 		for j.running() && !now.Before(j.begin.Add(time.Duration(j.done+1)*j.per)) {
-			s.processAsset(j, j.assets[j.done])
+			s.processAsset(j, j.assets[j.done], now)
 			j.done++
 		}
 		if !j.running() {
@@ -150,7 +152,7 @@ func (s *Sim) advanceJobs(now time.Time) {
 	}
 }
 
-func (s *Sim) processAsset(j *romaJob, a jobAsset) {
+func (s *Sim) processAsset(j *romaJob, a jobAsset, now time.Time) {
 	kind := "application"
 	if a.task {
 		kind = "task"
@@ -164,7 +166,7 @@ func (s *Sim) processAsset(j *romaJob, a jobAsset) {
 		reason("APIG.3030", "the instance no longer exists")
 	case a.fail:
 		reason("ROMA.00000500", "failed to delete the "+kind+": internal error (injected fault)")
-	case a.task && !r.removeTask(a.id), !a.task && !r.removeApp(a.id):
+	case a.task && !r.removeTask(a.id, now), !a.task && !r.removeApp(a.id, now):
 		reason("ROMA.00000404", "the "+kind+" does not exist: "+a.id)
 	}
 }
@@ -198,7 +200,11 @@ func (s *Sim) romaDeleteAssets(c *call) reply {
 	if s.st.active[key] != nil {
 		return errReply(svcROMA, http.StatusBadRequest, "ROMA.10012", "An asset management task is running")
 	}
-	j := &romaJob{id: s.hexID(), project: c.project, instance: r.id, user: c.cred.User, begin: c.now, per: ms(c.faults.ROMAAssetMS)}
+	j := &romaJob{id: s.hexID(), project: c.project, instance: r.id, user: c.cred.User, begin: c.now,
+		visible: c.now.Add(ms(c.faults.ReadLagMS)), per: ms(c.faults.ROMAAssetMS)}
+	for _, a := range refs {
+		s.countDeleteRequest(*a.ID)
+	}
 	seen := map[string]bool{}
 	for i, a := range refs {
 		asset := jobAsset{task: i >= len(b.Apps), id: *a.ID, name: *a.ID}
@@ -207,6 +213,7 @@ func (s *Sim) romaDeleteAssets(c *call) reply {
 			seen[kind+asset.id] = true
 			asset.name, asset.fail = name, s.failDelete(c.faults)
 			s.recordDelete(deleteRecord{Service: "roma", Kind: kind, ProjectID: c.project, ID: asset.id}, c.now)
+			r.written(asset.task, asset.id, c.now, c.faults.ReadLagMS)
 		}
 		j.assets = append(j.assets, asset)
 	}
@@ -233,10 +240,20 @@ func (s *Sim) romaJob(c *call) reply {
 		return romaInstanceNotFound(c.args[0])
 	}
 	j := s.st.jobs[c.args[1]]
-	if j == nil || j.instance != r.id || (!j.running() && c.now.Sub(j.end) > jobRetention) {
+	// Until its read lag ends, a read finds the job as before it was created: not at all.
+	if j == nil || j.instance != r.id || c.now.Before(j.visible) || (!j.running() && c.now.Sub(j.end) > jobRetention) {
 		return errReply(svcROMA, http.StatusNotFound, "ROMA.00000404", "The job does not exist: "+c.args[1])
 	}
 	return jsonReply(http.StatusOK, j.toJSON())
+}
+
+// written notes a write of one asset at now (its read lag).
+func (r *romaInst) written(task bool, id string, now time.Time, lagMS int) {
+	if task {
+		r.taskByID[id].written(now, lagMS)
+	} else {
+		r.appByID[id].written(now, lagMS)
+	}
 }
 
 // asset returns the name and kind ("app" or "task") of one asset.

@@ -182,7 +182,11 @@ func (s *Sim) serveCloud(r *http.Request, rt route, project string, args []strin
 	if f.ErrorRate > 0 && s.rng.Float64() < f.ErrorRate {
 		return errReply(rt.svc, http.StatusInternalServerError, rt.svc.code500(), "Internal server error (injected fault)")
 	}
-	return rt.handle(s, c)
+	rep = rt.handle(s, c)
+	if lost, ok := s.lostAnswer(rt.op, rep, f); ok {
+		return lost
+	}
+	return rep
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) bool {
@@ -208,6 +212,13 @@ func writeReply(w http.ResponseWriter, reqID string, rep reply) {
 	}
 	if rep.body == nil {
 		w.WriteHeader(rep.status)
+		return
+	}
+	if raw, ok := rep.body.(rawBody); ok {
+		w.Header().Set("Content-Type", raw.contentType)
+		w.Header().Set("Content-Length", strconv.Itoa(len(raw.data)))
+		w.WriteHeader(rep.status)
+		_, _ = w.Write(raw.data)
 		return
 	}
 	if e, ok := rep.body.(*apiError); ok {
