@@ -193,9 +193,12 @@ func (c *Client) romaIdentity(key string) *romaIdentity {
 // SubmitROMADelete waits until the account's identity has no asset job
 // running (the last job this client submitted for it is polled, and a
 // ROMA.10012 "busy" answer is waited out and retried), then submits one
-// asset-deletion job of at most 100 apps+tasks and returns its ID. It is
-// not resent after a 5xx or timeout: re-list the assets and the job state
-// before resubmitting.
+// asset-deletion job of at most 100 apps+tasks and returns its ID. After a
+// busy answer the running job (perhaps one of ours whose answer was lost)
+// may have deleted some of the assets meanwhile, so each retry first
+// re-lists them and sends only those still listed; if none is left it
+// returns "" and no error. It is not resent after a 5xx or timeout: the
+// caller re-reads the assets after the account's SettleTime (Confirm).
 func (c *Client) SubmitROMADelete(ctx context.Context, account, project, instanceID string, apps, tasks []string) (string, error) {
 	const op = "roma.assets.delete"
 	if n := len(apps) + len(tasks); n == 0 || n > MaxROMABatch {
@@ -250,7 +253,35 @@ func (c *Client) SubmitROMADelete(ctx context.Context, account, project, instanc
 		if serr := c.sleep(ctx, c.poll/2+time.Duration(c.rand()*float64(c.poll))); serr != nil {
 			return "", err
 		}
+		if apps, tasks, err = c.stillListed(ctx, s, instanceID, apps, tasks); err != nil {
+			return "", err
+		}
+		if len(apps)+len(tasks) == 0 {
+			return "", nil
+		}
+		body = assetBody(apps, tasks)
 	}
+}
+
+// stillListed keeps the apps and tasks the instance still lists.
+func (c *Client) stillListed(ctx context.Context, s *session, instanceID string, apps, tasks []string) ([]string, []string, error) {
+	keep := func(ids []string, list func() ([]Resource, error)) ([]string, error) {
+		if len(ids) == 0 {
+			return ids, nil
+		}
+		found, err := list()
+		if err != nil {
+			return nil, err
+		}
+		listed := pick(found, ids)
+		return slices.DeleteFunc(slices.Clone(ids), func(id string) bool { _, ok := listed[id]; return !ok }), nil
+	}
+	apps, err := keep(apps, func() ([]Resource, error) { return c.listApps(ctx, s, instanceID) })
+	if err != nil {
+		return nil, nil, err
+	}
+	tasks, err = keep(tasks, func() ([]Resource, error) { return c.listTasks(ctx, s, instanceID, "") })
+	return apps, tasks, err
 }
 
 // assetBody is the delete-assets body: {"apps":[{"id"}],"tasks":[{"id"}]}.
