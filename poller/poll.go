@@ -102,6 +102,9 @@ func (p *Poller) pollJob(ctx context.Context, k jobKey, ops []Op, now time.Time)
 		return nil, nil, nil
 	}
 	job, err := p.cloud.ROMAJob(ctx, k.account, k.project, k.instance, k.job)
+	if errors.Is(err, cloud.ErrNotFound) && !cloud.Settled(ops[0].SubmittedAt, now, p.cloud.SettleTime(k.account)) {
+		return nil, nil, p.reschedule(ctx, ops, nil, now) // a new job may not be readable yet
+	}
 	if errors.Is(err, cloud.ErrNotFound) {
 		return ops, nil, nil // finished jobs are purged after an hour: the re-list decides
 	}
@@ -164,7 +167,7 @@ func (p *Poller) reread(ctx context.Context, ops []Op, reasons map[int64]string,
 	return store.InTx(ctx, p.db, func(tx *sql.Tx) error {
 		for _, op := range ops {
 			r, found := live[op.Ref.Key()]
-			v := Judge(op, r, found, now, p.o)
+			v := Judge(op, r, found, now, p.cloud.SettleTime(op.Ref.Account), p.o)
 			from := op.State
 			op.State, op.LastStatus, op.Polls = v.State, v.Status, op.Polls+1
 			if v.Err != "" || v.State == Done || v.State == InProgress {

@@ -48,7 +48,8 @@ func newSimEnv(t testing.TB, faults cloudsim.Faults, rate float64) *simEnv {
 	t.Cleanup(srv.Close)
 	client, err := cloud.New(cloud.Config{Accounts: []cloud.Account{{Name: account, Projects: cloudsim.DemoProjects,
 		Endpoints: cloud.Endpoints{DMS: srv.URL, ROMA: srv.URL, CloudDC: srv.URL},
-		AK:        cloudsim.DemoAK, SK: cloudsim.DemoSK, Simulated: true, RateLimit: rate, Burst: int(rate)}}},
+		AK:        cloudsim.DemoAK, SK: cloudsim.DemoSK, Simulated: true, RateLimit: rate, Burst: int(rate),
+		SettleTime: testSettle}}},
 		cloud.WithPollInterval(50*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
@@ -197,7 +198,11 @@ func (e *simEnv) runUntilFinished(o poller.Options, limit time.Duration, ids ...
 	}
 }
 
+// testSettle is the test account's settle time: it covers the read lag of
+// the realism tests (realismLag).
+const testSettle = 2 * time.Second
+
 func testOptions() poller.Options {
 	return poller.Options{MinInterval: 100 * time.Millisecond, MaxInterval: time.Second,
-		UnknownAfter: 2 * time.Second, Timeout: time.Minute, IdleTick: 200 * time.Millisecond}
+		Timeout: time.Minute, IdleTick: 200 * time.Millisecond}
 }
