@@ -63,6 +63,16 @@ const (
 // Terminal reports whether the operation is finished.
 func (s OpState) Terminal() bool { return s == OpDone || s == OpFailed || s == OpTimedOut }
 
+// Label is the state as the console shows it. A submitted delete's outcome
+// is not known until a read of the cloud confirms it (the poller's settle
+// rule, docs/changes.md).
+func (s OpState) Label() string {
+	if s == OpSubmitted {
+		return "sent; confirming with the cloud"
+	}
+	return string(s)
+}
+
 // Roles decom knows. They mirror auth's role names; changes does not import auth.
 const (
 	RoleViewer    = "viewer"

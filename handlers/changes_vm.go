@@ -130,7 +130,9 @@ func progressVM(u *auth.User, c changes.Change) views.ChangeProgressVM {
 	vm.CanRetry = vm.Finished && vm.Failed > 0 && u != nil && u.Has(auth.RoleRequester)
 	if len(c.Operations) > 0 {
 		for _, op := range c.Operations {
-			vm.Rows = append(vm.Rows, resultRow(op.Item, string(op.State), strconv.Itoa(op.Attempts), op.LastError, strconv.Itoa(op.Batch)))
+			row := resultRow(op.Item, string(op.State), strconv.Itoa(op.Attempts), op.LastError, strconv.Itoa(op.Batch))
+			row.StateLabel = op.State.Label()
+			vm.Rows = append(vm.Rows, row)
 		}
 		return vm
 	}
@@ -148,7 +150,7 @@ func progressVM(u *auth.User, c changes.Change) views.ChangeProgressVM {
 
 func resultRow(it changes.Item, state, attempts, errText, batch string) views.ResultRow {
 	return views.ResultRow{Service: string(it.Service), Kind: string(it.Kind), Name: it.Name, ID: it.ID,
-		Project: it.Project, Planned: it.Status, State: state, StateClass: stateClass(state), Attempts: attempts,
+		Project: it.Project, Planned: it.Status, State: state, StateLabel: state, StateClass: stateClass(state), Attempts: attempts,
 		Error: errText, Batch: batch}
 }
 
