@@ -45,16 +45,16 @@ func CanMove(from, to State) bool { return slices.Contains(moves[from], to) }
 
 // Options tune polling. Zero values take the defaults in DefaultOptions.
 type Options struct {
-	MinInterval  time.Duration // first poll after submission
-	MaxInterval  time.Duration // cap of the growing interval
-	Stretch      float64       // next poll after this fraction of the time since submission
-	Jitter       float64       // +/- fraction applied to every interval
-	Timeout      time.Duration // per resource, from first submission
-	MaxAttempts  int           // submissions per resource
-	Concurrency  int           // cloud calls in flight per phase
-	IdleTick     time.Duration // sleep when nothing is due
-	Now          func() time.Time
-	Rand         func() float64 // [0,1), for jitter
+	MinInterval time.Duration // first poll after submission
+	MaxInterval time.Duration // cap of the growing interval
+	Stretch     float64       // next poll after this fraction of the time since submission
+	Jitter      float64       // +/- fraction applied to every interval
+	Timeout     time.Duration // per resource, from first submission
+	MaxAttempts int           // submissions per resource
+	Concurrency int           // cloud calls in flight per phase
+	IdleTick    time.Duration // sleep when nothing is due
+	Now         func() time.Time
+	Rand        func() float64 // [0,1), for jitter
 }
 
 // DefaultOptions are the production settings.
