@@ -80,11 +80,15 @@ func roleStrings(rs []Role) []string {
 	return out
 }
 
-func TestUserHas(t *testing.T) {
-	if !(User{Roles: []Role{RoleAdmin}}).Has(RoleAuditor) {
-		t.Error("admin should hold every role")
+func TestRolesHas(t *testing.T) {
+	// Membership only: admin's extra powers are written where they apply.
+	if (Roles{RoleAdmin}).Has(RoleAuditor) {
+		t.Error("admin must not imply auditor")
 	}
-	if (User{Roles: []Role{RoleViewer}}).Has(RoleRequester) {
+	if !(Roles{RoleViewer, RoleAuditor}).Has(RoleAuditor) {
+		t.Error("auditor is in the set")
+	}
+	if (Roles{RoleViewer}).Has(RoleRequester) {
 		t.Error("viewer is not a requester")
 	}
 }
@@ -100,7 +104,7 @@ func TestService(t *testing.T) {
 		if err != nil || u.ID == 0 {
 			t.Fatalf("create: %v", err)
 		}
-		if _, err := s.Create(ctx, o, "alice", "long-enough-pw", []Role{RoleRequester}); !errors.Is(err, store.ErrConflict) {
+		if _, err := s.Create(ctx, o, "alice", "long-enough-pw", []Role{RoleRequester}); !errors.Is(err, ErrConflict) {
 			t.Errorf("duplicate: %v, want ErrConflict", err)
 		}
 		var ve *ValidationError
@@ -113,7 +117,7 @@ func TestService(t *testing.T) {
 	})
 	t.Run("SignIn", func(t *testing.T) {
 		u, err := s.SignIn(ctx, Attempt{Username: "alice", Password: "long-enough-pw", ClientIP: "10.0.0.1"})
-		if err != nil || u.Username != "alice" || !u.Has(RoleRequester) {
+		if err != nil || u.Username != "alice" || !u.Roles.Has(RoleRequester) {
 			t.Fatalf("sign in: %+v %v", u, err)
 		}
 		if _, err := s.SignIn(ctx, Attempt{Username: "alice", Password: "wrong", ClientIP: "10.0.0.1"}); !errors.Is(err, ErrInvalidCredentials) {
@@ -149,7 +153,7 @@ func TestService(t *testing.T) {
 		if _, err := s.SignIn(ctx, Attempt{Username: "alice", Password: "another-long-pw"}); !errors.Is(err, ErrInvalidCredentials) {
 			t.Errorf("disabled: %v", err)
 		}
-		if err := s.Disable(ctx, o, "ghost"); !errors.Is(err, store.ErrNotFound) {
+		if err := s.Disable(ctx, o, "ghost"); !errors.Is(err, ErrNotFound) {
 			t.Errorf("missing user: %v, want ErrNotFound", err)
 		}
 	})

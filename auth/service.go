@@ -78,7 +78,7 @@ func (s *Service) SignIn(ctx context.Context, a Attempt) (User, error) {
 		return User{}, s.recordFailure(ctx, a, "throttled", ErrThrottled)
 	}
 	u, err := s.ByUsername(ctx, a.Username)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, ErrNotFound) {
 		CheckPassword(s.dummyHash, a.Password)
 		return User{}, s.recordFailure(ctx, a, "unknown user", ErrInvalidCredentials)
 	}
@@ -129,7 +129,7 @@ func (s *Service) SignOut(ctx context.Context, o Origin) error {
 }
 
 // Create adds a user.
-func (s *Service) Create(ctx context.Context, o Origin, username, password string, roles []Role) (User, error) {
+func (s *Service) Create(ctx context.Context, o Origin, username, password string, roles Roles) (User, error) {
 	if err := ValidateUsername(username); err != nil {
 		return User{}, err
 	}
@@ -152,7 +152,7 @@ func (s *Service) Create(ctx context.Context, o Origin, username, password strin
 		}
 		u.ID = id
 		return s.appendEvent(ctx, tx, o, audit.ActionUserChanged, "success",
-			map[string]any{"user": username, "change": "created", "roles": formatRoles(roles)})
+			map[string]any{"user": username, "change": "created", "roles": roles.String()})
 	})
 	if err != nil {
 		return User{}, fmt.Errorf("create user %s: %w", username, err)

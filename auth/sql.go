@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -12,7 +13,7 @@ import (
 
 const userColumns = `id, username, password_hash, roles, disabled, created_at, updated_at`
 
-// ByID loads a user; a missing one is store.ErrNotFound.
+// ByID loads a user; a missing one is ErrNotFound.
 func (s *Service) ByID(ctx context.Context, id int64) (User, error) {
 	row := s.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id)
 	u, err := scanUser(row)
@@ -22,7 +23,7 @@ func (s *Service) ByID(ctx context.Context, id int64) (User, error) {
 	return u, nil
 }
 
-// ByUsername loads a user; a missing one is store.ErrNotFound.
+// ByUsername loads a user; a missing one is ErrNotFound.
 func (s *Service) ByUsername(ctx context.Context, username string) (User, error) {
 	row := s.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE username = ?`, username)
 	u, err := scanUser(row)
@@ -76,7 +77,7 @@ func scanUser(r scanner) (User, error) {
 	var u User
 	var roles, created, updated string
 	if err := r.Scan(&u.ID, &u.Username, &u.passwordHash, &roles, &u.Disabled, &created, &updated); err != nil {
-		return User{}, store.Translate(err)
+		return User{}, ownError(err)
 	}
 	for _, f := range strings.Split(roles, ",") {
 		if f != "" {
@@ -90,9 +91,9 @@ func scanUser(r scanner) (User, error) {
 
 func insertUser(ctx context.Context, tx *sql.Tx, u User, hash string) (int64, error) {
 	res, err := tx.ExecContext(ctx, `INSERT INTO users (username, password_hash, roles, disabled, created_at, updated_at)
-		VALUES (?, ?, ?, 0, ?, ?)`, u.Username, hash, formatRoles(u.Roles), store.FormatTime(u.CreatedAt), store.FormatTime(u.UpdatedAt))
+		VALUES (?, ?, ?, 0, ?, ?)`, u.Username, hash, u.Roles.String(), store.FormatTime(u.CreatedAt), store.FormatTime(u.UpdatedAt))
 	if err != nil {
-		return 0, fmt.Errorf("insert user: %w", store.Translate(err))
+		return 0, fmt.Errorf("insert user: %w", ownError(err))
 	}
 	return res.LastInsertId()
 }
@@ -109,7 +110,20 @@ func updateUser(ctx context.Context, tx *sql.Tx, username, set string, arg any, 
 		return err
 	}
 	if n == 0 {
-		return fmt.Errorf("user %q: %w", username, store.ErrNotFound)
+		return fmt.Errorf("user %q: %w", username, ErrNotFound)
 	}
 	return nil
+}
+
+// ownError turns store's translated driver errors into this package's
+// sentinels, so callers never need to import store.
+func ownError(err error) error {
+	err = store.Translate(err)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return ErrNotFound
+	case errors.Is(err, store.ErrConflict):
+		return ErrConflict
+	}
+	return err
 }

@@ -23,14 +23,25 @@ const (
 	RoleAdmin     Role = "admin"     // everything, including users and policy
 )
 
-// Roles lists every role in display order.
-var Roles = []Role{RoleViewer, RoleRequester, RoleApprover, RoleAuditor, RoleAdmin}
+// AllRoles lists every role in display order.
+var AllRoles = Roles{RoleViewer, RoleRequester, RoleApprover, RoleAuditor, RoleAdmin}
+
+// Roles is the set of roles a user or actor holds. Has is the one meaning of
+// "holds a role", for auth, changes and the console alike: membership, with
+// no implied roles. Admin's extra powers are written where they apply (the
+// route table, changes.CanPlan, changes.CanCancel), never implied here.
+type Roles []Role
+
+// Has reports whether r is in the set.
+func (rs Roles) Has(r Role) bool { return slices.Contains(rs, r) }
 
 // Errors callers match with errors.Is.
 var (
 	ErrInvalidCredentials = errors.New("invalid username or password")
 	ErrThrottled          = errors.New("too many failed sign-ins; try again later")
 	ErrDisabled           = errors.New("user is disabled")
+	ErrNotFound           = errors.New("no such user")
+	ErrConflict           = errors.New("a user with this name exists")
 )
 
 // ValidationError reports bad user input, naming the field.
@@ -42,29 +53,21 @@ type ValidationError struct {
 // Error formats the field and the message.
 func (e *ValidationError) Error() string { return e.Field + ": " + e.Message }
 
+// FieldErrors is the message by field, as every validation error offers it.
+func (e *ValidationError) FieldErrors() map[string]string {
+	return map[string]string{e.Field: e.Message}
+}
+
 // User is one console account. PasswordHash never leaves this package.
 type User struct {
 	ID        int64
 	Username  string
-	Roles     []Role
+	Roles     Roles
 	Disabled  bool
 	CreatedAt time.Time
 	UpdatedAt time.Time
 
 	passwordHash string
-}
-
-// Has reports whether u holds any of roles. Admin holds every role.
-func (u User) Has(roles ...Role) bool {
-	if slices.Contains(u.Roles, RoleAdmin) {
-		return true
-	}
-	for _, r := range roles {
-		if slices.Contains(u.Roles, r) {
-			return true
-		}
-	}
-	return false
 }
 
 // Origin says who did something and from where, for the audit log.
@@ -97,18 +100,18 @@ func ValidatePassword(pw string) error {
 }
 
 // ParseRoles parses a comma-separated role list such as "requester,approver".
-func ParseRoles(s string) ([]Role, error) {
-	var out []Role
+func ParseRoles(s string) (Roles, error) {
+	var out Roles
 	for _, f := range strings.Split(s, ",") {
 		f = strings.TrimSpace(f)
 		if f == "" {
 			continue
 		}
 		r := Role(f)
-		if !slices.Contains(Roles, r) {
+		if !AllRoles.Has(r) {
 			return nil, &ValidationError{Field: "roles", Message: fmt.Sprintf("unknown role %q", f)}
 		}
-		if !slices.Contains(out, r) {
+		if !out.Has(r) {
 			out = append(out, r)
 		}
 	}
@@ -118,9 +121,10 @@ func ParseRoles(s string) ([]Role, error) {
 	return out, nil
 }
 
-func formatRoles(roles []Role) string {
-	s := make([]string, len(roles))
-	for i, r := range roles {
+// String is the comma-separated form the database and the audit log keep.
+func (rs Roles) String() string {
+	s := make([]string, len(rs))
+	for i, r := range rs {
 		s[i] = string(r)
 	}
 	return strings.Join(s, ",")

@@ -9,8 +9,13 @@ package changes
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/decom/decom/auth"
+	"github.com/decom/decom/cloud"
 )
 
 // State is a change request's lifecycle state.
@@ -46,8 +51,31 @@ func (s State) Final() bool {
 	return false
 }
 
-// OpState is one operation row's state. The poller owns its transitions
-// (poller.CanMove); changes only reads it.
+// Finished reports whether the change ran to an end (succeeded, partially
+// failed or failed), as opposed to being decided without running.
+func (s State) Finished() bool {
+	return s == StateSucceeded || s == StatePartiallyFailed || s == StateFailed
+}
+
+// Class is the badge class of a change state, in the inventory's status
+// vocabulary so one colour means one thing on every page.
+func (s State) Class() cloud.StatusClass {
+	switch s {
+	case StateSucceeded:
+		return cloud.ClassActive
+	case StateExecuting:
+		return cloud.ClassDeleting
+	case StatePartiallyFailed, StateFailed, StateRejected:
+		return cloud.ClassFailed
+	case StateCancelled, StateExpired:
+		return cloud.ClassGone
+	}
+	return cloud.ClassTransitional
+}
+
+// OpState is one operation row's state, the one definition shared by
+// changes (which writes queued rows and reads progress) and the poller
+// (which moves them; CanMoveOp is the rule it follows).
 type OpState string
 
 // Operation states: queued -> submitted -> in_progress -> done | failed | timed_out.
@@ -73,32 +101,26 @@ func (s OpState) Label() string {
 	return string(s)
 }
 
-// Roles decom knows. They mirror auth's role names; changes does not import auth.
-const (
-	RoleViewer    = "viewer"
-	RoleRequester = "requester"
-	RoleApprover  = "approver"
-	RoleAuditor   = "auditor"
-	RoleAdmin     = "admin"
-)
+// Class is the badge class of an operation state ("" = not started yet).
+func (s OpState) Class() cloud.StatusClass {
+	switch s {
+	case OpDone:
+		return cloud.ClassActive
+	case OpSubmitted, OpInProgress:
+		return cloud.ClassDeleting
+	case OpFailed, OpTimedOut:
+		return cloud.ClassFailed
+	}
+	return cloud.ClassTransitional
+}
 
 // Actor is whoever acts on a change: the signed-in user (handlers convert
 // auth.User) or "system" for sweeps.
 type Actor struct {
 	Name      string
-	Roles     []string
+	Roles     auth.Roles
 	ClientIP  string
 	UserAgent string
-}
-
-// Has reports whether the actor holds role.
-func (a Actor) Has(role string) bool {
-	for _, r := range a.Roles {
-		if r == role {
-			return true
-		}
-	}
-	return false
 }
 
 // System is the actor of background transitions (expiry, re-validation).
@@ -212,10 +234,16 @@ type ValidationError struct {
 	Fields map[string]string
 }
 
+// Error lists the fields in name order, so the message never changes with
+// map iteration.
 func (e *ValidationError) Error() string {
-	parts := make([]string, 0, len(e.Fields))
-	for k, v := range e.Fields {
-		parts = append(parts, k+": "+v)
+	keys := slices.Sorted(maps.Keys(e.Fields))
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + ": " + e.Fields[k]
 	}
 	return "invalid input: " + strings.Join(parts, "; ")
 }
+
+// FieldErrors is the message by field, as every validation error offers it.
+func (e *ValidationError) FieldErrors() map[string]string { return e.Fields }

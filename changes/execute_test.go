@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/decom/decom/auth"
 	"github.com/decom/decom/changes"
 	"github.com/decom/decom/cloud"
 )
@@ -172,7 +173,7 @@ func TestWebhook(t *testing.T) {
 	e.svc = changes.New(e.db, e.cloud, changes.Options{Now: e.clock.Now, Notifier: rec})
 	p := changes.DefaultPolicy()
 	p.WebhookURL = "https://hooks.example/pending"
-	if err := e.svc.SetPolicy(ctx, changes.Actor{Name: "root", Roles: []string{changes.RoleAdmin}}, p); err != nil {
+	if err := e.svc.SetPolicy(ctx, changes.Actor{Name: "root", Roles: auth.Roles{auth.RoleAdmin}}, p); err != nil {
 		t.Fatal(err)
 	}
 	c := e.pending(t, false, e.resource("a", cloud.CloudDC, "stopped"))

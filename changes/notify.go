@@ -3,15 +3,11 @@ package changes
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"time"
-
-	"github.com/decom/decom/audit"
-	"github.com/decom/decom/store"
 )
 
 // Notification is the JSON body posted to pending-request webhooks.
@@ -74,68 +70,6 @@ func (s *Service) notifyPending(c Change, hooks []string) {
 			}
 		}()
 	}
-}
-
-// Policies returns the global policy (defaults if never saved) and every
-// per-project policy.
-func (s *Service) Policies(ctx context.Context) (Policy, []Policy, error) {
-	all, err := getPolicies(ctx, s.db)
-	if err != nil {
-		return Policy{}, nil, err
-	}
-	global, ok := all[""]
-	if !ok {
-		global = DefaultPolicy()
-	}
-	var projects []Policy
-	for k, p := range all {
-		if k != "" {
-			projects = append(projects, p)
-		}
-	}
-	return global, projects, nil
-}
-
-// SetPolicy saves the global (Project "") or a project's policy. Admins only.
-func (s *Service) SetPolicy(ctx context.Context, a Actor, p Policy) error {
-	if !a.Has(RoleAdmin) {
-		return fmt.Errorf("set policy: %w: admin role needed", ErrForbidden)
-	}
-	if err := p.Validate(); err != nil {
-		return err
-	}
-	return store.InTx(ctx, s.db, func(tx *sql.Tx) error {
-		now := s.now().UTC()
-		if err := upsertPolicy(ctx, tx, p, a.Name, now); err != nil {
-			return err
-		}
-		return s.record(ctx, tx, a, audit.ActionPolicyChanged, Change{}, "saved", p)
-	})
-}
-
-// policyFor is policyIn outside a transaction.
-func (s *Service) policyFor(ctx context.Context, p Plan) (Policy, []string, error) {
-	return s.policyIn(ctx, s.db, p)
-}
-
-// policyIn is the effective policy of a plan and its webhooks.
-func (s *Service) policyIn(ctx context.Context, q querier, p Plan) (Policy, []string, error) {
-	all, err := getPolicies(ctx, q)
-	if err != nil {
-		return Policy{}, nil, err
-	}
-	global, ok := all[""]
-	if !ok {
-		global = DefaultPolicy()
-	}
-	var per []Policy
-	for _, proj := range p.Projects() {
-		if pp, ok := all[proj]; ok {
-			per = append(per, pp)
-		}
-	}
-	pol, hooks := Effective(global, per)
-	return pol, hooks, nil
 }
 
 func isConflict(err error) bool { return errors.Is(err, ErrConflict) }

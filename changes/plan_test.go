@@ -5,8 +5,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/decom/decom/cloud"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/decom/decom/auth"
+	"github.com/decom/decom/cloud"
 )
 
 func res(id string, svc cloud.Service, status string, class cloud.StatusClass) cloud.Resource {
@@ -194,12 +196,12 @@ func TestPolicy(t *testing.T) {
 		t.Fatalf("default policy invalid: %v", err)
 	}
 	strict := Policy{Project: "p1", ApprovalsRequired: 2, ForceApprovalsRequired: 3,
-		ApproverRoles: []string{RoleApprover, RoleAdmin}, TTL: time.Hour, WebhookURL: "https://hooks.example/x"}
+		ApproverRoles: auth.Roles{auth.RoleApprover, auth.RoleAdmin}, TTL: time.Hour, WebhookURL: "https://hooks.example/x"}
 	eff, hooks := Effective(global, []Policy{strict})
 	if eff.ApprovalsRequired != 2 || eff.ForceApprovalsRequired != 3 || eff.TTL != time.Hour {
 		t.Errorf("effective = %+v", eff)
 	}
-	if diff := cmp.Diff([]string{RoleApprover}, eff.ApproverRoles); diff != "" {
+	if diff := cmp.Diff(auth.Roles{auth.RoleApprover}, eff.ApproverRoles); diff != "" {
 		t.Errorf("roles (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff([]string{"https://hooks.example/x"}, hooks); diff != "" {
@@ -214,11 +216,11 @@ func TestPolicy(t *testing.T) {
 		t.Errorf("approvals = %d, want 1", got)
 	}
 	bad := []Policy{
-		{ApprovalsRequired: 0, ForceApprovalsRequired: 1, ApproverRoles: []string{"approver"}, TTL: time.Hour},
-		{ApprovalsRequired: 2, ForceApprovalsRequired: 1, ApproverRoles: []string{"approver"}, TTL: time.Hour},
+		{ApprovalsRequired: 0, ForceApprovalsRequired: 1, ApproverRoles: auth.Roles{"approver"}, TTL: time.Hour},
+		{ApprovalsRequired: 2, ForceApprovalsRequired: 1, ApproverRoles: auth.Roles{"approver"}, TTL: time.Hour},
 		{ApprovalsRequired: 1, ForceApprovalsRequired: 1, TTL: time.Hour},
-		{ApprovalsRequired: 1, ForceApprovalsRequired: 1, ApproverRoles: []string{"approver"}, TTL: time.Second},
-		{ApprovalsRequired: 1, ForceApprovalsRequired: 1, ApproverRoles: []string{"approver"}, TTL: time.Hour, WebhookURL: "ftp://x"},
+		{ApprovalsRequired: 1, ForceApprovalsRequired: 1, ApproverRoles: auth.Roles{"approver"}, TTL: time.Second},
+		{ApprovalsRequired: 1, ForceApprovalsRequired: 1, ApproverRoles: auth.Roles{"approver"}, TTL: time.Hour, WebhookURL: "ftp://x"},
 	}
 	for i, p := range bad {
 		if p.Validate() == nil {

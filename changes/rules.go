@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/decom/decom/auth"
 )
 
 // transitions lists every allowed lifecycle move; anything else is refused.
@@ -22,9 +24,33 @@ func CanMove(from, to State) bool {
 	return slices.Contains(transitions[from], to)
 }
 
+// opTransitions lists every allowed operation move.
+var opTransitions = map[OpState][]OpState{
+	OpQueued:     {OpSubmitted},
+	OpSubmitted:  {OpInProgress, OpDone, OpFailed, OpTimedOut, OpQueued},
+	OpInProgress: {OpDone, OpFailed, OpTimedOut},
+}
+
+// CanMoveOp reports whether an operation may go from -> to. Submitted ->
+// queued is the one way back: a re-read proved the delete never happened.
+func CanMoveOp(from, to OpState) bool { return slices.Contains(opTransitions[from], to) }
+
+// FinalState names an executing change's final state from its operations'
+// outcomes (done and failed-or-timed-out counts).
+func FinalState(done, failed int) State {
+	switch {
+	case failed == 0:
+		return StateSucceeded
+	case done == 0:
+		return StateFailed
+	default:
+		return StatePartiallyFailed
+	}
+}
+
 // CanPlan reports whether the actor may create change requests.
 func CanPlan(a Actor) error {
-	if a.Has(RoleRequester) || a.Has(RoleAdmin) {
+	if a.Roles.Has(auth.RoleRequester) || a.Roles.Has(auth.RoleAdmin) {
 		return nil
 	}
 	return fmt.Errorf("plan changes: %w: requester role needed", ErrForbidden)
@@ -67,7 +93,7 @@ func canDecide(a Actor, c Change, pol Policy, verb string) error {
 		return fmt.Errorf("%s %s: %w: the requester may not decide their own request", verb, c.Name(), ErrForbidden)
 	}
 	if !pol.MayApprove(a) {
-		return fmt.Errorf("%s %s: %w: role %s needed", verb, c.Name(), ErrForbidden, strings.Join(pol.ApproverRoles, " or "))
+		return fmt.Errorf("%s %s: %w: role %s needed", verb, c.Name(), ErrForbidden, strings.ReplaceAll(pol.ApproverRoles.String(), ",", " or "))
 	}
 	return nil
 }
@@ -75,7 +101,7 @@ func canDecide(a Actor, c Change, pol Policy, verb string) error {
 // CanCancel reports whether the actor may cancel: the requester (or an
 // admin) before execution.
 func CanCancel(a Actor, c Change) error {
-	if a.Name != c.Requester && !a.Has(RoleAdmin) {
+	if a.Name != c.Requester && !a.Roles.Has(auth.RoleAdmin) {
 		return fmt.Errorf("cancel %s: %w: only the requester cancels", c.Name(), ErrForbidden)
 	}
 	return moveErr(c, StateCancelled)
@@ -130,4 +156,22 @@ func moveErr(c Change, to State) error {
 		return fmt.Errorf("%s %s -> %s: %w", c.Name(), c.State, to, ErrInvalidState)
 	}
 	return nil
+}
+
+// Actions says which actions an actor may take on a change right now. It is
+// built from the Can* rules under the change's effective policy, so the
+// console offers exactly what the server would accept.
+type Actions struct {
+	Approve, Reject, Cancel, Execute, Retry bool
+}
+
+// AllowedActions evaluates every Can* rule for a on c under pol at now.
+func AllowedActions(a Actor, c Change, pol Policy, now time.Time) Actions {
+	return Actions{
+		Approve: CanApprove(a, c, pol) == nil,
+		Reject:  CanReject(a, c, pol) == nil,
+		Cancel:  CanCancel(a, c) == nil,
+		Execute: CanExecute(a, c, pol, now) == nil,
+		Retry:   CanRetry(a, c) == nil,
+	}
 }

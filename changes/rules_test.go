@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/decom/decom/auth"
 	"github.com/decom/decom/cloud"
 )
 
@@ -37,7 +38,7 @@ func TestCanMove(t *testing.T) {
 	}
 }
 
-func actor(name string, roles ...string) Actor { return Actor{Name: name, Roles: roles} }
+func actor(name string, roles ...auth.Role) Actor { return Actor{Name: name, Roles: roles} }
 
 func testChange(state State) Change {
 	p := BuildPlan(PlanInput{Reason: "r", Resources: []cloud.Resource{res("i1", cloud.CloudDC, "stopped", cloud.ClassActive)}})
@@ -56,14 +57,14 @@ func TestCanApprove(t *testing.T) {
 		change Change
 		want   error
 	}{
-		{"approver", actor("bob", RoleApprover), testChange(StatePending), nil},
-		{"self approval", actor("alice", RoleApprover, RoleRequester), testChange(StatePending), ErrForbidden},
-		{"viewer", actor("carol", RoleViewer), testChange(StatePending), ErrForbidden},
-		{"requester role", actor("carol", RoleRequester), testChange(StatePending), ErrForbidden},
-		{"auditor", actor("carol", RoleAuditor), testChange(StatePending), ErrForbidden},
-		{"admin is not an approver by default", actor("carol", RoleAdmin), testChange(StatePending), ErrForbidden},
-		{"twice", actor("bob", RoleApprover), approved, ErrConflict},
-		{"again after re-plan", actor("bob", RoleApprover), oldRevision, nil},
+		{"approver", actor("bob", auth.RoleApprover), testChange(StatePending), nil},
+		{"self approval", actor("alice", auth.RoleApprover, auth.RoleRequester), testChange(StatePending), ErrForbidden},
+		{"viewer", actor("carol", auth.RoleViewer), testChange(StatePending), ErrForbidden},
+		{"requester role", actor("carol", auth.RoleRequester), testChange(StatePending), ErrForbidden},
+		{"auditor", actor("carol", auth.RoleAuditor), testChange(StatePending), ErrForbidden},
+		{"admin is not an approver by default", actor("carol", auth.RoleAdmin), testChange(StatePending), ErrForbidden},
+		{"twice", actor("bob", auth.RoleApprover), approved, ErrConflict},
+		{"again after re-plan", actor("bob", auth.RoleApprover), oldRevision, nil},
 	}
 	for _, s := range States {
 		if s != StatePending {
@@ -72,7 +73,7 @@ func TestCanApprove(t *testing.T) {
 				actor  Actor
 				change Change
 				want   error
-			}{"state " + string(s), actor("bob", RoleApprover), testChange(s), ErrInvalidState})
+			}{"state " + string(s), actor("bob", auth.RoleApprover), testChange(s), ErrInvalidState})
 		}
 	}
 	for _, tt := range tests {
@@ -92,11 +93,11 @@ func TestCanApprove(t *testing.T) {
 
 func TestCanApprovePolicyRoles(t *testing.T) {
 	pol := DefaultPolicy()
-	pol.ApproverRoles = []string{RoleAdmin}
-	if err := CanApprove(actor("bob", RoleApprover), testChange(StatePending), pol); !errors.Is(err, ErrForbidden) {
+	pol.ApproverRoles = auth.Roles{auth.RoleAdmin}
+	if err := CanApprove(actor("bob", auth.RoleApprover), testChange(StatePending), pol); !errors.Is(err, ErrForbidden) {
 		t.Errorf("approver under admin-only policy: %v, want ErrForbidden", err)
 	}
-	if err := CanApprove(actor("carol", RoleAdmin), testChange(StatePending), pol); err != nil {
+	if err := CanApprove(actor("carol", auth.RoleAdmin), testChange(StatePending), pol); err != nil {
 		t.Errorf("admin under admin-only policy: %v", err)
 	}
 }
@@ -108,17 +109,17 @@ func TestCanCancel(t *testing.T) {
 		state State
 		want  error
 	}{
-		{"requester pending", actor("alice", RoleRequester), StatePending, nil},
-		{"requester approved", actor("alice", RoleRequester), StateApproved, nil},
-		{"requester draft", actor("alice", RoleRequester), StateDraft, nil},
-		{"admin pending", actor("root", RoleAdmin), StatePending, nil},
-		{"approver pending", actor("bob", RoleApprover), StatePending, ErrForbidden},
-		{"viewer", actor("carol", RoleViewer), StatePending, ErrForbidden},
-		{"executing", actor("alice", RoleRequester), StateExecuting, ErrInvalidState},
-		{"rejected is final", actor("alice", RoleRequester), StateRejected, ErrInvalidState},
-		{"expired is final", actor("alice", RoleRequester), StateExpired, ErrInvalidState},
-		{"succeeded is final", actor("alice", RoleRequester), StateSucceeded, ErrInvalidState},
-		{"cancelled is final", actor("alice", RoleRequester), StateCancelled, ErrInvalidState},
+		{"requester pending", actor("alice", auth.RoleRequester), StatePending, nil},
+		{"requester approved", actor("alice", auth.RoleRequester), StateApproved, nil},
+		{"requester draft", actor("alice", auth.RoleRequester), StateDraft, nil},
+		{"admin pending", actor("root", auth.RoleAdmin), StatePending, nil},
+		{"approver pending", actor("bob", auth.RoleApprover), StatePending, ErrForbidden},
+		{"viewer", actor("carol", auth.RoleViewer), StatePending, ErrForbidden},
+		{"executing", actor("alice", auth.RoleRequester), StateExecuting, ErrInvalidState},
+		{"rejected is final", actor("alice", auth.RoleRequester), StateRejected, ErrInvalidState},
+		{"expired is final", actor("alice", auth.RoleRequester), StateExpired, ErrInvalidState},
+		{"succeeded is final", actor("alice", auth.RoleRequester), StateSucceeded, ErrInvalidState},
+		{"cancelled is final", actor("alice", auth.RoleRequester), StateCancelled, ErrInvalidState},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -142,14 +143,14 @@ func TestCanExecute(t *testing.T) {
 		change Change
 		want   error
 	}{
-		{"requester", actor("alice", RoleRequester), live, nil},
-		{"approver", actor("bob", RoleApprover), live, nil},
-		{"other requester", actor("dave", RoleRequester), live, ErrForbidden},
-		{"viewer", actor("carol", RoleViewer), live, ErrForbidden},
-		{"expired at the instant", actor("alice", RoleRequester), lapsed, ErrExpired},
-		{"pending", actor("alice", RoleRequester), testChange(StatePending), ErrInvalidState},
-		{"executing", actor("alice", RoleRequester), testChange(StateExecuting), ErrInvalidState},
-		{"cancelled", actor("alice", RoleRequester), testChange(StateCancelled), ErrInvalidState},
+		{"requester", actor("alice", auth.RoleRequester), live, nil},
+		{"approver", actor("bob", auth.RoleApprover), live, nil},
+		{"other requester", actor("dave", auth.RoleRequester), live, ErrForbidden},
+		{"viewer", actor("carol", auth.RoleViewer), live, ErrForbidden},
+		{"expired at the instant", actor("alice", auth.RoleRequester), lapsed, ErrExpired},
+		{"pending", actor("alice", auth.RoleRequester), testChange(StatePending), ErrInvalidState},
+		{"executing", actor("alice", auth.RoleRequester), testChange(StateExecuting), ErrInvalidState},
+		{"cancelled", actor("alice", auth.RoleRequester), testChange(StateCancelled), ErrInvalidState},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -163,10 +164,10 @@ func TestCanExecute(t *testing.T) {
 
 func TestCanPlanAndSubmit(t *testing.T) {
 	for _, tt := range []struct {
-		roles []string
+		roles auth.Roles
 		ok    bool
-	}{{[]string{RoleRequester}, true}, {[]string{RoleAdmin}, true}, {[]string{RoleApprover}, false},
-		{[]string{RoleViewer}, false}, {[]string{RoleAuditor}, false}, {nil, false}} {
+	}{{auth.Roles{auth.RoleRequester}, true}, {auth.Roles{auth.RoleAdmin}, true}, {auth.Roles{auth.RoleApprover}, false},
+		{auth.Roles{auth.RoleViewer}, false}, {auth.Roles{auth.RoleAuditor}, false}, {nil, false}} {
 		if err := CanPlan(actor("x", tt.roles...)); (err == nil) != tt.ok {
 			t.Errorf("CanPlan(%v) = %v, want ok=%v", tt.roles, err, tt.ok)
 		}
@@ -233,10 +234,83 @@ func TestExpired(t *testing.T) {
 
 func TestCanRetry(t *testing.T) {
 	for _, s := range States {
-		err := CanRetry(actor("alice", RoleRequester), testChange(s))
+		err := CanRetry(actor("alice", auth.RoleRequester), testChange(s))
 		ok := s == StatePartiallyFailed || s == StateFailed
 		if (err == nil) != ok {
 			t.Errorf("CanRetry in %s = %v, want ok=%v", s, err, ok)
+		}
+	}
+}
+
+func TestCanMoveOp(t *testing.T) {
+	all := []OpState{OpQueued, OpSubmitted, OpInProgress, OpDone, OpFailed, OpTimedOut}
+	allowed := map[[2]OpState]bool{
+		{OpQueued, OpSubmitted}: true, {OpSubmitted, OpInProgress}: true, {OpSubmitted, OpDone}: true,
+		{OpSubmitted, OpFailed}: true, {OpSubmitted, OpTimedOut}: true, {OpSubmitted, OpQueued}: true,
+		{OpInProgress, OpDone}: true, {OpInProgress, OpFailed}: true, {OpInProgress, OpTimedOut}: true,
+	}
+	for _, from := range all {
+		for _, to := range all {
+			if got, want := CanMoveOp(from, to), allowed[[2]OpState{from, to}]; got != want {
+				t.Errorf("CanMove(%s, %s) = %v, want %v", from, to, got, want)
+			}
+		}
+	}
+}
+
+func TestFinal(t *testing.T) {
+	for _, tt := range []struct {
+		done, failed int
+		want         State
+	}{{3, 0, StateSucceeded}, {0, 3, StateFailed}, {2, 1, StatePartiallyFailed}, {0, 0, StateSucceeded}} {
+		if got := FinalState(tt.done, tt.failed); got != tt.want {
+			t.Errorf("FinalState(%d, %d) = %s, want %s", tt.done, tt.failed, got, tt.want)
+		}
+	}
+}
+
+// TestAllowedActions pins the actions the console offers to the Can* rules:
+// an admin who is not an approver under the policy is offered no Approve
+// (the console once derived it from "admin holds every role").
+func TestAllowedActions(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	pol := DefaultPolicy()
+	approved := testChange(StateApproved)
+	approved.ExpiresAt = now.Add(time.Hour)
+	for _, tt := range []struct {
+		name string
+		a    Actor
+		c    Change
+		want Actions
+	}{
+		{"admin on pending", actor("root", auth.RoleAdmin), testChange(StatePending), Actions{Cancel: true}},
+		{"approver on pending", actor("bob", auth.RoleApprover), testChange(StatePending),
+			Actions{Approve: true, Reject: true}},
+		{"requester on pending", actor("alice", auth.RoleRequester), testChange(StatePending), Actions{Cancel: true}},
+		{"requester on approved", actor("alice", auth.RoleRequester), approved, Actions{Cancel: true, Execute: true}},
+		{"admin on approved", actor("root", auth.RoleAdmin), approved, Actions{Cancel: true}},
+		{"auditor on pending", actor("dave", auth.RoleAuditor), testChange(StatePending), Actions{}},
+		{"requester on failed", actor("alice", auth.RoleRequester), testChange(StateFailed), Actions{Retry: true}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := AllowedActions(tt.a, tt.c, pol, now); got != tt.want {
+				t.Errorf("AllowedActions = %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+	// With admin named an approver role by the policy, the admin may approve.
+	pol.ApproverRoles = auth.Roles{auth.RoleApprover, auth.RoleAdmin}
+	if got := AllowedActions(actor("root", auth.RoleAdmin), testChange(StatePending), pol, now); !got.Approve {
+		t.Error("admin listed as approver role is not offered Approve")
+	}
+}
+
+func TestValidationErrorOrder(t *testing.T) {
+	e := &ValidationError{Fields: map[string]string{"ttl": "c", "approvals_required": "a", "reason": "b", "ticket": "d"}}
+	want := "invalid input: approvals_required: a; reason: b; ticket: d; ttl: c"
+	for range 20 { // map iteration would differ between runs
+		if got := e.Error(); got != want {
+			t.Fatalf("Error() = %q, want %q", got, want)
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/decom/decom/auth"
 	"github.com/decom/decom/changes"
 	"github.com/decom/decom/cloud"
 	"github.com/decom/decom/migrations"
@@ -101,10 +102,10 @@ type nopNotifier struct{}
 func (nopNotifier) Notify(context.Context, string, changes.Notification) error { return nil }
 
 var (
-	alice = changes.Actor{Name: "alice", Roles: []string{changes.RoleRequester}}
-	bob   = changes.Actor{Name: "bob", Roles: []string{changes.RoleApprover}}
-	carol = changes.Actor{Name: "carol", Roles: []string{changes.RoleApprover}}
-	dave  = changes.Actor{Name: "dave", Roles: []string{changes.RoleViewer}}
+	alice = changes.Actor{Name: "alice", Roles: auth.Roles{auth.RoleRequester}}
+	bob   = changes.Actor{Name: "bob", Roles: auth.Roles{auth.RoleApprover}}
+	carol = changes.Actor{Name: "carol", Roles: auth.Roles{auth.RoleApprover}}
+	dave  = changes.Actor{Name: "dave", Roles: auth.Roles{auth.RoleViewer}}
 )
 
 func (e *env) resource(id string, svc cloud.Service, status string) cloud.Resource {
@@ -216,7 +217,7 @@ func TestApproval(t *testing.T) {
 	t.Run("SelfApproval", func(t *testing.T) {
 		e := newEnv(t)
 		c := e.pending(t, false, e.resource("a", cloud.CloudDC, "stopped"))
-		both := changes.Actor{Name: "alice", Roles: []string{changes.RoleRequester, changes.RoleApprover}}
+		both := changes.Actor{Name: "alice", Roles: auth.Roles{auth.RoleRequester, auth.RoleApprover}}
 		if _, err := e.svc.Approve(ctx, both, c.ID, c.PlanHash, ""); !errors.Is(err, changes.ErrForbidden) {
 			t.Errorf("self approval: %v", err)
 		}
@@ -273,7 +274,7 @@ func TestApproval(t *testing.T) {
 		if err := e.svc.SetPolicy(ctx, alice, p); !errors.Is(err, changes.ErrForbidden) {
 			t.Errorf("requester sets policy: %v", err)
 		}
-		if err := e.svc.SetPolicy(ctx, changes.Actor{Name: "root", Roles: []string{changes.RoleAdmin}}, p); err != nil {
+		if err := e.svc.SetPolicy(ctx, changes.Actor{Name: "root", Roles: auth.Roles{auth.RoleAdmin}}, p); err != nil {
 			t.Fatal(err)
 		}
 		c := e.pending(t, false, e.resource("a", cloud.CloudDC, "stopped"))
@@ -403,7 +404,7 @@ func TestMigrateTwice(t *testing.T) {
 func TestApprovalsBoundToRevision(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
-	erin := changes.Actor{Name: "erin", Roles: []string{changes.RoleApprover}}
+	erin := changes.Actor{Name: "erin", Roles: auth.Roles{auth.RoleApprover}}
 	m := e.resource("m", cloud.RocketMQ, "RUNNING")
 	c := e.pending(t, true, m)
 	h1 := c.PlanHash

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/decom/decom/auth"
 	"github.com/decom/decom/cloud"
 	"github.com/decom/decom/store"
 )
@@ -252,7 +253,7 @@ func insertOperations(ctx context.Context, tx *sql.Tx, id int64, p Plan, now tim
 	}
 	stmt, err := tx.PrepareContext(ctx, `INSERT INTO change_operations (change_id, seq, batch, account,
 		project, service, kind, parent, resource_id, name, planned_status, force_delete, state, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?)`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return fmt.Errorf("prepare operations: %w", err)
 	}
@@ -260,7 +261,7 @@ func insertOperations(ctx context.Context, tx *sql.Tx, id int64, p Plan, now tim
 	for i, it := range p.Items {
 		b := batchOf[string(it.Service)+"/"+it.Parent+"/"+it.Account+"/"+it.Project+"/"+it.ID]
 		if _, err := stmt.ExecContext(ctx, id, i+1, b.Seq, it.Account, it.Project, it.Service, it.Kind,
-			it.Parent, it.ID, it.Name, it.Status, b.Force, store.FormatTime(now)); err != nil {
+			it.Parent, it.ID, it.Name, it.Status, b.Force, OpQueued, store.FormatTime(now)); err != nil {
 			return fmt.Errorf("insert operation %d: %w", i+1, err)
 		}
 	}
@@ -270,7 +271,7 @@ func insertOperations(ctx context.Context, tx *sql.Tx, id int64, p Plan, now tim
 // dueExpiry lists approved changes whose approval lapsed at now.
 func dueExpiry(ctx context.Context, q querier, now time.Time) ([]int64, error) {
 	rows, err := q.QueryContext(ctx, `SELECT id FROM changes
-		WHERE state = 'approved' AND expires_at <> '' AND expires_at <= ? ORDER BY id`, store.FormatTime(now))
+		WHERE state = ? AND expires_at <> '' AND expires_at <= ? ORDER BY id`, StateApproved, store.FormatTime(now))
 	if err != nil {
 		return nil, fmt.Errorf("list expired changes: %w", err)
 	}
@@ -304,7 +305,9 @@ func getPolicies(ctx context.Context, q querier) (map[string]Policy, error) {
 		if err := rows.Scan(&p.Project, &p.ApprovalsRequired, &p.ForceApprovalsRequired, &roles, &ttl, &p.WebhookURL); err != nil {
 			return nil, fmt.Errorf("scan policy: %w", err)
 		}
-		p.ApproverRoles = splitList(roles)
+		for _, r := range splitList(roles) {
+			p.ApproverRoles = append(p.ApproverRoles, auth.Role(r))
+		}
 		p.TTL = time.Duration(ttl) * time.Second
 		out[p.Project] = p
 	}
@@ -318,7 +321,7 @@ func upsertPolicy(ctx context.Context, tx *sql.Tx, p Policy, by string, now time
 		force_approvals_required = excluded.force_approvals_required, approver_roles = excluded.approver_roles,
 		ttl_seconds = excluded.ttl_seconds, webhook_url = excluded.webhook_url,
 		updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
-		p.Project, p.ApprovalsRequired, p.ForceApprovalsRequired, strings.Join(p.ApproverRoles, ","),
+		p.Project, p.ApprovalsRequired, p.ForceApprovalsRequired, p.ApproverRoles.String(),
 		int64(p.TTL/time.Second), p.WebhookURL, by, store.FormatTime(now))
 	if err != nil {
 		return fmt.Errorf("save policy %q: %w", p.Project, err)

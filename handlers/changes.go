@@ -25,6 +25,9 @@ type Changes interface {
 	Cancel(ctx context.Context, a changes.Actor, id int64, comment string) (changes.Change, error)
 	Execute(ctx context.Context, a changes.Actor, id int64, confirm string) (changes.Change, error)
 	RetryFailed(ctx context.Context, a changes.Actor, id int64) (changes.Change, error)
+	EffectivePolicy(ctx context.Context, p changes.Plan) (changes.Policy, error)
+	Policies(ctx context.Context) (changes.Policy, []changes.Policy, error)
+	SetPolicy(ctx context.Context, a changes.Actor, p changes.Policy) error
 }
 
 var errNoChanges = echo.NewHTTPError(http.StatusServiceUnavailable, "Change requests are not configured.")
@@ -33,10 +36,7 @@ var errNoChanges = echo.NewHTTPError(http.StatusServiceUnavailable, "Change requ
 func actorOf(c echo.Context) changes.Actor {
 	a := changes.Actor{ClientIP: c.RealIP(), UserAgent: c.Request().UserAgent()}
 	if u := currentUser(c); u != nil {
-		a.Name = u.Username
-		for _, r := range u.Roles {
-			a.Roles = append(a.Roles, string(r))
-		}
+		a.Name, a.Roles = u.Username, u.Roles
 	}
 	return a
 }
@@ -72,7 +72,7 @@ func (s *Server) renderChangeList(c echo.Context, tab string, f changes.ChangeFi
 	if err != nil {
 		return err
 	}
-	vm := changeListVM(currentUser(c), tab, f, list)
+	vm := changeListVM(currentUser(c), actorOf(c), tab, f, list)
 	return s.render(c, http.StatusOK, views.ChangeListPage(s.meta(c, vm.Title, "changes"), vm))
 }
 
@@ -169,7 +169,11 @@ func (s *Server) handleChangeShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	vm := changeVM(currentUser(c), ch)
+	acts, err := s.allowedActions(c, ch)
+	if err != nil {
+		return err
+	}
+	vm := changeVM(ch, acts)
 	return s.render(c, http.StatusOK, views.ChangePage(s.meta(c, ch.Name(), "changes"), vm))
 }
 
@@ -179,7 +183,21 @@ func (s *Server) handleChangeProgress(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, views.ChangeProgress(progressVM(currentUser(c), ch)))
+	acts, err := s.allowedActions(c, ch)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, views.ChangeProgress(progressVM(ch, acts)))
+}
+
+// allowedActions asks the domain what the signed-in user may do with ch
+// under its effective policy.
+func (s *Server) allowedActions(c echo.Context, ch changes.Change) (changes.Actions, error) {
+	pol, err := s.Changes.EffectivePolicy(c.Request().Context(), ch.Plan)
+	if err != nil {
+		return changes.Actions{}, err
+	}
+	return changes.AllowedActions(actorOf(c), ch, pol, s.Now()), nil
 }
 
 func (s *Server) loadChange(c echo.Context) (changes.Change, error) {

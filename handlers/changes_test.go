@@ -319,3 +319,28 @@ func TestPolicies(t *testing.T) {
 		t.Errorf("approvals under project policy = %q", got)
 	}
 }
+
+// TestChangeActionsFollowRules: every action a page offers is one the server
+// accepts, and none it refuses is offered. An admin is not an approver under
+// the default policy, so sees Cancel but no Approve or Reject.
+func TestChangeActionsFollowRules(t *testing.T) {
+	ts := newTestServer(t)
+	_, url1 := planChange(t, ts, 1, false)
+	admin := ts.login(t, "admin")
+	_, body := admin.get(t, url1)
+	d := doc(t, body)
+	if testIDs(d, "approve").Length() != 0 || testIDs(d, "reject").Length() != 0 {
+		t.Error("admin is offered Approve or Reject, which the policy refuses")
+	}
+	if testIDs(d, "cancel").Length() != 1 {
+		t.Error("admin is not offered Cancel, which the rules allow")
+	}
+	if resp, _ := admin.post(t, url1+"/approve", url.Values{"plan_hash": {testIDs(d, "plan-hash").Text()}}); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("admin approves: %d, want 403", resp.StatusCode)
+	}
+	bob := ts.login(t, "bob")
+	_, body = bob.get(t, url1)
+	if d := doc(t, body); testIDs(d, "approve").Length() != 1 || testIDs(d, "cancel").Length() != 0 {
+		t.Error("approver: want Approve and no Cancel")
+	}
+}

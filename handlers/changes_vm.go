@@ -13,21 +13,6 @@ import (
 	"github.com/decom/decom/views"
 )
 
-// stateClass picks the badge colour of a change or operation state.
-func stateClass(state string) string {
-	switch state {
-	case "succeeded", "done":
-		return "active"
-	case "executing", "submitted", "in_progress":
-		return "deleting"
-	case "partially_failed", "failed", "rejected", "timed_out":
-		return "failed"
-	case "cancelled", "expired":
-		return "gone"
-	}
-	return "transitional"
-}
-
 func showTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
@@ -37,13 +22,14 @@ func showTime(t time.Time) string {
 
 func isoTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
-func changeListVM(u *auth.User, tab string, f changes.ChangeFilter, list []changes.Change) views.ChangeListVM {
+func changeListVM(u *auth.User, a changes.Actor, tab string, f changes.ChangeFilter,
+	list []changes.Change) views.ChangeListVM {
 	vm := views.ChangeListVM{Active: tab, Empty: "No change requests."}
-	if u != nil && u.Has(auth.RoleRequester) {
+	if changes.CanPlan(a) == nil {
 		vm.Tabs = append(vm.Tabs, views.NavItem{Key: "mine", Label: "My requests", URL: "/changes/mine"})
 		vm.NewURL = "/changes/new"
 	}
-	if u != nil && u.Has(auth.RoleApprover) {
+	if mayOpen(u, approvers) {
 		vm.Tabs = append(vm.Tabs, views.NavItem{Key: "approvals", Label: "Pending approvals", URL: "/approvals"})
 	}
 	vm.Tabs = append(vm.Tabs, views.NavItem{Key: "all", Label: "All changes", URL: "/changes"})
@@ -65,19 +51,19 @@ func changeListVM(u *auth.User, tab string, f changes.ChangeFilter, list []chang
 	}
 	for _, c := range list {
 		vm.Rows = append(vm.Rows, views.ChangeRow{ID: strconv.FormatInt(c.ID, 10), Name: c.Name(), URL: changeURL(c.ID),
-			State: string(c.State), StateClass: stateClass(string(c.State)), Requester: c.Requester, Reason: c.Reason,
+			State: string(c.State), StateClass: string(c.State.Class()), Requester: c.Requester, Reason: c.Reason,
 			Resources: strconv.Itoa(len(c.Plan.Items)), Approvals: fmt.Sprintf("%d / %d", c.Approvals(), c.ApprovalsRequired),
 			Projects: strings.Join(c.Projects, ", "), Created: showTime(c.CreatedAt), CreatedISO: isoTime(c.CreatedAt)})
 	}
 	return vm
 }
 
-func changeVM(u *auth.User, c changes.Change) views.ChangeVM {
+func changeVM(c changes.Change, acts changes.Actions) views.ChangeVM {
 	vm := views.ChangeVM{ID: strconv.FormatInt(c.ID, 10), Name: c.Name(), State: string(c.State),
-		StateClass: stateClass(string(c.State)), Requester: c.Requester, Reason: c.Reason, Ticket: c.Ticket,
+		StateClass: string(c.State.Class()), Requester: c.Requester, Reason: c.Reason, Ticket: c.Ticket,
 		Force: c.Plan.HasForce(), PlanHash: c.PlanHash, Revision: strconv.Itoa(c.Revision),
 		Required: c.ApprovalsRequired, Approvals: c.Approvals(), Created: showTime(c.CreatedAt),
-		Expires: showTime(c.ExpiresAt), Progress: progressVM(u, c)}
+		Expires: showTime(c.ExpiresAt), Progress: progressVM(c, acts)}
 	for _, w := range c.Plan.Warnings {
 		vm.Warnings = append(vm.Warnings, views.WarningRow{Code: w.Code, Resource: w.Resource, Message: w.Message})
 	}
@@ -96,43 +82,34 @@ func changeVM(u *auth.User, c changes.Change) views.ChangeVM {
 	for _, b := range c.Plan.Batches {
 		vm.Batches = append(vm.Batches, views.BatchRow{Seq: strconv.Itoa(b.Seq), Call: b.Call, Count: strconv.Itoa(len(b.IDs)), Force: b.Force})
 	}
-	vm.Actions = actionsVM(u, c)
+	vm.Actions = actionsVM(c, acts)
 	return vm
 }
 
-// actionsVM shows the forms the rules would allow; every POST checks again.
-func actionsVM(u *auth.User, c changes.Change) views.ChangeActions {
-	a := views.ChangeActions{BaseURL: changeURL(c.ID)}
-	if u == nil {
-		return a
-	}
-	isApprover := u.Has(auth.RoleApprover)
-	mine := u.Username == c.Requester
-	a.Approve = c.State == changes.StatePending && isApprover && !mine
-	a.Reject = a.Approve
-	a.Cancel = (mine || u.Has(auth.RoleAdmin)) && changes.CanMove(c.State, changes.StateCancelled)
-	a.Execute = c.State == changes.StateApproved && (mine || isApprover)
-	if c.Plan.NeedsConfirmation() {
+// actionsVM shows the forms of the actions the domain allows; every POST
+// checks the same rules again.
+func actionsVM(c changes.Change, acts changes.Actions) views.ChangeActions {
+	a := views.ChangeActions{BaseURL: changeURL(c.ID), Approve: acts.Approve, Reject: acts.Reject,
+		Cancel: acts.Cancel, Execute: acts.Execute}
+	if acts.Execute && c.Plan.NeedsConfirmation() {
 		a.Confirm = true
 		a.ConfirmHint = fmt.Sprintf("%s or %d", c.Name(), len(c.Plan.Items))
 	}
 	return a
 }
 
-func progressVM(u *auth.User, c changes.Change) views.ChangeProgressVM {
+func progressVM(c changes.Change, acts changes.Actions) views.ChangeProgressVM {
 	p := c.Progress()
 	vm := views.ChangeProgressVM{URL: changeURL(c.ID) + "/progress", State: string(c.State),
-		StateClass: stateClass(string(c.State)), Executing: c.State == changes.StateExecuting,
-		Finished: c.State == changes.StateSucceeded || c.State == changes.StatePartiallyFailed || c.State == changes.StateFailed,
+		StateClass: string(c.State.Class()), Executing: c.State == changes.StateExecuting,
+		Finished: c.State.Finished(),
 		Total:    max(p.Total, len(c.Plan.Items)),
 		Done:     p.Done, Failed: p.Failed + p.TimedOut, Running: p.Submitted + p.InProgress, Queued: p.Queued,
 		RetryURL: changeURL(c.ID) + "/retry", PollSeconds: 2, Timeline: timeline(c)}
-	vm.CanRetry = vm.Finished && vm.Failed > 0 && u != nil && u.Has(auth.RoleRequester)
+	vm.CanRetry = acts.Retry && vm.Failed > 0
 	if len(c.Operations) > 0 {
 		for _, op := range c.Operations {
-			row := resultRow(op.Item, string(op.State), strconv.Itoa(op.Attempts), op.LastError, strconv.Itoa(op.Batch))
-			row.StateLabel = op.State.Label()
-			vm.Rows = append(vm.Rows, row)
+			vm.Rows = append(vm.Rows, resultRow(op.Item, op.State, strconv.Itoa(op.Attempts), op.LastError, strconv.Itoa(op.Batch)))
 		}
 		return vm
 	}
@@ -148,9 +125,10 @@ func progressVM(u *auth.User, c changes.Change) views.ChangeProgressVM {
 	return vm
 }
 
-func resultRow(it changes.Item, state, attempts, errText, batch string) views.ResultRow {
+func resultRow(it changes.Item, state changes.OpState, attempts, errText, batch string) views.ResultRow {
 	return views.ResultRow{Service: string(it.Service), Kind: string(it.Kind), Name: it.Name, ID: it.ID,
-		Project: it.Project, Planned: it.Status, State: state, StateLabel: state, StateClass: stateClass(state), Attempts: attempts,
+		Project: it.Project, Planned: it.Status, State: string(state), StateLabel: state.Label(),
+		StateClass: string(state.Class()), Attempts: attempts,
 		Error: errText, Batch: batch}
 }
 

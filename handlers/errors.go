@@ -10,7 +10,6 @@ import (
 	"github.com/decom/decom/auth"
 	"github.com/decom/decom/changes"
 	"github.com/decom/decom/inventory"
-	"github.com/decom/decom/store"
 	"github.com/decom/decom/views"
 )
 
@@ -20,9 +19,8 @@ var errorStatuses = []struct {
 	err    error
 	status int
 }{
-	{store.ErrNotFound, http.StatusNotFound},
-	{store.ErrConflict, http.StatusConflict},
-	{inventory.ErrNotFound, http.StatusNotFound},
+	{auth.ErrNotFound, http.StatusNotFound},
+	{auth.ErrConflict, http.StatusConflict},
 	{auth.ErrThrottled, http.StatusTooManyRequests},
 	{auth.ErrInvalidCredentials, http.StatusUnauthorized},
 	{changes.ErrNotFound, http.StatusNotFound},
@@ -33,6 +31,14 @@ var errorStatuses = []struct {
 	{changes.ErrDiffers, http.StatusConflict},
 	{changes.ErrConfirmation, http.StatusUnprocessableEntity},
 	{context.Canceled, 499},
+}
+
+// invalidInput is the one shape of a validation error, whatever package
+// returns it (auth.ValidationError, changes.ValidationError): bad input, by
+// field, shown to the user with status 422.
+type invalidInput interface {
+	error
+	FieldErrors() map[string]string
 }
 
 // statusOf returns the HTTP status and user-facing message for err.
@@ -53,13 +59,9 @@ func statusOf(err error) (int, string) {
 	if errors.As(err, &re) {
 		return http.StatusBadGateway, "Could not read the cloud. Try Refresh in a moment; the log has the details."
 	}
-	var ve *auth.ValidationError
+	var ve invalidInput
 	if errors.As(err, &ve) {
 		return http.StatusUnprocessableEntity, ve.Error()
-	}
-	var cve *changes.ValidationError
-	if errors.As(err, &cve) {
-		return http.StatusUnprocessableEntity, cve.Error()
 	}
 	for _, m := range errorStatuses {
 		if errors.Is(err, m.err) {

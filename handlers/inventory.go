@@ -7,7 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/decom/decom/auth"
+	"github.com/decom/decom/changes"
 	"github.com/decom/decom/cloud"
 	"github.com/decom/decom/inventory"
 	"github.com/decom/decom/views"
@@ -260,8 +260,8 @@ func (s *Server) syncPage(uid int64, v listView, visible, checked []string) {
 	s.Inventory.Select(uid, v.scope, add...)
 }
 
-// canSelect: selecting is for planning deletions.
-func canSelect(u *auth.User) bool { return u != nil && u.Has(auth.RoleRequester) }
+// canSelect: selecting is for planning deletions (changes.CanPlan).
+func canSelect(c echo.Context) bool { return changes.CanPlan(actorOf(c)) == nil }
 
 // refererOr returns the same-origin Referer's path (the page the user is
 // on, including URLs htmx pushed), or fallback.

@@ -129,7 +129,7 @@ func (s *Server) resultsVM(c echo.Context, v listView, f inventory.Filter) views
 		ShowAssets: v.svc == cloud.ROMA,
 		Empty:      "Nothing matches these filters.",
 		Filters:    s.filterForm(v, f),
-		Selection: views.SelectionBarVM{CanSelect: canSelect(u), Count: count, Matching: page.Total,
+		Selection: views.SelectionBarVM{CanSelect: canSelect(c), Count: count, Matching: page.Total,
 			Scope: v.scope, SelectURL: v.path + "/select", PlanURL: "/changes/new"},
 	}
 	for k, vals := range f.Values() {

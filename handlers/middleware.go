@@ -166,7 +166,7 @@ func csrfToken(c echo.Context) string {
 }
 
 // requireRole lets the request through only for a signed-in user holding
-// one of roles (admin holds all). Signed-out navigation goes to /login.
+// one of roles, or an admin (mayOpen). Signed-out navigation goes to /login.
 func (s *Server) requireRole(roles ...auth.Role) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -174,7 +174,7 @@ func (s *Server) requireRole(roles ...auth.Role) echo.MiddlewareFunc {
 			if u == nil {
 				return s.redirectToLogin(c)
 			}
-			if !u.Has(roles...) {
+			if !mayOpen(u, roles) {
 				return echo.NewHTTPError(http.StatusForbidden, "Your role does not allow this.")
 			}
 			return next(c)

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -10,38 +9,23 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/decom/decom/auth"
 	"github.com/decom/decom/changes"
 	"github.com/decom/decom/views"
 )
-
-// Policies is what the admin page needs from change requests;
-// *changes.Service satisfies it.
-type Policies interface {
-	Policies(ctx context.Context) (changes.Policy, []changes.Policy, error)
-	SetPolicy(ctx context.Context, a changes.Actor, p changes.Policy) error
-}
-
-func (s *Server) policies() (Policies, error) {
-	p, ok := s.Changes.(Policies)
-	if !ok {
-		return nil, errNoChanges
-	}
-	return p, nil
-}
 
 func (s *Server) handlePolicies(c echo.Context) error {
 	return s.renderPolicies(c, http.StatusOK, policyRow(changes.DefaultPolicy()), nil)
 }
 
 func (s *Server) handlePolicySave(c echo.Context) error {
-	ps, err := s.policies()
-	if err != nil {
-		return err
+	if s.Changes == nil {
+		return errNoChanges
 	}
 	form := views.PolicyRow{Project: strings.TrimSpace(c.FormValue("project")), Approvals: c.FormValue("approvals"),
 		ForceApprovals: c.FormValue("force_approvals"), Roles: c.FormValue("roles"), TTLHours: c.FormValue("ttl_hours"),
 		Webhook: strings.TrimSpace(c.FormValue("webhook"))}
-	err = ps.SetPolicy(c.Request().Context(), actorOf(c), parsePolicy(form))
+	err := s.Changes.SetPolicy(c.Request().Context(), actorOf(c), parsePolicy(form))
 	var ve *changes.ValidationError
 	if errors.As(err, &ve) {
 		return s.renderPolicies(c, http.StatusUnprocessableEntity, form, ve.Fields)
@@ -56,11 +40,10 @@ func (s *Server) handlePolicySave(c echo.Context) error {
 }
 
 func (s *Server) renderPolicies(c echo.Context, status int, form views.PolicyRow, errs map[string]string) error {
-	ps, err := s.policies()
-	if err != nil {
-		return err
+	if s.Changes == nil {
+		return errNoChanges
 	}
-	global, per, err := ps.Policies(c.Request().Context())
+	global, per, err := s.Changes.Policies(c.Request().Context())
 	if err != nil {
 		return err
 	}
@@ -75,10 +58,10 @@ func (s *Server) renderPolicies(c echo.Context, status int, form views.PolicyRow
 // Validate with a message.
 func parsePolicy(f views.PolicyRow) changes.Policy {
 	atoi := func(s string) int { n, _ := strconv.Atoi(strings.TrimSpace(s)); return n }
-	var roles []string
+	var roles auth.Roles
 	for _, r := range strings.Split(f.Roles, ",") {
 		if r = strings.TrimSpace(r); r != "" {
-			roles = append(roles, r)
+			roles = append(roles, auth.Role(r))
 		}
 	}
 	return changes.Policy{Project: f.Project, ApprovalsRequired: atoi(f.Approvals), ForceApprovalsRequired: atoi(f.ForceApprovals),
@@ -91,6 +74,6 @@ func policyRow(p changes.Policy) views.PolicyRow {
 		scope = "project " + p.Project
 	}
 	return views.PolicyRow{Project: p.Project, Scope: scope, Approvals: strconv.Itoa(p.ApprovalsRequired),
-		ForceApprovals: strconv.Itoa(p.ForceApprovalsRequired), Roles: strings.Join(p.ApproverRoles, ","),
+		ForceApprovals: strconv.Itoa(p.ForceApprovalsRequired), Roles: p.ApproverRoles.String(),
 		TTLHours: strconv.Itoa(int(p.TTL / time.Hour)), Webhook: p.WebhookURL}
 }

@@ -77,7 +77,7 @@ func (s *Server) meta(c echo.Context, title, active string) views.Meta {
 		}
 		m.User = info
 		for _, n := range navEntries {
-			if u.Has(n.roles...) {
+			if mayOpen(u, n.roles) {
 				m.Nav = append(m.Nav, n.item)
 			}
 		}

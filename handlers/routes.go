@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/labstack/echo/v4"
 
@@ -14,8 +15,8 @@ type route struct {
 	Method  string
 	Path    string
 	Handler echo.HandlerFunc
-	// Roles that may use the route (admin always may). Empty only with
-	// Public.
+	// Roles that may use the route (admin always may: mayOpen). Empty
+	// only with Public.
 	Roles []auth.Role
 	// Public routes need no sign-in (they still get sessions and CSRF).
 	Public bool
@@ -25,7 +26,7 @@ type route struct {
 
 // Role sets for routes.
 var (
-	anyRole   = auth.Roles
+	anyRole   = auth.AllRoles
 	planners  = []auth.Role{auth.RoleRequester}
 	approvers = []auth.Role{auth.RoleApprover}
 	auditors  = []auth.Role{auth.RoleAuditor}
@@ -90,9 +91,6 @@ func (s *Server) routes() []route {
 	}
 }
 
-// keep the role sets referenced until their pages land.
-var _ = [][]auth.Role{auditors}
-
 // chain returns the middleware for one route: sessions and CSRF unless
 // Bare, then the sign-in and role check unless Public.
 func (s *Server) chain(r route) []echo.MiddlewareFunc {
@@ -107,4 +105,11 @@ func (s *Server) chain(r route) []echo.MiddlewareFunc {
 		mw = append(mw, s.requireRole(r.Roles...))
 	}
 	return mw
+}
+
+// mayOpen is the route gate, for the route table and the navigation alike:
+// a user holding one of roles, or an admin, may open the page. What they may
+// then do on it is the domain's rule (changes.Can*), not this one.
+func mayOpen(u *auth.User, roles []auth.Role) bool {
+	return u != nil && (u.Roles.Has(auth.RoleAdmin) || slices.ContainsFunc(roles, u.Roles.Has))
 }

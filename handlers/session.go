@@ -12,7 +12,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/decom/decom/auth"
-	"github.com/decom/decom/store"
 	"github.com/decom/decom/views"
 )
 
@@ -68,7 +67,7 @@ func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		u, err := s.Users.ByID(c.Request().Context(), uid)
-		if errors.Is(err, store.ErrNotFound) || err == nil && u.Disabled {
+		if errors.Is(err, auth.ErrNotFound) || err == nil && u.Disabled {
 			s.endSession(c, sess)
 			return next(c)
 		}

@@ -6,7 +6,6 @@ package inventory
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -22,9 +21,6 @@ type Cloud interface {
 	ListInstances(ctx context.Context, account, project string, svc cloud.Service) ([]cloud.Resource, error)
 	ListROMAAssets(ctx context.Context, account, project, instanceID string) ([]cloud.Resource, error)
 }
-
-// ErrNotFound: no such resource in the (cached) inventory.
-var ErrNotFound = errors.New("not found in the inventory")
 
 // ReadError: every read behind a view failed, so there is nothing to show.
 type ReadError struct{ Errs []string }

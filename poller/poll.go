@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/decom/decom/changes"
 	"github.com/decom/decom/cloud"
 	"github.com/decom/decom/store"
 )
@@ -20,7 +21,7 @@ type jobKey struct{ account, project, instance, job string }
 // then one batched ReadMany per account and project, with at most one read
 // per resource per tick.
 func (p *Poller) poll(ctx context.Context) error {
-	active, err := loadOps(ctx, p.db, Submitted, InProgress)
+	active, err := loadOps(ctx, p.db, changes.OpSubmitted, changes.OpInProgress)
 	if err != nil || len(active) == 0 {
 		return err
 	}
@@ -29,7 +30,7 @@ func (p *Poller) poll(ctx context.Context) error {
 	var jobOrder []jobKey
 	var rest []Op
 	for _, op := range active {
-		if op.Ref.Service == cloud.ROMA && op.State == InProgress && op.JobID != "" {
+		if op.Ref.Service == cloud.ROMA && op.State == changes.OpInProgress && op.JobID != "" {
 			k := jobKey{op.Ref.Account, op.Ref.Project, op.Ref.Parent, op.JobID}
 			if _, ok := jobs[k]; !ok {
 				jobOrder = append(jobOrder, k)
@@ -139,7 +140,7 @@ func (p *Poller) reschedule(ctx context.Context, ops []Op, readErr error, now ti
 			op.NextPollAt = now.Add(wait)
 			if readErr != nil && !op.Deadline.IsZero() && now.After(op.Deadline) {
 				// Reads that keep failing must not keep the change open forever.
-				op.State = TimedOut
+				op.State = changes.OpTimedOut
 				op.LastError = fmt.Sprintf("not confirmed deleted after %s: %s", p.o.Timeout, op.LastError)
 			}
 			if err := p.settle(ctx, tx, op, from, now); err != nil {
@@ -170,10 +171,10 @@ func (p *Poller) reread(ctx context.Context, ops []Op, reasons map[int64]string,
 			v := Judge(op, r, found, now, p.cloud.SettleTime(op.Ref.Account), p.o)
 			from := op.State
 			op.State, op.LastStatus, op.Polls = v.State, v.Status, op.Polls+1
-			if v.Err != "" || v.State == Done || v.State == InProgress {
+			if v.Err != "" || v.State == changes.OpDone || v.State == changes.OpInProgress {
 				op.LastError = v.Err
 			}
-			if why := reasons[op.ID]; why != "" && v.State == Failed {
+			if why := reasons[op.ID]; why != "" && v.State == changes.OpFailed {
 				op.LastError = why
 			}
 			op.NextPollAt = now.Add(Interval(now.Sub(op.SubmittedAt), p.o, p.o.Rand()))

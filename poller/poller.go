@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/decom/decom/audit"
+	"github.com/decom/decom/changes"
 	"github.com/decom/decom/cloud"
 	"github.com/decom/decom/store"
 )
@@ -143,13 +144,13 @@ func (p *Poller) finish(ctx context.Context) error {
 		return err
 	}
 	for id, n := range done {
-		state := Final(n[0], n[1])
+		state := changes.FinalState(n[0], n[1])
 		err := store.InTx(ctx, p.db, func(tx *sql.Tx) error {
 			now := p.o.Now()
 			if err := finishChange(ctx, tx, id, state, now); err != nil {
 				return err
 			}
-			return p.record(ctx, tx, audit.Event{Action: audit.ActionChangeFinished, ChangeID: id, Outcome: state},
+			return p.record(ctx, tx, audit.Event{Action: audit.ActionChangeFinished, ChangeID: id, Outcome: string(state)},
 				map[string]int{"done": n[0], "failed": n[1]})
 		})
 		if err != nil && !errors.Is(err, errMoved) {
@@ -175,7 +176,7 @@ func (p *Poller) record(ctx context.Context, tx *sql.Tx, e audit.Event, details 
 // outcomeEvent is the audit event of one operation reaching a terminal state.
 // settle saves op (moved from state from) and, once it is terminal, writes
 // its resource outcome in the same transaction.
-func (p *Poller) settle(ctx context.Context, tx *sql.Tx, op Op, from State, now time.Time) error {
+func (p *Poller) settle(ctx context.Context, tx *sql.Tx, op Op, from changes.OpState, now time.Time) error {
 	if err := saveOp(ctx, tx, op, from, now); err != nil {
 		return err
 	}

@@ -11,37 +11,11 @@ package poller
 import (
 	"fmt"
 	"math"
-	"slices"
 	"time"
 
+	"github.com/decom/decom/changes"
 	"github.com/decom/decom/cloud"
 )
-
-// State is an operation row's state.
-type State string
-
-// Operation states.
-const (
-	Queued     State = "queued"      // planned, not sent
-	Submitted  State = "submitted"   // call sent; outcome unknown until recorded or re-read
-	InProgress State = "in_progress" // the cloud accepted the delete
-	Done       State = "done"
-	Failed     State = "failed"
-	TimedOut   State = "timed_out"
-)
-
-// Terminal reports whether the operation is finished.
-func (s State) Terminal() bool { return s == Done || s == Failed || s == TimedOut }
-
-var moves = map[State][]State{
-	Queued:     {Submitted},
-	Submitted:  {InProgress, Done, Failed, TimedOut, Queued},
-	InProgress: {Done, Failed, TimedOut},
-}
-
-// CanMove reports whether an operation may go from -> to. Submitted ->
-// queued is the one way back: a re-read proved the delete never happened.
-func CanMove(from, to State) bool { return slices.Contains(moves[from], to) }
 
 // Options tune polling. Zero values take the defaults in DefaultOptions.
 type Options struct {
@@ -84,7 +58,7 @@ type Op struct {
 	Name          string
 	PlannedStatus string
 	Force         bool
-	State         State
+	State         changes.OpState
 	Attempts      int
 	Polls         int
 	LastError     string
@@ -97,7 +71,7 @@ type Op struct {
 
 // Verdict is what a status read means for one operation.
 type Verdict struct {
-	State  State
+	State  changes.OpState
 	Status string // live status seen ("" when gone)
 	Err    string
 }
@@ -114,36 +88,24 @@ type Verdict struct {
 func Judge(op Op, r cloud.Resource, found bool, now time.Time, settle time.Duration, o Options) Verdict {
 	if now.After(op.Deadline) && !op.Deadline.IsZero() {
 		if !found || r.Class == cloud.ClassGone {
-			return Verdict{State: Done}
+			return Verdict{State: changes.OpDone}
 		}
-		return Verdict{State: TimedOut, Status: r.Status, Err: fmt.Sprintf("not deleted after %s (status %s)", o.Timeout, r.Status)}
+		return Verdict{State: changes.OpTimedOut, Status: r.Status, Err: fmt.Sprintf("not deleted after %s (status %s)", o.Timeout, r.Status)}
 	}
-	sent := cloud.Sent{Ended: op.SubmittedAt, Accepted: op.State == InProgress, Planned: op.PlannedStatus}
+	sent := cloud.Sent{Ended: op.SubmittedAt, Accepted: op.State == changes.OpInProgress, Planned: op.PlannedStatus}
 	c, why := cloud.Confirm(sent, r, found, now, settle)
 	switch {
 	case c == cloud.Gone:
-		return Verdict{State: Done, Status: r.Status}
+		return Verdict{State: changes.OpDone, Status: r.Status}
 	case c == cloud.Deleting:
-		return Verdict{State: InProgress, Status: r.Status}
+		return Verdict{State: changes.OpInProgress, Status: r.Status}
 	case c == cloud.Unsettled:
 		return Verdict{State: op.State, Status: r.Status}
 	case c == cloud.NotDeleted:
-		return Verdict{State: Failed, Status: r.Status, Err: why}
+		return Verdict{State: changes.OpFailed, Status: r.Status, Err: why}
 	case op.Attempts >= o.MaxAttempts:
-		return Verdict{State: Failed, Status: r.Status, Err: fmt.Sprintf("delete not confirmed after %d attempts", op.Attempts)}
+		return Verdict{State: changes.OpFailed, Status: r.Status, Err: fmt.Sprintf("delete not confirmed after %d attempts", op.Attempts)}
 	default:
-		return Verdict{State: Queued, Status: r.Status, Err: "delete not confirmed; resource unchanged, re-sending"}
-	}
-}
-
-// Final names a change's final state from its operations' outcomes.
-func Final(done, failed int) string {
-	switch {
-	case failed == 0:
-		return "succeeded"
-	case done == 0:
-		return "failed"
-	default:
-		return "partially_failed"
+		return Verdict{State: changes.OpQueued, Status: r.Status, Err: "delete not confirmed; resource unchanged, re-sending"}
 	}
 }

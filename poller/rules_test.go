@@ -4,24 +4,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/decom/decom/changes"
 	"github.com/decom/decom/cloud"
 )
-
-func TestCanMove(t *testing.T) {
-	all := []State{Queued, Submitted, InProgress, Done, Failed, TimedOut}
-	allowed := map[[2]State]bool{
-		{Queued, Submitted}: true, {Submitted, InProgress}: true, {Submitted, Done}: true,
-		{Submitted, Failed}: true, {Submitted, TimedOut}: true, {Submitted, Queued}: true,
-		{InProgress, Done}: true, {InProgress, Failed}: true, {InProgress, TimedOut}: true,
-	}
-	for _, from := range all {
-		for _, to := range all {
-			if got, want := CanMove(from, to), allowed[[2]State{from, to}]; got != want {
-				t.Errorf("CanMove(%s, %s) = %v, want %v", from, to, got, want)
-			}
-		}
-	}
-}
 
 func TestInterval(t *testing.T) {
 	o := DefaultOptions()
@@ -52,8 +37,8 @@ func TestInterval(t *testing.T) {
 func TestJudge(t *testing.T) {
 	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	o := DefaultOptions()
-	inProgress := Op{State: InProgress, PlannedStatus: "stopped", Attempts: 1, SubmittedAt: now.Add(-time.Minute), Deadline: now.Add(time.Hour)}
-	unknown := Op{State: Submitted, PlannedStatus: "stopped", Attempts: 1, SubmittedAt: now.Add(-2 * time.Minute), Deadline: now.Add(time.Hour)}
+	inProgress := Op{State: changes.OpInProgress, PlannedStatus: "stopped", Attempts: 1, SubmittedAt: now.Add(-time.Minute), Deadline: now.Add(time.Hour)}
+	unknown := Op{State: changes.OpSubmitted, PlannedStatus: "stopped", Attempts: 1, SubmittedAt: now.Add(-2 * time.Minute), Deadline: now.Add(time.Hour)}
 	fresh := unknown
 	fresh.SubmittedAt = now.Add(-time.Second)
 	spent := unknown
@@ -76,30 +61,30 @@ func TestJudge(t *testing.T) {
 		op    Op
 		res   cloud.Resource
 		found bool
-		want  State
+		want  changes.OpState
 	}{
-		{"gone", inProgress, cloud.Resource{}, false, Done},
-		{"terminated", inProgress, r("terminated", cloud.ClassGone), true, Done},
-		{"deleting", inProgress, r("shutting-down", cloud.ClassDeleting), true, InProgress},
-		{"delete failed to error", inProgress, r("error", cloud.ClassFailed), true, Failed},
-		{"DMS back to running", inProgress, r("RUNNING", cloud.ClassActive), true, Failed},
-		{"unknown but deleting", unknown, r("DELETING", cloud.ClassDeleting), true, InProgress},
-		{"unknown but gone", unknown, cloud.Resource{}, false, Done},
-		{"unknown, unchanged, grace over: re-send", unknown, r("stopped", cloud.ClassActive), true, Queued},
-		{"unknown, unchanged, within grace: wait", fresh, r("stopped", cloud.ClassActive), true, Submitted},
-		{"unknown, unchanged, attempts spent", spent, r("stopped", cloud.ClassActive), true, Failed},
-		{"unknown, changed", unknown, r("running", cloud.ClassActive), true, Failed},
-		{"past deadline", late, r("shutting-down", cloud.ClassDeleting), true, TimedOut},
-		{"past deadline but gone", late, cloud.Resource{}, false, Done},
+		{"gone", inProgress, cloud.Resource{}, false, changes.OpDone},
+		{"terminated", inProgress, r("terminated", cloud.ClassGone), true, changes.OpDone},
+		{"deleting", inProgress, r("shutting-down", cloud.ClassDeleting), true, changes.OpInProgress},
+		{"delete failed to error", inProgress, r("error", cloud.ClassFailed), true, changes.OpFailed},
+		{"DMS back to running", inProgress, r("RUNNING", cloud.ClassActive), true, changes.OpFailed},
+		{"unknown but deleting", unknown, r("DELETING", cloud.ClassDeleting), true, changes.OpInProgress},
+		{"unknown but gone", unknown, cloud.Resource{}, false, changes.OpDone},
+		{"unknown, unchanged, grace over: re-send", unknown, r("stopped", cloud.ClassActive), true, changes.OpQueued},
+		{"unknown, unchanged, within grace: wait", fresh, r("stopped", cloud.ClassActive), true, changes.OpSubmitted},
+		{"unknown, unchanged, attempts spent", spent, r("stopped", cloud.ClassActive), true, changes.OpFailed},
+		{"unknown, changed", unknown, r("running", cloud.ClassActive), true, changes.OpFailed},
+		{"past deadline", late, r("shutting-down", cloud.ClassDeleting), true, changes.OpTimedOut},
+		{"past deadline but gone", late, cloud.Resource{}, false, changes.OpDone},
 		// Planned in error; the delete's outcome was unknown; the instance is in
 		// error again, now from a failed uninstall: failed, not re-sent (§5).
-		{"unknown, planned error, delete failed", erroredUnknown, failedUninstall, true, Failed},
-		{"unknown, planned error, no delete seen: re-send", erroredUnknown, stillErrored, true, Queued},
+		{"unknown, planned error, delete failed", erroredUnknown, failedUninstall, true, changes.OpFailed},
+		{"unknown, planned error, no delete seen: re-send", erroredUnknown, stillErrored, true, changes.OpQueued},
 		// Within the settle time a lagging read may show the state before the delete.
-		{"accepted, unchanged within settle: wait", freshAccepted, r("RUNNING", cloud.ClassActive), true, InProgress},
-		{"accepted, deleting within settle", freshAccepted, r("DELETING", cloud.ClassDeleting), true, InProgress},
-		{"accepted, gone within settle", freshAccepted, cloud.Resource{}, false, Done},
-		{"unknown, changed within settle: wait", fresh, r("running", cloud.ClassActive), true, Submitted},
+		{"accepted, unchanged within settle: wait", freshAccepted, r("RUNNING", cloud.ClassActive), true, changes.OpInProgress},
+		{"accepted, deleting within settle", freshAccepted, r("DELETING", cloud.ClassDeleting), true, changes.OpInProgress},
+		{"accepted, gone within settle", freshAccepted, cloud.Resource{}, false, changes.OpDone},
+		{"unknown, changed within settle: wait", fresh, r("running", cloud.ClassActive), true, changes.OpSubmitted},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -107,23 +92,12 @@ func TestJudge(t *testing.T) {
 			if v.State != tt.want {
 				t.Errorf("Judge = %+v, want %s", v, tt.want)
 			}
-			if v.State != tt.op.State && !CanMove(tt.op.State, v.State) {
+			if v.State != tt.op.State && !changes.CanMoveOp(tt.op.State, v.State) {
 				t.Errorf("Judge moves %s -> %s, which CanMove refuses", tt.op.State, v.State)
 			}
-			if (v.State == Failed || v.State == TimedOut) && v.Err == "" {
+			if (v.State == changes.OpFailed || v.State == changes.OpTimedOut) && v.Err == "" {
 				t.Error("failure without an error message")
 			}
 		})
-	}
-}
-
-func TestFinal(t *testing.T) {
-	for _, tt := range []struct {
-		done, failed int
-		want         string
-	}{{3, 0, "succeeded"}, {0, 3, "failed"}, {2, 1, "partially_failed"}, {0, 0, "succeeded"}} {
-		if got := Final(tt.done, tt.failed); got != tt.want {
-			t.Errorf("Final(%d, %d) = %s, want %s", tt.done, tt.failed, got, tt.want)
-		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/decom/decom/auth"
 	"github.com/decom/decom/changes"
 	"github.com/decom/decom/cloud"
 	"github.com/decom/decom/cloudsim"
@@ -36,9 +37,9 @@ const account = "sim"
 var project = cloudsim.DemoProjects[0]
 
 var (
-	alice = changes.Actor{Name: "alice", Roles: []string{changes.RoleRequester}}
-	bob   = changes.Actor{Name: "bob", Roles: []string{changes.RoleApprover}}
-	carol = changes.Actor{Name: "carol", Roles: []string{changes.RoleApprover}}
+	alice = changes.Actor{Name: "alice", Roles: auth.Roles{auth.RoleRequester}}
+	bob   = changes.Actor{Name: "bob", Roles: auth.Roles{auth.RoleApprover}}
+	carol = changes.Actor{Name: "carol", Roles: auth.Roles{auth.RoleApprover}}
 )
 
 func newSimEnv(t testing.TB, faults cloudsim.Faults, rate float64) *simEnv {

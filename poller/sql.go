@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/decom/decom/changes"
 	"github.com/decom/decom/store"
 )
 
@@ -16,7 +17,7 @@ const opColumns = `o.id, o.change_id, o.seq, o.batch, o.account, o.project, o.se
 
 // loadOps reads the operations in the given states of executing changes,
 // in change, batch and plan order.
-func loadOps(ctx context.Context, db *sql.DB, states ...State) ([]Op, error) {
+func loadOps(ctx context.Context, db *sql.DB, states ...changes.OpState) ([]Op, error) {
 	marks := strings.Repeat("?, ", len(states))
 	args := make([]any, len(states))
 	for i, s := range states {
@@ -24,8 +25,8 @@ func loadOps(ctx context.Context, db *sql.DB, states ...State) ([]Op, error) {
 	}
 	rows, err := db.QueryContext(ctx, `SELECT `+opColumns+` FROM change_operations o
 		JOIN changes c ON c.id = o.change_id
-		WHERE c.state = 'executing' AND o.state IN (`+marks[:len(marks)-2]+`)
-		ORDER BY o.change_id, o.batch, o.seq`, args...)
+		WHERE c.state = ? AND o.state IN (`+marks[:len(marks)-2]+`)
+		ORDER BY o.change_id, o.batch, o.seq`, append([]any{changes.StateExecuting}, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("load operations: %w", err)
 	}
@@ -50,11 +51,11 @@ func loadOps(ctx context.Context, db *sql.DB, states ...State) ([]Op, error) {
 // crash during the call leaves rows that are re-read rather than re-sent.
 func markSubmitted(ctx context.Context, tx *sql.Tx, ops []Op, now, next, deadline time.Time) error {
 	for _, op := range ops {
-		res, err := tx.ExecContext(ctx, `UPDATE change_operations SET state = 'submitted',
+		res, err := tx.ExecContext(ctx, `UPDATE change_operations SET state = ?,
 			attempts = attempts + 1, submitted_at = ?, next_poll_at = ?,
 			deadline = CASE WHEN deadline = '' THEN ? ELSE deadline END, updated_at = ?
-			WHERE id = ? AND state = 'queued' AND attempts = ?`,
-			store.FormatTime(now), store.FormatTime(next), store.FormatTime(deadline), store.FormatTime(now), op.ID, op.Attempts)
+			WHERE id = ? AND state = ? AND attempts = ?`, changes.OpSubmitted,
+			store.FormatTime(now), store.FormatTime(next), store.FormatTime(deadline), store.FormatTime(now), op.ID, changes.OpQueued, op.Attempts)
 		if err != nil {
 			return fmt.Errorf("mark operation %d submitted: %w", op.ID, err)
 		}
@@ -69,7 +70,7 @@ func markSubmitted(ctx context.Context, tx *sql.Tx, ops []Op, now, next, deadlin
 // attempt it was read in: a row re-queued and re-submitted meanwhile (by
 // another poller on the same file) is back in the same state, and a verdict
 // on the older attempt must not overwrite it.
-func saveOp(ctx context.Context, tx *sql.Tx, op Op, from State, now time.Time) error {
+func saveOp(ctx context.Context, tx *sql.Tx, op Op, from changes.OpState, now time.Time) error {
 	finished := ""
 	if op.State.Terminal() {
 		finished = store.FormatTime(now)
@@ -94,11 +95,12 @@ func finishedChanges(ctx context.Context, db *sql.DB) (map[int64][2]int, error) 
 	// LEFT JOIN: a change whose re-built plan came out empty (everything was
 	// gone) has no operations and is finished as well.
 	rows, err := db.QueryContext(ctx, `SELECT c.id,
-		COALESCE(SUM(CASE WHEN o.state = 'done' THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN o.state IN ('failed', 'timed_out') THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN o.state IN ('queued', 'submitted', 'in_progress') THEN 1 ELSE 0 END), 0)
+		COALESCE(SUM(CASE WHEN o.state = ? THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN o.state IN (?, ?) THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN o.state IN (?, ?, ?) THEN 1 ELSE 0 END), 0)
 		FROM changes c LEFT JOIN change_operations o ON o.change_id = c.id
-		WHERE c.state = 'executing' GROUP BY c.id`)
+		WHERE c.state = ? GROUP BY c.id`, changes.OpDone, changes.OpFailed, changes.OpTimedOut,
+		changes.OpQueued, changes.OpSubmitted, changes.OpInProgress, changes.StateExecuting)
 	if err != nil {
 		return nil, fmt.Errorf("count operations: %w", err)
 	}
@@ -117,9 +119,9 @@ func finishedChanges(ctx context.Context, db *sql.DB) (map[int64][2]int, error) 
 	return out, rows.Err()
 }
 
-func finishChange(ctx context.Context, tx *sql.Tx, id int64, state string, now time.Time) error {
+func finishChange(ctx context.Context, tx *sql.Tx, id int64, state changes.State, now time.Time) error {
 	res, err := tx.ExecContext(ctx, `UPDATE changes SET state = ?, finished_at = ?, updated_at = ?
-		WHERE id = ? AND state = 'executing'`, state, store.FormatTime(now), store.FormatTime(now), id)
+		WHERE id = ? AND state = ?`, state, store.FormatTime(now), store.FormatTime(now), id, changes.StateExecuting)
 	if err != nil {
 		return fmt.Errorf("finish change %d: %w", id, err)
 	}
@@ -136,9 +138,10 @@ func nextDue(ctx context.Context, db *sql.DB) (next time.Time, ok, queued bool, 
 	var q int
 	err = db.QueryRowContext(ctx, `SELECT
 		(SELECT MIN(o.next_poll_at) FROM change_operations o JOIN changes c ON c.id = o.change_id
-		 WHERE c.state = 'executing' AND o.state IN ('submitted', 'in_progress')),
+		 WHERE c.state = ? AND o.state IN (?, ?)),
 		(SELECT COUNT(*) FROM change_operations o JOIN changes c ON c.id = o.change_id
-		 WHERE c.state = 'executing' AND o.state = 'queued')`).Scan(&s, &q)
+		 WHERE c.state = ? AND o.state = ?)`, changes.StateExecuting, changes.OpSubmitted, changes.OpInProgress,
+		changes.StateExecuting, changes.OpQueued).Scan(&s, &q)
 	if err != nil {
 		return time.Time{}, false, false, fmt.Errorf("next due operation: %w", err)
 	}

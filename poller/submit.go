@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/decom/decom/audit"
+	"github.com/decom/decom/changes"
 	"github.com/decom/decom/cloud"
 	"github.com/decom/decom/store"
 )
@@ -16,11 +17,11 @@ import (
 // with bounded concurrency, and at most one ROMA asset job per identity
 // (account) at a time, waiting while one of ours is still in flight.
 func (p *Poller) submit(ctx context.Context) error {
-	queued, err := loadOps(ctx, p.db, Queued)
+	queued, err := loadOps(ctx, p.db, changes.OpQueued)
 	if err != nil || len(queued) == 0 {
 		return err
 	}
-	active, err := loadOps(ctx, p.db, Submitted, InProgress)
+	active, err := loadOps(ctx, p.db, changes.OpSubmitted, changes.OpInProgress)
 	if err != nil {
 		return err
 	}
@@ -103,7 +104,7 @@ func (p *Poller) send(ctx context.Context, ops []Op) error {
 		return fmt.Errorf("submit batch %d of change %d: %w", first.Batch, first.ChangeID, err)
 	}
 	for i := range ops {
-		ops[i].State, ops[i].Attempts, ops[i].SubmittedAt = Submitted, ops[i].Attempts+1, now
+		ops[i].State, ops[i].Attempts, ops[i].SubmittedAt = changes.OpSubmitted, ops[i].Attempts+1, now
 		ops[i].NextPollAt = now.Add(Interval(0, p.o, p.o.Rand()))
 	}
 	outcomes, jobID, callErr := p.call(ctx, ops, ids)
@@ -170,24 +171,24 @@ func (p *Poller) recordSent(ctx context.Context, ops []Op, outs map[string]cloud
 			o, ok := outs[op.Ref.ID]
 			switch {
 			case jobID != "":
-				op.State, op.JobID, op.LastError = InProgress, jobID, ""
+				op.State, op.JobID, op.LastError = changes.OpInProgress, jobID, ""
 			case ok && o.Accepted:
-				op.State, op.LastError = InProgress, ""
+				op.State, op.LastError = changes.OpInProgress, ""
 			case ok && op.Attempts == 1:
-				op.State, op.LastError = Failed, "refused: "+o.Err
+				op.State, op.LastError = changes.OpFailed, "refused: "+o.Err
 			case ok:
 				// A re-send may be refused because the first attempt worked: re-read decides.
 				op.LastError = "refused on re-send: " + o.Err
 			case callErr != nil && refused(callErr) && op.Attempts == 1:
-				op.State, op.LastError = Failed, callErr.Error()
+				op.State, op.LastError = changes.OpFailed, callErr.Error()
 			case callErr != nil && notSent(callErr) && op.Attempts < p.o.MaxAttempts:
-				op.State, op.LastError = Queued, "not accepted, will re-send: "+callErr.Error()
+				op.State, op.LastError = changes.OpQueued, "not accepted, will re-send: "+callErr.Error()
 			case callErr != nil:
 				op.LastError = "outcome unknown, confirming after the settle time: " + callErr.Error()
 			default:
 				op.LastError = "outcome unknown: no result for this resource"
 			}
-			if err := p.settle(ctx, tx, op, Submitted, now); err != nil {
+			if err := p.settle(ctx, tx, op, changes.OpSubmitted, now); err != nil {
 				return err
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/decom/decom/auth"
 	"github.com/decom/decom/changes"
 	"github.com/decom/decom/cloud"
 	"github.com/decom/decom/cloudsim"
@@ -114,8 +115,8 @@ func killRealistic(t *testing.T, sim *heldSim, refs []cloud.Ref, unplanned map[s
 func executeRefs(t *testing.T, svc *changes.Service, refs []cloud.Ref) changes.Change {
 	t.Helper()
 	ctx := context.Background()
-	alice := changes.Actor{Name: "alice", Roles: []string{changes.RoleRequester}}
-	bob := changes.Actor{Name: "bob", Roles: []string{changes.RoleApprover}}
+	alice := changes.Actor{Name: "alice", Roles: auth.Roles{auth.RoleRequester}}
+	bob := changes.Actor{Name: "bob", Roles: auth.Roles{auth.RoleApprover}}
 	c, err := svc.Plan(ctx, alice, changes.PlanRequest{Refs: refs, Reason: "kill on a realistic cloud", Submit: true})
 	if err != nil {
 		t.Fatalf("plan: %v", err)

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/decom/decom/audit"
+	"github.com/decom/decom/auth"
 	"github.com/decom/decom/changes"
 	"github.com/decom/decom/cloud"
 	"github.com/decom/decom/cloudsim"
@@ -143,8 +144,8 @@ func openChanges(t *testing.T, data, cfgPath string) (*sql.DB, *changes.Service)
 func approveAndExecute(t *testing.T, svc *changes.Service, refs []cloud.Ref) changes.Change {
 	t.Helper()
 	ctx := context.Background()
-	alice := changes.Actor{Name: "alice", Roles: []string{changes.RoleRequester}}
-	bob := changes.Actor{Name: "bob", Roles: []string{changes.RoleApprover}}
+	alice := changes.Actor{Name: "alice", Roles: auth.Roles{auth.RoleRequester}}
+	bob := changes.Actor{Name: "bob", Roles: auth.Roles{auth.RoleApprover}}
 	c, err := svc.Plan(ctx, alice, changes.PlanRequest{Refs: refs, Reason: "kill and restart", Submit: true})
 	if err != nil {
 		t.Fatalf("plan: %v", err)

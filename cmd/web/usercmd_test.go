@@ -45,7 +45,7 @@ func TestUserCommands(t *testing.T) {
 	defer db.Close()
 	users := auth.New(db, auth.Config{})
 	u, err := users.SignIn(ctx, auth.Attempt{Username: "erin", Password: "a-new-long-password"})
-	if err != nil || !u.Has(auth.RoleApprover) {
+	if err != nil || !u.Roles.Has(auth.RoleApprover) {
 		t.Fatalf("sign in with new password: %v", err)
 	}
 	if _, err := run("disable", "erin"); err != nil {
