@@ -264,7 +264,8 @@ func (c *Client) SubmitROMADelete(ctx context.Context, account, project, instanc
 }
 
 // stillListed keeps the apps and tasks the instance still lists.
-func (c *Client) stillListed(ctx context.Context, s *session, instanceID string, apps, tasks []string) ([]string, []string, error) {
+func (c *Client) stillListed(ctx context.Context, s *session, instanceID string,
+	apps, tasks []string) ([]string, []string, error) {
 	keep := func(ids []string, list func() ([]Resource, error)) ([]string, error) {
 		if len(ids) == 0 {
 			return ids, nil

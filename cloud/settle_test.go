@@ -40,7 +40,8 @@ func TestConfirm(t *testing.T) {
 		{"accepted, unchanged, settled: not deleted", accepted, running, true, late, NotDeleted},
 		{"delete failed, settled", unknown, uninstallFailed, true, late, NotDeleted},
 		{"changed, settled", unknown, res(RocketMQ, "ERROR", ClassFailed), true, late, NotDeleted},
-		{"not deletable, settled", Sent{Ended: ended}, res(RocketMQ, "RESTARTING", ClassTransitional), true, late, NotDeleted},
+		{"not deletable, settled", Sent{Ended: ended}, res(RocketMQ, "RESTARTING", ClassTransitional), true, late,
+			NotDeleted},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -60,20 +61,21 @@ func TestConfirm(t *testing.T) {
 // reads lag shows the truth.
 func TestDeleteSettlesBeforeReread(t *testing.T) {
 	show := func(status string) func(http.ResponseWriter, *http.Request) {
-		return answer(200, `{"instance_id":"i1","name":"n","status":"`+status+`","engine":"reliability","created_at":"1700000000000"}`)
+		return answer(200, `{"instance_id":"i1","name":"n","status":"`+status+
+			`","engine":"reliability","created_at":"1700000000000"}`)
 	}
 	lost := answer(504, "<html>504 Gateway Time-out</html>")
+	type answers = []func(http.ResponseWriter, *http.Request)
 	ref := Ref{Account: "acct", Project: "p1", Service: RocketMQ, ID: "i1"}
 	for _, tt := range []struct {
 		name    string
-		answers []func(http.ResponseWriter, *http.Request)
+		answers answers
 		want    []string
 		wantErr bool
 	}{
-		{"applied: deleting after settle", []func(http.ResponseWriter, *http.Request){lost, show("DELETING")}, []string{"DELETE", "GET"}, false},
-		{"not applied: resent", []func(http.ResponseWriter, *http.Request){lost, show("RUNNING"), answer(204, "")},
-			[]string{"DELETE", "GET", "DELETE"}, false},
-		{"changed: not resent", []func(http.ResponseWriter, *http.Request){lost, show("RESTARTING")}, []string{"DELETE", "GET"}, true},
+		{"applied: deleting after settle", answers{lost, show("DELETING")}, []string{"DELETE", "GET"}, false},
+		{"not applied: resent", answers{lost, show("RUNNING"), answer(204, "")}, []string{"DELETE", "GET", "DELETE"}, false},
+		{"changed: not resent", answers{lost, show("RESTARTING")}, []string{"DELETE", "GET"}, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s := &script{answers: tt.answers}

@@ -239,7 +239,8 @@ func TestSimROMABusyResendsOnlyListed(t *testing.T) {
 	clk := &fakeClock{now: time.Now()} // the simulator's clock; the client's sleeps move it
 	f := cloudsim.DefaultFaults()
 	f.ROMAAssetMS = 300
-	sim := cloudsim.New(cloudsim.Options{Credentials: cloudsim.DemoCredentials(), Fleet: "empty", Seed: 1, Faults: f, Now: clk.Now})
+	sim := cloudsim.New(cloudsim.Options{Credentials: cloudsim.DemoCredentials(), Fleet: "empty", Seed: 1, Faults: f,
+		Now: clk.Now})
 	env := &simEnv{t: t, srv: httptest.NewServer(sim)}
 	t.Cleanup(env.srv.Close)
 	inst := env.create(spec{Service: "roma"})

@@ -60,14 +60,16 @@ func TestAppliedErrorRate(t *testing.T) {
 	lostAnswer(t, err)
 	_, err = dc.DeleteInstance(&cm.DeleteInstanceRequest{Id: cdc})
 	lostAnswer(t, err)
-	_, err = dc.DeleteInstances(&cm.DeleteInstancesRequest{Body: &cm.BatchDeleteOptions{InstanceIdSet: &[]string{cdcBatch}}})
+	_, err = dc.DeleteInstances(&cm.DeleteInstancesRequest{
+		Body: &cm.BatchDeleteOptions{InstanceIdSet: &[]string{cdcBatch}}})
 	lostAnswer(t, err)
 	_, err = e.roma(e.akskCred(prod)).DeleteAsset(&rm.DeleteAssetRequest{InstanceId: inst,
 		Body: &rm.AssetOperateRequest{Apps: []rm.AssetExportRequestApps{{Id: &app}}}})
 	lostAnswer(t, err)
 
 	// Each write was applied exactly as for a success.
-	for id, want := range map[string]string{dms: "DELETING", dmsBatch: "DELETING", cdc: "shutting-down", cdcBatch: "shutting-down"} {
+	want := map[string]string{dms: "DELETING", dmsBatch: "DELETING", cdc: "shutting-down", cdcBatch: "shutting-down"}
+	for id, want := range want {
 		if got, _ := e.status(id); got != want {
 			t.Errorf("%s: status %q, want %q", id, got, want)
 		}
@@ -98,7 +100,8 @@ func TestAppliedErrorRateIsSeeded(t *testing.T) {
 		e := newEnv(t, "empty", nil)
 		var ids []string
 		for range 100 {
-			ids = append(ids, e.create(map[string]any{"service": "clouddc", "kind": "instance", "project_id": prod, "status": "stopped"}))
+			ids = append(ids, e.create(map[string]any{"service": "clouddc", "kind": "instance", "project_id": prod,
+				"status": "stopped"}))
 		}
 		e.faults(map[string]any{"applied_error_rate": 0.3})
 		c := e.cdc(e.akskCred(prod))

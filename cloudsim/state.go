@@ -235,8 +235,8 @@ type deleteRecord struct {
 }
 
 func newStats() stats {
-	return stats{ByOp: map[string]int{}, ByStatus: map[string]int{}, ByOpStatus: map[string]map[string]int{}, Deletes: []deleteRecord{},
-		DeleteRequestsByID: map[string]int{}}
+	return stats{ByOp: map[string]int{}, ByStatus: map[string]int{}, ByOpStatus: map[string]map[string]int{},
+		Deletes: []deleteRecord{}, DeleteRequestsByID: map[string]int{}}
 }
 
 func (s *Sim) record(op string, status int) {

@@ -91,7 +91,8 @@ func TestUnconfirmedDeleteLabel(t *testing.T) {
 	bob := ts.login(t, "bob")
 	_, body := bob.get(t, url1)
 	hash := testIDs(doc(t, body), "plan-hash").Text()
-	if resp, _ := bob.post(t, url1+"/approve", url.Values{"plan_hash": {hash}, "comment": {"go"}}); resp.StatusCode != http.StatusSeeOther {
+	resp, _ := bob.post(t, url1+"/approve", url.Values{"plan_hash": {hash}, "comment": {"go"}})
+	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("approve: %d", resp.StatusCode)
 	}
 	if resp, _ := alice.post(t, url1+"/execute", url.Values{"confirm": {"2"}}); resp.StatusCode != http.StatusSeeOther {
@@ -103,10 +104,11 @@ func TestUnconfirmedDeleteLabel(t *testing.T) {
 	}
 	_, body = alice.get(t, url1+"/progress", "HX-Request", "true")
 	rows := testIDs(doc(t, body), "result-row")
-	if got := strings.TrimSpace(rows.Filter(`[data-state="submitted"]`).Text()); !strings.Contains(got, "sent; confirming with the cloud") {
+	if got := rows.Filter(`[data-state="submitted"]`).Text(); !strings.Contains(got, "sent; confirming with the cloud") {
 		t.Errorf("submitted row reads %q", got)
 	}
-	if got := rows.Filter(`[data-state="queued"]`).Text(); !strings.Contains(got, "queued") || strings.Contains(got, "confirming") {
+	got := rows.Filter(`[data-state="queued"]`).Text()
+	if !strings.Contains(got, "queued") || strings.Contains(got, "confirming") {
 		t.Errorf("queued row reads %q", got)
 	}
 }

@@ -83,7 +83,8 @@ func benchDelete(b *testing.B, svc cloud.Service, status string, minCalls int, r
 		b.ReportMetric(float64(calls)/benchN, "calls/resource")
 		b.ReportMetric(float64(calls-reval)/benchN, "delete+poll-calls/resource")
 		b.ReportMetric(float64(after.ByStatus["429"]-before.ByStatus["429"]), "429s")
-		b.ReportMetric(float64(after.ByStatus["500"]+after.ByStatus["504"]-before.ByStatus["500"]-before.ByStatus["504"]), "lost-answers")
+		lost := after.ByStatus["500"] + after.ByStatus["504"] - before.ByStatus["500"] - before.ByStatus["504"]
+		b.ReportMetric(float64(lost), "lost-answers")
 		for id, n := range after.DeleteRequestsByID {
 			if n != 1 {
 				b.Errorf("%s named in %d delete requests, want 1", id, n)

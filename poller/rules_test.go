@@ -81,8 +81,10 @@ func TestJudge(t *testing.T) {
 		{"unknown, planned error, delete failed", erroredUnknown, failedUninstall, true, changes.OpFailed},
 		{"unknown, planned error, no delete seen: re-send", erroredUnknown, stillErrored, true, changes.OpQueued},
 		// Within the settle time a lagging read may show the state before the delete.
-		{"accepted, unchanged within settle: wait", freshAccepted, r("RUNNING", cloud.ClassActive), true, changes.OpInProgress},
-		{"accepted, deleting within settle", freshAccepted, r("DELETING", cloud.ClassDeleting), true, changes.OpInProgress},
+		{"accepted, unchanged within settle: wait", freshAccepted, r("RUNNING", cloud.ClassActive), true,
+			changes.OpInProgress},
+		{"accepted, deleting within settle", freshAccepted, r("DELETING", cloud.ClassDeleting), true,
+			changes.OpInProgress},
 		{"accepted, gone within settle", freshAccepted, cloud.Resource{}, false, changes.OpDone},
 		{"unknown, changed within settle: wait", fresh, r("running", cloud.ClassActive), true, changes.OpSubmitted},
 	}
