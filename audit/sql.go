@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -32,6 +33,23 @@ func (l *Log) Append(ctx context.Context, tx *sql.Tx, e Event) (Event, error) {
 		e.Time = l.now()
 	}
 	return Append(ctx, tx, e)
+}
+
+// Record is the one way packages write an event: details (any JSON-encodable
+// value, or nil for none) are encoded into e.Details, then e is appended
+// inside tx.
+func Record(ctx context.Context, tx *sql.Tx, e Event, details any) error {
+	if details != nil {
+		b, err := json.Marshal(details)
+		if err != nil {
+			return fmt.Errorf("audit %s: encode details: %w", e.Action, err)
+		}
+		e.Details = b
+	}
+	if _, err := Append(ctx, tx, e); err != nil {
+		return fmt.Errorf("audit %s: %w", e.Action, err)
+	}
+	return nil
 }
 
 // Append writes e inside tx, so the event exists exactly when the caller's

@@ -3,7 +3,6 @@ package auth
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -193,20 +192,10 @@ func (s *Service) update(ctx context.Context, o Origin, username, change, set st
 }
 
 func (s *Service) appendEvent(ctx context.Context, tx *sql.Tx, o Origin, action audit.Action, outcome string, details map[string]any) error {
-	var raw json.RawMessage
-	if details != nil {
-		b, err := json.Marshal(details)
-		if err != nil {
-			return err
-		}
-		raw = b
+	e := audit.Event{Time: s.cfg.Now().UTC(), Actor: o.Actor, ClientIP: o.ClientIP, UserAgent: o.UserAgent,
+		Action: action, Outcome: outcome}
+	if details == nil {
+		return audit.Record(ctx, tx, e, nil)
 	}
-	_, err := audit.Append(ctx, tx, audit.Event{
-		Time: s.cfg.Now().UTC(), Actor: o.Actor, ClientIP: o.ClientIP, UserAgent: o.UserAgent,
-		Action: action, Outcome: outcome, Details: raw,
-	})
-	if err != nil {
-		return fmt.Errorf("audit %s: %w", action, err)
-	}
-	return nil
+	return audit.Record(ctx, tx, e, details)
 }

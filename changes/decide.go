@@ -27,7 +27,7 @@ func (s *Service) Submit(ctx context.Context, a Actor, id int64) (Change, error)
 			return err
 		}
 		now := s.now().UTC()
-		if err := move(ctx, tx, id, StateDraft, StatePending, now, "submitted_at", store.FormatTime(now)); err != nil {
+		if err := move(ctx, tx, id, StateDraft, StatePending, now, update{SubmittedAt: &now}); err != nil {
 			return err
 		}
 		return s.record(ctx, tx, a, audit.ActionPlanCreated, c, string(StatePending), map[string]any{"plan_hash": c.PlanHash})
@@ -67,13 +67,13 @@ func (s *Service) Approve(ctx context.Context, a Actor, id int64, planHash, comm
 		details := map[string]any{"plan_hash": c.PlanHash, "comment": d.Comment, "approvals": got, "required": c.ApprovalsRequired}
 		if got < c.ApprovalsRequired {
 			// Still pending: the conditional update proves it still is.
-			if err := move(ctx, tx, id, StatePending, StatePending, now); err != nil {
+			if err := move(ctx, tx, id, StatePending, StatePending, now, update{}); err != nil {
 				return err
 			}
 			return s.record(ctx, tx, a, audit.ActionApproved, c, "approval_recorded", details)
 		}
-		if err := move(ctx, tx, id, StatePending, StateApproved, now, "approved_at", store.FormatTime(now),
-			"expires_at", store.FormatTime(now.Add(pol.TTL))); err != nil {
+		if err := move(ctx, tx, id, StatePending, StateApproved, now,
+			update{ApprovedAt: &now, ExpiresAt: new(now.Add(pol.TTL))}); err != nil {
 			return err
 		}
 		return s.record(ctx, tx, a, audit.ActionApproved, c, string(StateApproved), details)
@@ -106,7 +106,7 @@ func (s *Service) Reject(ctx context.Context, a Actor, id int64, comment string)
 		if err := insertDecision(ctx, tx, id, Decision{Actor: a.Name, Kind: DecisionReject, Comment: comment, PlanHash: c.PlanHash, Revision: c.Revision, At: now}); err != nil {
 			return err
 		}
-		if err := move(ctx, tx, id, StatePending, StateRejected, now, "finished_at", store.FormatTime(now)); err != nil {
+		if err := move(ctx, tx, id, StatePending, StateRejected, now, update{FinishedAt: &now}); err != nil {
 			return err
 		}
 		return s.record(ctx, tx, a, audit.ActionRejected, c, string(StateRejected), map[string]any{"comment": comment})
@@ -132,7 +132,7 @@ func (s *Service) Cancel(ctx context.Context, a Actor, id int64, comment string)
 		if err := insertDecision(ctx, tx, id, Decision{Actor: a.Name, Kind: DecisionCancel, Comment: comment, PlanHash: c.PlanHash, Revision: c.Revision, At: now}); err != nil {
 			return err
 		}
-		if err := move(ctx, tx, id, c.State, StateCancelled, now, "finished_at", store.FormatTime(now)); err != nil {
+		if err := move(ctx, tx, id, c.State, StateCancelled, now, update{FinishedAt: &now}); err != nil {
 			return err
 		}
 		return s.record(ctx, tx, a, audit.ActionCancelled, c, string(StateCancelled), map[string]any{"comment": comment, "from": c.State})
@@ -173,7 +173,7 @@ func (s *Service) expire(ctx context.Context, id int64) error {
 		if !Expired(c, now) {
 			return fmt.Errorf("expire change %d: %w", id, ErrConflict)
 		}
-		if err := move(ctx, tx, id, StateApproved, StateExpired, now, "finished_at", store.FormatTime(now)); err != nil {
+		if err := move(ctx, tx, id, StateApproved, StateExpired, now, update{FinishedAt: &now}); err != nil {
 			return err
 		}
 		return s.record(ctx, tx, System, audit.ActionExpired, c, string(StateExpired),

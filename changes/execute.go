@@ -50,8 +50,8 @@ func (s *Service) Execute(ctx context.Context, a Actor, id int64, confirm string
 	err = store.InTx(ctx, s.db, func(tx *sql.Tx) error {
 		now := s.now().UTC()
 		// The hash guard makes sure what runs is what was approved.
-		if err := move(ctx, tx, id, StateApproved, StateExecuting, now, "executed_at", store.FormatTime(now),
-			"executed_by", a.Name, "differences_json", "[]"); err != nil {
+		if err := move(ctx, tx, id, StateApproved, StateExecuting, now,
+			update{ExecutedAt: &now, ExecutedBy: &a.Name, DifferencesJSON: new("[]")}); err != nil {
 			return err
 		}
 		if err := checkHash(ctx, tx, id, c.PlanHash); err != nil {
@@ -139,10 +139,10 @@ func (s *Service) sendBack(ctx context.Context, a Actor, c Change, pol Policy, h
 		if err := checkHash(ctx, tx, c.ID, c.PlanHash); err != nil {
 			return err
 		}
-		if err := move(ctx, tx, c.ID, StateApproved, StatePending, now, "plan_json", string(planJSON),
-			"plan_hash", plan.Hash(), "revision", c.Revision+1, "resource_count", len(plan.Items),
-			"approvals_required", pol.Required(plan), "differences_json", string(diffJSON),
-			"approved_at", "", "expires_at", "", "submitted_at", store.FormatTime(now)); err != nil {
+		if err := move(ctx, tx, c.ID, StateApproved, StatePending, now, update{
+			Plan: &revisedPlan{JSON: string(planJSON), Hash: plan.Hash(), Revision: c.Revision + 1,
+				Resources: len(plan.Items), ApprovalsRequired: pol.Required(plan)},
+			DifferencesJSON: new(string(diffJSON)), ApprovedAt: &time.Time{}, ExpiresAt: &time.Time{}, SubmittedAt: &now}); err != nil {
 			return err
 		}
 		return s.record(ctx, tx, a, audit.ActionRevalidationFailed, c, string(StatePending), map[string]any{

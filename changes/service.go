@@ -3,7 +3,6 @@ package changes
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -221,15 +220,7 @@ func (s *Service) List(ctx context.Context, f ChangeFilter) ([]Change, error) {
 
 // record appends the audit event of a change step inside tx.
 func (s *Service) record(ctx context.Context, tx *sql.Tx, a Actor, action audit.Action, c Change, outcome string, details any) error {
-	b, err := json.Marshal(details)
-	if err != nil {
-		return fmt.Errorf("encode audit details: %w", err)
-	}
-	_, err = audit.Append(ctx, tx, audit.Event{Time: s.now().UTC(), Actor: a.Name, ClientIP: a.ClientIP,
+	return audit.Record(ctx, tx, audit.Event{Time: s.now().UTC(), Actor: a.Name, ClientIP: a.ClientIP,
 		UserAgent: a.UserAgent, Action: action, ChangeID: c.ID, Project: strings.Join(c.Plan.Projects(), ","),
-		Outcome: outcome, Details: b})
-	if err != nil {
-		return fmt.Errorf("audit %s: %w", action, err)
-	}
-	return nil
+		Outcome: outcome}, details)
 }

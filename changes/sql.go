@@ -206,15 +206,56 @@ func planServices(p Plan) []string {
 // move changes the state only if it is still from: the conditional UPDATE is
 // what makes concurrent approve and cancel end with exactly one winner.
 // sets are extra "column = ?" assignments with their values.
-func move(ctx context.Context, tx *sql.Tx, id int64, from, to State, now time.Time, sets ...any) error {
-	query := `UPDATE changes SET state = ?, updated_at = ?`
-	args := []any{to, store.FormatTime(now)}
-	for i := 0; i+1 < len(sets); i += 2 {
-		query += `, ` + sets[i].(string) + ` = ?`
-		args = append(args, sets[i+1])
+// update lists what a lifecycle move writes beside state and updated_at;
+// nil fields leave their column as it is, and a zero time clears one.
+type update struct {
+	SubmittedAt, ApprovedAt, ExpiresAt, ExecutedAt, FinishedAt *time.Time
+	ExecutedBy                                                 *string
+	DifferencesJSON                                            *string
+	Plan                                                       *revisedPlan
+}
+
+// revisedPlan is a re-built plan written back by re-validation.
+type revisedPlan struct {
+	JSON, Hash                             string
+	Revision, Resources, ApprovalsRequired int
+}
+
+// assignments returns u's "col = ?" list and arguments in a fixed order.
+func (u update) assignments() (cols []string, args []any) {
+	set := func(col string, v any) { cols, args = append(cols, col+" = ?"), append(args, v) }
+	for _, t := range []struct {
+		col string
+		v   *time.Time
+	}{{"submitted_at", u.SubmittedAt}, {"approved_at", u.ApprovedAt}, {"expires_at", u.ExpiresAt},
+		{"executed_at", u.ExecutedAt}, {"finished_at", u.FinishedAt}} {
+		if t.v != nil {
+			set(t.col, store.FormatTime(*t.v))
+		}
 	}
-	query += ` WHERE id = ? AND state = ?`
-	args = append(args, id, from)
+	if u.ExecutedBy != nil {
+		set("executed_by", *u.ExecutedBy)
+	}
+	if u.DifferencesJSON != nil {
+		set("differences_json", *u.DifferencesJSON)
+	}
+	if p := u.Plan; p != nil {
+		set("plan_json", p.JSON)
+		set("plan_hash", p.Hash)
+		set("revision", p.Revision)
+		set("resource_count", p.Resources)
+		set("approvals_required", p.ApprovalsRequired)
+	}
+	return cols, args
+}
+
+// move changes a change's state from -> to with u's columns, refusing
+// (ErrConflict) when the row is no longer in from.
+func move(ctx context.Context, tx *sql.Tx, id int64, from, to State, now time.Time, u update) error {
+	cols, args := u.assignments()
+	query := `UPDATE changes SET ` + strings.Join(append([]string{"state = ?", "updated_at = ?"}, cols...), ", ") +
+		` WHERE id = ? AND state = ?`
+	args = append(append([]any{to, store.FormatTime(now)}, args...), id, from)
 	res, err := tx.ExecContext(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("change %d %s -> %s: %w", id, from, to, err)

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -18,21 +17,24 @@ import (
 
 // AuditForm is the audit review query string as typed.
 type AuditForm struct {
-	Actor, Action, Service, ResourceID, ChangeID, Outcome, From, To, Q, After string
+	Actor      string `form:"actor"`
+	Action     string `form:"action"`
+	Service    string `form:"service"`
+	ResourceID string `form:"resource_id"`
+	ChangeID   string `form:"change_id"`
+	Outcome    string `form:"outcome"`
+	From       string `form:"from"`
+	To         string `form:"to"`
+	Q          string `form:"q"`
+	After      string `form:"after"`
 }
-
-// auditParams are AuditForm's query parameters, in AuditForm's order.
-var auditParams = []string{"actor", "action", "service", "resource_id", "change_id", "outcome", "from", "to", "q", "after"}
 
 func (s *Server) handleAuditList(c echo.Context) error {
 	form, f, err := parseAuditForm(c.QueryParams())
 	if err != nil {
 		return err
 	}
-	audits, err := s.auditLog()
-	if err != nil {
-		return err
-	}
+	audits := s.Audit
 	ctx := c.Request().Context()
 	page, err := audits.Query(ctx, f)
 	if err != nil {
@@ -80,10 +82,7 @@ func (s *Server) renderTrail(c echo.Context, form AuditForm, path, heading strin
 	if err != nil {
 		return err
 	}
-	audits, err := s.auditLog()
-	if err != nil {
-		return err
-	}
+	audits := s.Audit
 	f.Oldest, f.Limit = true, 100
 	page, err := audits.Query(c.Request().Context(), f)
 	if err != nil {
@@ -109,10 +108,7 @@ func (s *Server) auditExport(c echo.Context, format audit.Format) error {
 	if err != nil {
 		return err
 	}
-	audits, err := s.auditLog()
-	if err != nil {
-		return err
-	}
+	audits := s.Audit
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, format.ContentType())
 	h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="decom-audit-%s.%s"`,
@@ -144,13 +140,6 @@ func (w *startOnWrite) Write(p []byte) (int, error) {
 	return w.res.Write(p)
 }
 
-func (s *Server) auditLog() (*audit.Log, error) {
-	if s.Audit == nil {
-		return nil, echo.NewHTTPError(http.StatusServiceUnavailable, "The audit log is not configured.")
-	}
-	return s.Audit, nil
-}
-
 // auditError shows audit validation errors as 400s.
 func auditError(err error) error {
 	var ve *audit.ValidationError
@@ -163,17 +152,10 @@ func auditError(err error) error {
 // parseAuditForm reads the review query string. Unknown parameters are
 // ignored; a repeated or malformed one is a 400.
 func parseAuditForm(q url.Values) (AuditForm, audit.Filter, error) {
-	vals := make([]string, len(auditParams))
-	for i, k := range auditParams {
-		if len(q[k]) > 1 {
-			return AuditForm{}, audit.Filter{}, echo.NewHTTPError(http.StatusBadRequest, "Repeated parameter "+k+".")
-		}
-		vals[i] = q.Get(k)
-		if !utf8.ValidString(vals[i]) || slices.Contains([]byte(vals[i]), 0) {
-			return AuditForm{}, audit.Filter{}, echo.NewHTTPError(http.StatusBadRequest, "Malformed parameter "+k+".")
-		}
+	var form AuditForm
+	if err := bindQuery(&form, q); err != nil {
+		return AuditForm{}, audit.Filter{}, err
 	}
-	form := AuditForm{vals[0], vals[1], vals[2], vals[3], vals[4], vals[5], vals[6], vals[7], vals[8], vals[9]}
 	f := audit.Filter{Actor: form.Actor, Action: audit.Action(form.Action), Service: form.Service,
 		ResourceID: form.ResourceID, Outcome: form.Outcome, Text: form.Q}
 	bad := func(msg string) (AuditForm, audit.Filter, error) {
@@ -228,13 +210,8 @@ func parseAuditTime(s string) (time.Time, error) {
 
 // auditValues encodes form as a query string; withAfter keeps the cursor.
 func auditValues(form AuditForm, withAfter bool) url.Values {
-	vals := []string{form.Actor, form.Action, form.Service, form.ResourceID, form.ChangeID, form.Outcome,
-		form.From, form.To, form.Q, form.After}
-	v := url.Values{}
-	for i, k := range auditParams {
-		if vals[i] != "" && (k != "after" || withAfter) {
-			v.Set(k, vals[i])
-		}
+	if withAfter {
+		return encodeQuery(form)
 	}
-	return v
+	return encodeQuery(form, "after")
 }

@@ -30,8 +30,6 @@ type Changes interface {
 	SetPolicy(ctx context.Context, a changes.Actor, p changes.Policy) error
 }
 
-var errNoChanges = echo.NewHTTPError(http.StatusServiceUnavailable, "Change requests are not configured.")
-
 // actorOf converts the signed-in user for the changes package.
 func actorOf(c echo.Context) changes.Actor {
 	a := changes.Actor{ClientIP: c.RealIP(), UserAgent: c.Request().UserAgent()}
@@ -65,9 +63,6 @@ func (s *Server) handleChangesList(c echo.Context) error {
 }
 
 func (s *Server) renderChangeList(c echo.Context, tab string, f changes.ChangeFilter) error {
-	if s.Changes == nil {
-		return errNoChanges
-	}
 	list, err := s.Changes.List(c.Request().Context(), f)
 	if err != nil {
 		return err
@@ -85,9 +80,6 @@ func (s *Server) handleChangeNew(c echo.Context) error {
 }
 
 func (s *Server) handleChangeCreate(c echo.Context) error {
-	if s.Changes == nil {
-		return errNoChanges
-	}
 	form := changeForm(c)
 	vm := views.NewChangeVM{Scope: form.scope, Sweep: sweepOf(c), Reason: form.reason, Ticket: form.ticket, Force: form.force}
 	req := changes.PlanRequest{Reason: form.reason, Ticket: form.ticket, Force: form.force, Submit: true}
@@ -201,9 +193,6 @@ func (s *Server) allowedActions(c echo.Context, ch changes.Change) (changes.Acti
 }
 
 func (s *Server) loadChange(c echo.Context) (changes.Change, error) {
-	if s.Changes == nil {
-		return changes.Change{}, errNoChanges
-	}
 	id, err := changeID(c)
 	if err != nil {
 		return changes.Change{}, err
@@ -236,9 +225,6 @@ func (s *Server) handleChangeExecute(c echo.Context) error {
 }
 
 func (s *Server) handleChangeRetry(c echo.Context) error {
-	if s.Changes == nil {
-		return errNoChanges
-	}
 	id, err := changeID(c)
 	if err != nil {
 		return err
@@ -257,9 +243,6 @@ func (s *Server) handleChangeRetry(c echo.Context) error {
 // A wrong confirmation or a live-state difference is a normal outcome: a
 // flash on the change page.
 func (s *Server) changeAction(c echo.Context, ok string, fn func(context.Context, changes.Actor, int64) (changes.Change, error)) error {
-	if s.Changes == nil {
-		return errNoChanges
-	}
 	id, err := changeID(c)
 	if err != nil {
 		return err

@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/decom/decom/static"
 )
 
 // handleHealthz answers while the process runs.
@@ -27,9 +25,7 @@ func (s *Server) handleReadyz(c echo.Context) error {
 	return c.String(http.StatusOK, "ready\n")
 }
 
-var staticHandler = static.Handler()
-
 func (s *Server) handleStatic(c echo.Context) error {
-	staticHandler.ServeHTTP(c.Response(), c.Request())
+	s.static.ServeHTTP(c.Response(), c.Request())
 	return nil
 }

@@ -5,8 +5,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-
-	"github.com/decom/decom/static"
 )
 
 func TestOperations(t *testing.T) {
@@ -50,12 +48,12 @@ func TestSecurityHeaders(t *testing.T) {
 func TestStatic(t *testing.T) {
 	ts := newTestServer(t)
 	c := ts.client()
-	resp, _ := c.get(t, static.URL("htmx.min.js"))
+	resp, _ := c.get(t, ts.srv.static.URL("htmx.min.js"))
 	if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Header.Get("Cache-Control"), "immutable") ||
 		!strings.HasPrefix(resp.Header.Get("Content-Type"), "text/javascript") {
 		t.Errorf("hashed asset: %d %q %q", resp.StatusCode, resp.Header.Get("Cache-Control"), resp.Header.Get("Content-Type"))
 	}
-	resp, _ = c.get(t, static.URL("pico.min.css"), "Accept-Encoding", "gzip")
+	resp, _ = c.get(t, ts.srv.static.URL("pico.min.css"), "Accept-Encoding", "gzip")
 	if resp.Header.Get("Content-Encoding") != "gzip" {
 		t.Error("static file not gzip-compressed for a client that accepts it")
 	}

@@ -83,7 +83,7 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		if routePath == "" { // unrouted: one label keeps the cardinality bounded
 			routePath = "unmatched"
 		}
-		s.Metrics.observeRequest(c.Request().Method, routePath, strconv.Itoa(status), d)
+		s.Metrics.ObserveRequest(c.Request().Method, routePath, strconv.Itoa(status), d)
 		level := slog.LevelInfo
 		if routePath == "/healthz" || routePath == "/readyz" || routePath == "/metrics" || routePath == "/static/*" {
 			level = slog.LevelDebug

@@ -19,9 +19,6 @@ func (s *Server) handlePolicies(c echo.Context) error {
 }
 
 func (s *Server) handlePolicySave(c echo.Context) error {
-	if s.Changes == nil {
-		return errNoChanges
-	}
 	form := views.PolicyRow{Project: strings.TrimSpace(c.FormValue("project")), Approvals: c.FormValue("approvals"),
 		ForceApprovals: c.FormValue("force_approvals"), Roles: c.FormValue("roles"), TTLHours: c.FormValue("ttl_hours"),
 		Webhook: strings.TrimSpace(c.FormValue("webhook"))}
@@ -40,9 +37,6 @@ func (s *Server) handlePolicySave(c echo.Context) error {
 }
 
 func (s *Server) renderPolicies(c echo.Context, status int, form views.PolicyRow, errs map[string]string) error {
-	if s.Changes == nil {
-		return errNoChanges
-	}
 	global, per, err := s.Changes.Policies(c.Request().Context())
 	if err != nil {
 		return err

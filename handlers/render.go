@@ -44,17 +44,16 @@ type navEntry struct {
 
 var navEntries = []navEntry{
 	{views.NavItem{Key: "inventory", Label: "Inventory", URL: "/inventory"}, anyRole},
-	{views.NavItem{Key: "changes", Label: "Changes", URL: "/changes"}, []auth.Role{auth.RoleRequester, auth.RoleApprover, auth.RoleAuditor}},
+	{views.NavItem{Key: "changes", Label: "Changes", URL: "/changes"}, changeReaders},
 	{views.NavItem{Key: "approvals", Label: "Approvals", URL: "/approvals"}, approvers},
 	{views.NavItem{Key: "audit", Label: "Audit", URL: "/audit"}, auditors},
 	{views.NavItem{Key: "admin", Label: "Admin", URL: "/admin"}, admins},
 }
 
-var assets = views.Assets{
-	PicoCSS: static.URL("pico.min.css"),
-	AppCSS:  static.URL("app.css"),
-	HTMX:    static.URL("htmx.min.js"),
-	AppJS:   static.URL("app.js"),
+// assetURLs are the layout's content-hashed file URLs.
+func assetURLs(a *static.Assets) views.Assets {
+	return views.Assets{PicoCSS: a.URL("pico.min.css"), AppCSS: a.URL("app.css"), HTMX: a.URL("htmx.min.js"),
+		AppJS: a.URL("app.js")}
 }
 
 // meta builds the layout's Meta for this request; active is the nav key.
@@ -67,7 +66,7 @@ func (s *Server) meta(c echo.Context, title, active string) views.Meta {
 		Flashes:   takeFlashes(c),
 		Simulated: s.Simulated,
 		SimURL:    s.SimURL,
-		Assets:    assets,
+		Assets:    s.assets,
 		RequestID: requestIDOf(c),
 	}
 	if u := currentUser(c); u != nil {

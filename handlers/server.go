@@ -17,6 +17,9 @@ import (
 	"github.com/decom/decom/audit"
 	"github.com/decom/decom/auth"
 	"github.com/decom/decom/inventory"
+	"github.com/decom/decom/metrics"
+	"github.com/decom/decom/static"
+	"github.com/decom/decom/views"
 )
 
 // Users is what the console needs from the user store; *auth.Service
@@ -25,6 +28,7 @@ type Users interface {
 	ByID(ctx context.Context, id int64) (auth.User, error)
 	SignIn(ctx context.Context, a auth.Attempt) (auth.User, error)
 	SignOut(ctx context.Context, o auth.Origin) error
+	List(ctx context.Context) ([]auth.User, error)
 }
 
 // Deps are the console's dependencies and settings, built by cmd/web. Add a
@@ -33,15 +37,15 @@ type Deps struct {
 	Logger    *slog.Logger
 	Users     Users
 	Inventory *inventory.Inventory
-	Changes   Changes    // change requests; nil answers 503 on their pages
-	Audit     *audit.Log // audit log review and export; nil answers 503 on its pages
+	Changes   Changes    // change requests and their policies
+	Audit     *audit.Log // audit log review and export
 
 	SessionKeys     auth.SessionKeys
 	SecureCookies   bool          // serving over TLS (directly or behind a proxy): Secure cookies and HSTS
 	IdleTimeout     time.Duration // sign out after this long without a request (default 30m)
 	AbsoluteTimeout time.Duration // sign out this long after sign-in whatever happens (default 12h)
 
-	Metrics  *Metrics            // from NewMetrics; nil creates one on a private registry
+	Metrics  *metrics.Metrics    // from metrics.New; nil creates one on a private registry
 	Gatherer prometheus.Gatherer // served at /metrics; nil serves Metrics' registry
 	Ready    func(ctx context.Context) error
 
@@ -54,6 +58,8 @@ type Deps struct {
 type Server struct {
 	Deps
 	sessions *sessions.CookieStore
+	static   *static.Assets
+	assets   views.Assets // the layout's URLs of static
 }
 
 // New builds the console's Echo instance with every route and middleware.
@@ -66,8 +72,8 @@ func New(d Deps) (*echo.Echo, error) {
 }
 
 func newServer(d Deps) (*Server, error) {
-	if d.Users == nil || d.Inventory == nil {
-		return nil, errors.New("handlers: Users and Inventory are required")
+	if d.Users == nil || d.Inventory == nil || d.Changes == nil || d.Audit == nil {
+		return nil, errors.New("handlers: Users, Inventory, Changes and Audit are required")
 	}
 	if len(d.SessionKeys.Hash) == 0 || len(d.SessionKeys.Block) == 0 {
 		return nil, errors.New("handlers: session keys are required")
@@ -83,7 +89,7 @@ func newServer(d Deps) (*Server, error) {
 	}
 	if d.Metrics == nil {
 		reg := prometheus.NewRegistry()
-		d.Metrics = NewMetrics(reg)
+		d.Metrics = metrics.New(reg)
 		if d.Gatherer == nil {
 			d.Gatherer = reg
 		}
@@ -97,8 +103,11 @@ func newServer(d Deps) (*Server, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	s := &Server{Deps: d, sessions: newCookieStore(d)}
-	return s, nil
+	files, err := static.Load()
+	if err != nil {
+		return nil, err
+	}
+	return &Server{Deps: d, sessions: newCookieStore(d), static: files, assets: assetURLs(files)}, nil
 }
 
 func (s *Server) echo() *echo.Echo {

@@ -3,7 +3,6 @@ package poller
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -162,15 +161,8 @@ func (p *Poller) finish(ctx context.Context) error {
 
 // record appends an audit event by the system actor inside tx.
 func (p *Poller) record(ctx context.Context, tx *sql.Tx, e audit.Event, details any) error {
-	b, err := json.Marshal(details)
-	if err != nil {
-		return fmt.Errorf("encode audit details: %w", err)
-	}
-	e.Time, e.Actor, e.Details = p.o.Now().UTC(), "system", b
-	if _, err := audit.Append(ctx, tx, e); err != nil {
-		return fmt.Errorf("audit %s: %w", e.Action, err)
-	}
-	return nil
+	e.Time, e.Actor = p.o.Now().UTC(), changes.System.Name
+	return audit.Record(ctx, tx, e, details)
 }
 
 // outcomeEvent is the audit event of one operation reaching a terminal state.

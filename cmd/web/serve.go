@@ -24,6 +24,7 @@ import (
 	"github.com/decom/decom/cloud"
 	"github.com/decom/decom/handlers"
 	"github.com/decom/decom/inventory"
+	"github.com/decom/decom/metrics"
 	"github.com/decom/decom/migrations"
 	"github.com/decom/decom/poller"
 	"github.com/decom/decom/store"
@@ -49,12 +50,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	metrics := handlers.NewMetrics(reg)
+	m := metrics.New(reg)
 	// Every request to the cloud, from any package, is counted by service,
 	// operation and outcome.
-	countCalls := cloud.WithObserver(func(svc cloud.Service, op string, err error, d time.Duration) {
-		metrics.CloudCall(string(svc), op, handlers.CloudOutcome(err), d)
-	})
+	countCalls := cloud.WithObserver(m.ObserveCloudCall)
 	cc, err := startCloud(ctx, cfg, getenv, log, countCalls)
 	if err != nil {
 		return err
@@ -73,7 +72,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 
-	deps, workers, err := buildDeps(cfg, db, cc, users, keys, metrics, reg, log)
+	deps, workers, err := buildDeps(cfg, db, cc, users, keys, m, reg, log)
 	if err != nil {
 		return err
 	}
@@ -113,7 +112,7 @@ func startWorkers(ctx context.Context, workers []worker, log *slog.Logger) (stop
 // buildDeps wires the console's dependencies and the background workers that
 // serve them. Add new services here.
 func buildDeps(cfg serveConfig, db *sql.DB, cc consoleCloud, users *auth.Service, keys auth.SessionKeys,
-	metrics *handlers.Metrics, reg *prometheus.Registry, log *slog.Logger) (handlers.Deps, []worker, error) {
+	m *metrics.Metrics, reg *prometheus.Registry, log *slog.Logger) (handlers.Deps, []worker, error) {
 	inv := inventory.New(cc.client, inventory.Config{TTL: max(cfg.CacheTTL, time.Nanosecond)})
 	auditLog := audit.New(db, time.Now)
 	signingKey, err := audit.LoadOrCreateKey(cfg.Data)
@@ -133,7 +132,7 @@ func buildDeps(cfg serveConfig, db *sql.DB, cc consoleCloud, users *auth.Service
 		Changes: chg, Audit: auditLog,
 		SessionKeys: keys, SecureCookies: cfg.SecureCookies,
 		IdleTimeout: cfg.IdleTimeout, AbsoluteTimeout: cfg.SessionLifetime,
-		Metrics: metrics, Gatherer: reg,
+		Metrics: m, Gatherer: reg,
 		Ready:     func(ctx context.Context) error { return db.PingContext(ctx) },
 		Simulated: cc.simulated, SimURL: cc.simURL,
 	}, workers, nil
