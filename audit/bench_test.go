@@ -113,7 +113,7 @@ func bigLog(b *testing.B) (*Log, *sql.DB) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { db.Close() })
-	return New(db, time.Now), db
+	return New(db, Options{Now: time.Now}), db
 }
 
 // generate writes n chained events in large transactions, the same rows
@@ -165,7 +165,7 @@ func generate(path string, n int) error {
 		if err != nil {
 			return err
 		}
-		if _, err := New(db, nil).Index(ctx); err != nil {
+		if _, err := New(db, Options{}).Index(ctx); err != nil {
 			return err
 		}
 	}
@@ -193,7 +193,7 @@ func BenchmarkDurableAppend(b *testing.B) {
 				b.Fatal(err)
 			}
 			exec(b, db, rawSchema)
-			benchAppendVsRaw(b, New(db, nil), db)
+			benchAppendVsRaw(b, New(db, Options{}), db)
 		})
 	}
 }
@@ -297,13 +297,16 @@ func BenchmarkQuery1M(b *testing.B) {
 	cases = append(cases, struct {
 		name string
 		run  func(r *rand.Rand) error
-	}{"timeline", func(r *rand.Rand) error { _, err := l.Timeline(ctx, int64(r.IntN(benchChanges)+1), 0, 0); return err }},
+	}{"timeline", func(r *rand.Rand) error {
+		_, err := l.Query(ctx, Filter{ChangeID: int64(r.IntN(benchChanges) + 1), Oldest: true})
+		return err
+	}},
 		struct {
 			name string
 			run  func(r *rand.Rand) error
 		}{"history", func(r *rand.Rand) error {
 			res := r.IntN(benchResources)
-			_, err := l.History(ctx, benchServices[res%4], fmt.Sprintf("srv-%06d", res), 0, 0)
+			_, err := l.Query(ctx, Filter{Service: benchServices[res%4], ResourceID: fmt.Sprintf("srv-%06d", res), Oldest: true})
 			return err
 		}},
 		struct {

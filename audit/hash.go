@@ -71,9 +71,3 @@ func computeHash(e *Event) string {
 	var sum [sha256.Size]byte
 	return hex.EncodeToString(w.h.Sum(sum[:0]))
 }
-
-// VerifyEvent reports whether e.Hash is the hash of e's fields and PrevHash,
-// for checking exported events (JSON Lines) without the database.
-func VerifyEvent(e Event) bool {
-	return computeHash(&e) == e.Hash
-}

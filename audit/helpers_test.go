@@ -45,7 +45,7 @@ func openTestDB(t testing.TB) (*sql.DB, string) {
 
 func newTestLog(t testing.TB) (*Log, *sql.DB, string) {
 	db, dir := openTestDB(t)
-	return New(db, testClock(t0)), db, dir
+	return New(db, Options{Now: testClock(t0)}), db, dir
 }
 
 // mustAppend appends e in its own transaction.

@@ -119,7 +119,7 @@ func TestTimelineHistoryDaily(t *testing.T) {
 	l, db, _ := newTestLog(t)
 	appendSample(t, l, db, 12)
 	t.Run("Timeline", func(t *testing.T) {
-		p, err := l.Timeline(ctx, 2, 0, 0)
+		p, err := l.Query(ctx, Filter{ChangeID: 2, Oldest: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -128,18 +128,12 @@ func TestTimelineHistoryDaily(t *testing.T) {
 		}
 	})
 	t.Run("History", func(t *testing.T) {
-		p, err := l.History(ctx, "ecs", "i-001", 0, 2)
+		p, err := l.Query(ctx, Filter{Service: "ecs", ResourceID: "i-001", Limit: 2, Oldest: true})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if got := seqs(p.Events); !equalSeqs(got, []int64{2, 7}) || p.Next != 7 {
 			t.Errorf("got %v next %d", got, p.Next)
-		}
-	})
-	t.Run("ErrValidation", func(t *testing.T) {
-		var ve *ValidationError
-		if _, err := l.Timeline(ctx, 0, 0, 0); !errors.As(err, &ve) {
-			t.Errorf("got %v", err)
 		}
 	})
 	t.Run("DailyDestructive", func(t *testing.T) {

@@ -17,13 +17,17 @@ type Log struct {
 	now func() time.Time
 }
 
-// New returns the Log over db (migrated with migrations.FS). now is the clock
-// for events appended without a Time; nil means time.Now.
-func New(db *sql.DB, now func() time.Time) *Log {
-	if now == nil {
-		now = time.Now
+// Options tunes a Log. Zero fields take the defaults.
+type Options struct {
+	Now func() time.Time // clock for events appended without a Time; default time.Now
+}
+
+// New returns the Log over db (migrated with migrations.FS).
+func New(db *sql.DB, o Options) *Log {
+	if o.Now == nil {
+		o.Now = time.Now
 	}
-	return &Log{db: db, now: now}
+	return &Log{db: db, now: o.Now}
 }
 
 // Append writes e inside tx, chaining it to the previous event, with the

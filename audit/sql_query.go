@@ -82,22 +82,6 @@ func (l *Log) Each(ctx context.Context, f Filter, fn func(Event) error) error {
 	return nil
 }
 
-// Timeline returns a change's events oldest first, a page at a time.
-func (l *Log) Timeline(ctx context.Context, changeID, after int64, limit int) (Page, error) {
-	if changeID <= 0 {
-		return Page{}, &ValidationError{Field: "change_id", Problem: "must be positive"}
-	}
-	return l.Query(ctx, Filter{ChangeID: changeID, After: after, Limit: limit, Oldest: true})
-}
-
-// History returns a resource's events oldest first, a page at a time.
-func (l *Log) History(ctx context.Context, service, resourceID string, after int64, limit int) (Page, error) {
-	if resourceID == "" {
-		return Page{}, &ValidationError{Field: "resource_id", Problem: "required"}
-	}
-	return l.Query(ctx, Filter{Service: service, ResourceID: resourceID, After: after, Limit: limit, Oldest: true})
-}
-
 // DayCount is the number of destructive events with one outcome on one day.
 type DayCount struct {
 	Day     string // YYYY-MM-DD, UTC

@@ -13,7 +13,7 @@ import (
 // attacker who knows the algorithm (but not the signing key) would.
 func rehash(t *testing.T, db *sql.DB, from int64) {
 	t.Helper()
-	l := New(db, nil)
+	l := New(db, Options{})
 	var evs []Event
 	err := l.Each(context.Background(), Filter{}, func(e Event) error { evs = append(evs, e); return nil })
 	if err != nil {

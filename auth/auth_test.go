@@ -27,7 +27,7 @@ func newService(t *testing.T, now func() time.Time) *Service {
 			t.Fatal(err)
 		}
 	}
-	return New(db, Config{Params: cheap, Now: now})
+	return New(db, Options{Params: cheap, Now: now})
 }
 
 func TestPassword(t *testing.T) {

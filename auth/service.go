@@ -11,8 +11,8 @@ import (
 	"github.com/decom/decom/store"
 )
 
-// Config tunes a Service. Zero fields take the defaults.
-type Config struct {
+// Options tunes a Service. Zero fields take the defaults.
+type Options struct {
 	Now    func() time.Time
 	Params Params
 	// Failed sign-ins allowed within FailureWindow, per username and per
@@ -25,14 +25,14 @@ type Config struct {
 // Service manages users and sign-in over the users and login_failures tables.
 type Service struct {
 	db  *sql.DB
-	cfg Config
+	cfg Options
 	// dummyHash is checked when the username is unknown, so both paths
 	// cost one argon2id computation and timing does not reveal usernames.
 	dummyHash string
 }
 
 // New returns a Service over db (already migrated).
-func New(db *sql.DB, cfg Config) *Service {
+func New(db *sql.DB, cfg Options) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}

@@ -21,12 +21,11 @@ import (
 // State is a change request's lifecycle state.
 type State string
 
-// Lifecycle states: draft -> pending -> approved -> executing ->
+// Lifecycle states: pending -> approved -> executing ->
 // succeeded | partially_failed | failed, with pending -> rejected,
-// draft|pending|approved -> cancelled, approved -> expired and
+// pending|approved -> cancelled, approved -> expired and
 // approved -> pending when re-validation finds differences.
 const (
-	StateDraft           State = "draft"
 	StatePending         State = "pending"
 	StateApproved        State = "approved"
 	StateRejected        State = "rejected"
@@ -39,7 +38,7 @@ const (
 )
 
 // States lists every state in lifecycle order, for filters.
-var States = []State{StateDraft, StatePending, StateApproved, StateExecuting, StateSucceeded,
+var States = []State{StatePending, StateApproved, StateExecuting, StateSucceeded,
 	StatePartiallyFailed, StateFailed, StateRejected, StateCancelled, StateExpired}
 
 // Final reports whether nothing can change the state any more.

@@ -11,35 +11,6 @@ import (
 	"github.com/decom/decom/store"
 )
 
-// Submit sends a draft for approval.
-func (s *Service) Submit(ctx context.Context, a Actor, id int64) (Change, error) {
-	var hooks []string
-	var c Change
-	err := store.InTx(ctx, s.db, func(tx *sql.Tx) error {
-		var err error
-		if c, err = getChange(ctx, tx, id); err != nil {
-			return err
-		}
-		if err := CanSubmit(a, c); err != nil {
-			return err
-		}
-		if _, hooks, err = s.policyIn(ctx, tx, c.Plan); err != nil {
-			return err
-		}
-		now := s.now().UTC()
-		if err := move(ctx, tx, id, StateDraft, StatePending, now, update{SubmittedAt: &now}); err != nil {
-			return err
-		}
-		return s.record(ctx, tx, a, audit.ActionPlanCreated, c, string(StatePending), map[string]any{"plan_hash": c.PlanHash})
-	})
-	if err != nil {
-		return Change{}, fmt.Errorf("submit change %d: %w", id, err)
-	}
-	c.State = StatePending
-	s.notifyPending(c, hooks)
-	return s.Get(ctx, id)
-}
-
 // Approve records the actor's approval of the plan revision they saw
 // (planHash); the change becomes approved once enough approvals are in.
 func (s *Service) Approve(ctx context.Context, a Actor, id int64, planHash, comment string) (Change, error) {

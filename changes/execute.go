@@ -179,7 +179,7 @@ func (s *Service) RetryFailed(ctx context.Context, a Actor, id int64) (Change, e
 		return Change{}, fmt.Errorf("retry %s: %w: nothing failed", c.Name(), ErrInvalidState)
 	}
 	n, err := s.Plan(ctx, a, PlanRequest{Refs: refs, Reason: fmt.Sprintf("Retry of %s: %s", c.Name(), c.Reason),
-		Ticket: c.Ticket, Force: c.Force, Submit: true, RetryOf: id})
+		Ticket: c.Ticket, Force: c.Force, RetryOf: id})
 	var ve *ValidationError
 	if errors.As(err, &ve) {
 		return Change{}, fmt.Errorf("retry %s: %w", c.Name(), err)

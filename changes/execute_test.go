@@ -89,7 +89,7 @@ func TestExecute(t *testing.T) {
 	t.Run("DiffersFailedSet", func(t *testing.T) {
 		e := newEnv(t)
 		e.resource("f1", cloud.RabbitMQ, "CREATEFAILED")
-		c, err := e.svc.Plan(ctx, alice, changes.PlanRequest{Reason: "sweep", Submit: true,
+		c, err := e.svc.Plan(ctx, alice, changes.PlanRequest{Reason: "sweep",
 			Sweep: &changes.Sweep{Account: "acc", Project: "p1", Service: cloud.RabbitMQ}})
 		if err != nil {
 			t.Fatal(err)

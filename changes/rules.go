@@ -12,7 +12,6 @@ import (
 
 // transitions lists every allowed lifecycle move; anything else is refused.
 var transitions = map[State][]State{
-	StateDraft:     {StatePending, StateCancelled},
 	StatePending:   {StateApproved, StateRejected, StateCancelled},
 	StateApproved:  {StateExecuting, StateCancelled, StateExpired, StatePending},
 	StateExecuting: {StateSucceeded, StatePartiallyFailed, StateFailed},
@@ -54,14 +53,6 @@ func CanPlan(a Actor) error {
 		return nil
 	}
 	return fmt.Errorf("plan changes: %w: requester role needed", ErrForbidden)
-}
-
-// CanSubmit reports whether the actor may send a draft for approval.
-func CanSubmit(a Actor, c Change) error {
-	if a.Name != c.Requester {
-		return fmt.Errorf("submit %s: %w: only the requester submits", c.Name(), ErrForbidden)
-	}
-	return moveErr(c, StatePending)
 }
 
 // CanApprove reports whether the actor may approve the change under pol:

@@ -11,8 +11,6 @@ import (
 
 func TestCanMove(t *testing.T) {
 	allowed := map[[2]State]bool{
-		{StateDraft, StatePending}:             true,
-		{StateDraft, StateCancelled}:           true,
 		{StatePending, StateApproved}:          true,
 		{StatePending, StateRejected}:          true,
 		{StatePending, StateCancelled}:         true,
@@ -111,7 +109,6 @@ func TestCanCancel(t *testing.T) {
 	}{
 		{"requester pending", actor("alice", auth.RoleRequester), StatePending, nil},
 		{"requester approved", actor("alice", auth.RoleRequester), StateApproved, nil},
-		{"requester draft", actor("alice", auth.RoleRequester), StateDraft, nil},
 		{"admin pending", actor("root", auth.RoleAdmin), StatePending, nil},
 		{"approver pending", actor("bob", auth.RoleApprover), StatePending, ErrForbidden},
 		{"viewer", actor("carol", auth.RoleViewer), StatePending, ErrForbidden},
@@ -171,15 +168,6 @@ func TestCanPlanAndSubmit(t *testing.T) {
 		if err := CanPlan(actor("x", tt.roles...)); (err == nil) != tt.ok {
 			t.Errorf("CanPlan(%v) = %v, want ok=%v", tt.roles, err, tt.ok)
 		}
-	}
-	if err := CanSubmit(actor("alice"), testChange(StateDraft)); err != nil {
-		t.Errorf("submit own draft: %v", err)
-	}
-	if err := CanSubmit(actor("bob"), testChange(StateDraft)); !errors.Is(err, ErrForbidden) {
-		t.Errorf("submit other's draft: %v", err)
-	}
-	if err := CanSubmit(actor("alice"), testChange(StatePending)); !errors.Is(err, ErrInvalidState) {
-		t.Errorf("submit pending: %v", err)
 	}
 }
 

@@ -64,7 +64,6 @@ type PlanRequest struct {
 	Reason  string
 	Ticket  string
 	Force   bool
-	Submit  bool  // create as pending instead of draft
 	RetryOf int64 // set by RetryFailed
 }
 
@@ -99,7 +98,7 @@ func (r PlanRequest) validate() error {
 }
 
 // Plan reads the live state of the requested resources, builds the plan and
-// stores the change as draft (or pending with Submit). Resources that no
+// stores the change pending approval. Resources that no
 // longer exist are left out; a plan with nothing left is refused.
 func (s *Service) Plan(ctx context.Context, a Actor, req PlanRequest) (Change, error) {
 	if err := CanPlan(a); err != nil {
@@ -125,12 +124,9 @@ func (s *Service) Plan(ctx context.Context, a Actor, req PlanRequest) (Change, e
 		return Change{}, err
 	}
 	now := s.now().UTC()
-	c := Change{State: StateDraft, Requester: a.Name, Reason: plan.Reason, Ticket: plan.Ticket,
+	c := Change{State: StatePending, Requester: a.Name, Reason: plan.Reason, Ticket: plan.Ticket,
 		Force: req.Force, Plan: plan, PlanHash: plan.Hash(), Revision: 1,
-		ApprovalsRequired: pol.Required(plan), RetryOf: req.RetryOf, CreatedAt: now, UpdatedAt: now}
-	if req.Submit {
-		c.State, c.SubmittedAt = StatePending, now
-	}
+		ApprovalsRequired: pol.Required(plan), RetryOf: req.RetryOf, CreatedAt: now, UpdatedAt: now, SubmittedAt: now}
 	err = store.InTx(ctx, s.db, func(tx *sql.Tx) error {
 		id, err := insertChange(ctx, tx, c)
 		if err != nil {
@@ -145,9 +141,7 @@ func (s *Service) Plan(ctx context.Context, a Actor, req PlanRequest) (Change, e
 	if err != nil {
 		return Change{}, fmt.Errorf("plan change: %w", err)
 	}
-	if c.State == StatePending {
-		s.notifyPending(c, hooks)
-	}
+	s.notifyPending(c, hooks)
 	return s.Get(ctx, c.ID)
 }
 

@@ -126,7 +126,7 @@ func (e *env) pending(t *testing.T, force bool, rs ...cloud.Resource) changes.Ch
 	for _, r := range rs {
 		refs = append(refs, r.Ref)
 	}
-	c, err := e.svc.Plan(context.Background(), alice, changes.PlanRequest{Refs: refs, Reason: "decommission", Force: force, Submit: true})
+	c, err := e.svc.Plan(context.Background(), alice, changes.PlanRequest{Refs: refs, Reason: "decommission", Force: force})
 	if err != nil {
 		t.Fatalf("plan: %v", err)
 	}
@@ -152,15 +152,11 @@ func TestPlan(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.State != changes.StateDraft || len(c.Plan.Items) != 2 || c.PlanHash != c.Plan.Hash() || c.ApprovalsRequired != 1 {
+		if c.State != changes.StatePending || len(c.Plan.Items) != 2 || c.PlanHash != c.Plan.Hash() || c.ApprovalsRequired != 1 {
 			t.Errorf("change = %+v", c)
 		}
 		if n := e.auditCount(t, c.ID); n != 1 {
 			t.Errorf("audit events = %d, want 1", n)
-		}
-		c, err = e.svc.Submit(ctx, alice, c.ID)
-		if err != nil || c.State != changes.StatePending {
-			t.Errorf("submit: %v, %s", err, c.State)
 		}
 	})
 	t.Run("ErrForbidden", func(t *testing.T) {

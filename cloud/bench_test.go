@@ -30,7 +30,7 @@ func benchRate(b *testing.B, R, clientRate float64, retryAfter int, assert bool)
 	env := newSim(b, "empty", func(f *cloudsim.Faults) { f.RateLimit, f.RetryAfter = R, retryAfter })
 	a := env.account(authAKSK)
 	a.RateLimit, a.Burst = clientRate, 1
-	c, err := New(Config{Accounts: []Account{a}})
+	c, err := New(Config{Accounts: []Account{a}}, Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

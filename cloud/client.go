@@ -50,41 +50,28 @@ type Client struct {
 	dmsPlaces map[string]dmsKey
 }
 
-// Option adjusts a Client.
-type Option func(*Client)
-
-// WithHTTPTransport sets the base transport (default: a clone of
-// http.DefaultTransport keeping 16 idle connections per host),
-// e.g. one with custom TLS for a self-signed simulator.
-func WithHTTPTransport(rt http.RoundTripper) Option {
-	return func(c *Client) { c.transport = newCtxTransport(rt) }
+// Options tunes a Client. Zero fields take the defaults.
+type Options struct {
+	// Transport is the base HTTP transport (default: a clone of
+	// http.DefaultTransport keeping 16 idle connections per host), e.g. one
+	// with custom TLS for a self-signed simulator.
+	Transport http.RoundTripper
+	// Sleep waits between retries and polls (tests shorten it). It must
+	// return ctx.Err() when ctx ends first.
+	Sleep func(ctx context.Context, d time.Duration) error
+	Rand  func() float64   // jitter source, values in [0,1)
+	Now   func() time.Time // clock, default time.Now
+	// Observe is told about every request sent to the cloud (retries
+	// included) with its operation, classified error and duration, for
+	// metrics. It must be fast and safe for concurrent use.
+	Observe func(svc Service, operation string, err error, d time.Duration)
+	// PollInterval is how often SubmitROMADelete re-checks a running job of
+	// the same identity (default 2 s).
+	PollInterval time.Duration
 }
-
-// WithSleep replaces the wait between retries and polls, so tests of backoff
-// do not really sleep. It must return ctx.Err() when ctx ends first.
-func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
-	return func(c *Client) { c.sleep = sleep }
-}
-
-// WithRand replaces the jitter source (values in [0,1)).
-func WithRand(r func() float64) Option { return func(c *Client) { c.rand = r } }
-
-// WithClock replaces time.Now.
-func WithClock(now func() time.Time) Option { return func(c *Client) { c.now = now } }
-
-// WithObserver has observe told about every request sent to the cloud
-// (retries included) with its operation, classified error and duration, for
-// metrics. It must be fast and safe for concurrent use.
-func WithObserver(observe func(svc Service, operation string, err error, d time.Duration)) Option {
-	return func(c *Client) { c.observe = observe }
-}
-
-// WithPollInterval sets how often SubmitROMADelete re-checks a running job
-// of the same identity (default 2 s).
-func WithPollInterval(d time.Duration) Option { return func(c *Client) { c.poll = d } }
 
 // New validates cfg and returns a Client. No network call is made.
-func New(cfg Config, opts ...Option) (*Client, error) {
+func New(cfg Config, o Options) (*Client, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -106,9 +93,22 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 		c.accounts = append(c.accounts, a)
 		c.byName[a.Name] = a
 	}
-	for _, o := range opts {
-		o(c)
+	if o.Transport != nil {
+		c.transport = newCtxTransport(o.Transport)
 	}
+	if o.Sleep != nil {
+		c.sleep = o.Sleep
+	}
+	if o.Rand != nil {
+		c.rand = o.Rand
+	}
+	if o.Now != nil {
+		c.now = o.Now
+	}
+	if o.PollInterval > 0 {
+		c.poll = o.PollInterval
+	}
+	c.observe = o.Observe
 	return c, nil
 }
 

@@ -84,7 +84,7 @@ func TestConfigValidate(t *testing.T) {
 	if err := (Config{Accounts: []Account{a, a}}).Validate(); err == nil || !strings.Contains(err.Error(), "used twice") {
 		t.Errorf("duplicate names: %v", err)
 	}
-	if _, err := New(Config{Accounts: []Account{{Name: "x"}}}); !errors.Is(err, ErrConfig) {
+	if _, err := New(Config{Accounts: []Account{{Name: "x"}}}, Options{}); !errors.Is(err, ErrConfig) {
 		t.Errorf("New with bad config: %v", err)
 	}
 }
@@ -194,7 +194,7 @@ func TestLoadConfig(t *testing.T) {
 		if a.SettleTime != 8*time.Second || cfg.Accounts[1].SettleTime != 0 {
 			t.Errorf("settle times %s, %s; want 8s and unset", a.SettleTime, cfg.Accounts[1].SettleTime)
 		}
-		c, err := New(cfg)
+		c, err := New(cfg, Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

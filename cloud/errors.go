@@ -108,11 +108,6 @@ func className(class error) string {
 	return "error"
 }
 
-// Retryable reports whether a read may simply be sent again after a wait.
-func Retryable(err error) bool {
-	return errors.Is(err, ErrThrottled) || errors.Is(err, ErrTransient) || errors.Is(err, ErrBusy)
-}
-
 // responseError is what errorHandler returns for an HTTP status >= 400: the
 // SDK's error plus the Retry-After header the SDK itself would drop.
 type responseError struct {

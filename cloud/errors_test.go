@@ -85,20 +85,6 @@ func TestClassifyKeepsFields(t *testing.T) {
 	}
 }
 
-func TestRetryable(t *testing.T) {
-	for _, c := range []struct {
-		err  error
-		want bool
-	}{
-		{&Error{Class: ErrThrottled}, true}, {&Error{Class: ErrTransient}, true}, {&Error{Class: ErrBusy}, true},
-		{&Error{Class: ErrPermanent}, false}, {&Error{Class: ErrNotFound}, false}, {errors.New("x"), false},
-	} {
-		if got := Retryable(c.err); got != c.want {
-			t.Errorf("Retryable(%v) = %v, want %v", c.err, got, c.want)
-		}
-	}
-}
-
 func TestParseRetryAfter(t *testing.T) {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	tests := []struct {

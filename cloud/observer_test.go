@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// TestObserverSeesEveryRequest checks that WithObserver is told about each
+// TestObserverSeesEveryRequest checks that Options.Observe is told about each
 // request sent, retries included, with the classified error, so metrics
 // match what the cloud counted.
 func TestObserverSeesEveryRequest(t *testing.T) {
@@ -30,8 +30,8 @@ func TestObserverSeesEveryRequest(t *testing.T) {
 			outcomes[err.Error()]++
 		}
 	}
-	noSleep := WithSleep(func(context.Context, time.Duration) error { return nil })
-	c, acct := env.client(authAKSK, noSleep, WithObserver(observe))
+	noSleep := func(context.Context, time.Duration) error { return nil }
+	c, acct := env.client(authAKSK, Options{Sleep: noSleep, Observe: observe})
 
 	env.faults(map[string]any{"error_rate": 1})
 	before := env.stats()

@@ -97,8 +97,8 @@ func fakeClient(t *testing.T, h http.Handler, clock *fakeClock, mod func(*Accoun
 	if mod != nil {
 		mod(&a)
 	}
-	c, err := New(Config{Accounts: []Account{a}}, WithSleep(clock.Sleep), WithClock(clock.Now),
-		WithRand(func() float64 { return 0.5 }), WithPollInterval(10*time.Millisecond))
+	c, err := New(Config{Accounts: []Account{a}}, Options{Sleep: clock.Sleep, Now: clock.Now,
+		Rand: func() float64 { return 0.5 }, PollInterval: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,7 @@ import (
 
 func TestSimDeleteDMS(t *testing.T) {
 	env := newSim(t, "empty", nil)
-	c, acct := env.client(authAKSK)
+	c, acct := env.client(authAKSK, Options{})
 	t.Run("batch of 120 in 3 calls", func(t *testing.T) {
 		ok := env.createN(115, spec{Service: "rocketmq"})
 		busy := env.createN(3, spec{Service: "rocketmq", Status: "RESTARTING"})
@@ -97,7 +97,7 @@ func TestSimDeleteDMS(t *testing.T) {
 
 func TestSimDeleteCloudDC(t *testing.T) {
 	env := newSim(t, "empty", nil)
-	c, acct := env.client(authToken)
+	c, acct := env.client(authToken, Options{})
 	stopped := env.createN(55, spec{Service: "clouddc", Status: "stopped"})
 	running := env.createN(2, spec{Service: "clouddc", Status: "running"})
 	ids := append(append(append([]string{}, stopped...), running...), "00000000-0000-0000-0000-00000000dead")
@@ -141,7 +141,7 @@ func TestSimDeleteCloudDC(t *testing.T) {
 
 func TestSimROMADelete(t *testing.T) {
 	env := newSim(t, "empty", nil)
-	c, acct := env.client(authAKSK)
+	c, acct := env.client(authAKSK, Options{})
 	inst := env.create(spec{Service: "roma"})
 	apps := env.createN(120, spec{Service: "roma", Kind: "app", InstanceID: inst})
 	tasks := env.createN(30, spec{Service: "roma", Kind: "task", InstanceID: inst})
@@ -189,7 +189,7 @@ func TestSimROMADelete(t *testing.T) {
 		defer env.faults(map[string]any{"roma_asset_ms": 5})
 		a := env.createN(5, spec{Service: "roma", Kind: "app", InstanceID: inst, Name: "busy"})
 		b := env.createN(5, spec{Service: "roma", Kind: "task", InstanceID: inst, Name: "busy"})
-		other, otherAcct := env.client(authToken) // same user, other process
+		other, otherAcct := env.client(authToken, Options{}) // same user, other process
 		if _, err := other.SubmitROMADelete(ctxBG, otherAcct, simProject, inst, a, nil); err != nil {
 			t.Fatal(err)
 		}
@@ -245,11 +245,11 @@ func TestSimROMABusyResendsOnlyListed(t *testing.T) {
 	t.Cleanup(env.srv.Close)
 	inst := env.create(spec{Service: "roma"})
 	apps := env.createN(4, spec{Service: "roma", Kind: "app", InstanceID: inst})
-	first, firstAcct := env.client(authToken)
+	first, firstAcct := env.client(authToken, Options{})
 	if _, err := first.SubmitROMADelete(ctxBG, firstAcct, simProject, inst, apps[:2], nil); err != nil {
 		t.Fatal(err)
 	}
-	c, err := New(Config{Accounts: []Account{env.account(authAKSK)}}, WithSleep(clk.Sleep), WithPollInterval(time.Second))
+	c, err := New(Config{Accounts: []Account{env.account(authAKSK)}}, Options{Sleep: clk.Sleep, PollInterval: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -160,11 +160,17 @@ func (e *simEnv) account(mode authMode) Account {
 }
 
 // client returns a client whose retry waits are shortened tenfold.
-func (e *simEnv) client(mode authMode, opts ...Option) (*Client, string) {
+// Fields of o left zero take the test defaults.
+func (e *simEnv) client(mode authMode, o Options) (*Client, string) {
 	e.t.Helper()
 	a := e.account(mode)
-	base := []Option{WithPollInterval(20 * time.Millisecond), WithSleep(scaledSleep(10))}
-	c, err := New(Config{Accounts: []Account{a}}, append(base, opts...)...)
+	if o.PollInterval == 0 {
+		o.PollInterval = 20 * time.Millisecond
+	}
+	if o.Sleep == nil {
+		o.Sleep = scaledSleep(10)
+	}
+	c, err := New(Config{Accounts: []Account{a}}, o)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 func TestSimReadManyWhileDMSVanishes(t *testing.T) {
 	const n = 300
 	env := newSim(t, "empty", func(f *cloudsim.Faults) { f.DMSDeleteDelayMS = 300 })
-	fast, acct := env.client(authAKSK)
+	fast, acct := env.client(authAKSK, Options{})
 	env.createN(n, spec{Service: "rocketmq"})
 	listed, err := fast.ListInstances(ctxBG, acct, simProject, RocketMQ)
 	if err != nil || len(listed) != n {
@@ -33,7 +33,7 @@ func TestSimReadManyWhileDMSVanishes(t *testing.T) {
 	slowClient := func() *Client { // 200 calls/s: one listing of 6 pages spans ~30 ms
 		a := env.account(authAKSK)
 		a.RateLimit, a.Burst = 200, 1
-		c, err := New(Config{Accounts: []Account{a}})
+		c, err := New(Config{Accounts: []Account{a}}, Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -23,7 +23,7 @@ func TestSimListPaging(t *testing.T) {
 	sizes := map[Service]int{RocketMQ: dmsPageSize, RabbitMQ: dmsPageSize, ROMA: romaInstancePage, CloudDC: cloudDCPageSize}
 	ops := map[Service]string{RocketMQ: "dms.list", RabbitMQ: "dms.list", ROMA: "roma.list_instances", CloudDC: "clouddc.list"}
 	for _, mode := range []authMode{authAKSK, authToken} {
-		c, acct := env.client(mode)
+		c, acct := env.client(mode, Options{})
 		for _, svc := range Services {
 			t.Run(string(mode)+"/"+string(svc), func(t *testing.T) {
 				before := env.stats()
@@ -58,7 +58,7 @@ func TestSimROMAAssets(t *testing.T) {
 	env.createN(1000, spec{Service: "roma", Kind: "task", InstanceID: inst})
 	for _, mode := range []authMode{authAKSK, authToken} {
 		t.Run(string(mode), func(t *testing.T) {
-			c, acct := env.client(mode)
+			c, acct := env.client(mode, Options{})
 			before := env.stats()
 			got, err := c.ListROMAAssets(ctxBG, acct, simProject, inst)
 			if err != nil {
@@ -85,7 +85,7 @@ func TestSimROMAAssets(t *testing.T) {
 		})
 	}
 	t.Run("ErrNotFound", func(t *testing.T) {
-		c, acct := env.client(authAKSK)
+		c, acct := env.client(authAKSK, Options{})
 		_, err := c.ListROMAAssets(ctxBG, acct, simProject, "no-such-instance")
 		if !errors.Is(err, ErrNotFound) {
 			t.Fatalf("err = %v", err)
@@ -95,7 +95,7 @@ func TestSimROMAAssets(t *testing.T) {
 
 func TestSimRead(t *testing.T) {
 	env := newSim(t, "empty", func(f *cloudsim.Faults) { f.TerminatedRetentionMS = 300 })
-	c, acct := env.client(authAKSK)
+	c, acct := env.client(authAKSK, Options{})
 	roma := env.create(spec{Service: "roma", Name: "r"})
 	ids := map[string]Ref{
 		"rocket": {Service: RocketMQ, Kind: KindInstance, ID: env.create(spec{Service: "rocketmq", Status: "CREATEFAILED"})},
@@ -149,7 +149,7 @@ func TestSimRead(t *testing.T) {
 
 func TestSimReadMany(t *testing.T) {
 	env := newSim(t, "empty", nil)
-	c, acct := env.client(authToken)
+	c, acct := env.client(authToken, Options{})
 	refsOf := func(svc Service, kind Kind, parent string, ids []string) []Ref {
 		var out []Ref
 		for _, id := range ids {
@@ -237,7 +237,7 @@ func TestSimFaults(t *testing.T) {
 		env.faults(map[string]any{"rate_limit": 1, "retry_after": 1})
 		defer env.faults(map[string]any{"rate_limit": 0, "retry_after": 0})
 		time.Sleep(time.Second) // fill the bucket
-		c, acct := env.client(authAKSK, WithSleep(realSleep))
+		c, acct := env.client(authAKSK, Options{Sleep: realSleep})
 		start := time.Now()
 		if err := list(c, acct); err != nil { // 2 pages, 1 token: the second waits for Retry-After
 			t.Fatal(err)
@@ -250,7 +250,7 @@ func TestSimFaults(t *testing.T) {
 		env.faults(map[string]any{"rate_limit": 2})
 		defer env.faults(map[string]any{"rate_limit": 0})
 		time.Sleep(time.Second)
-		c, acct := env.client(authAKSK, WithSleep(realSleep), WithRand(func() float64 { return 0.9 }))
+		c, acct := env.client(authAKSK, Options{Sleep: realSleep, Rand: func() float64 { return 0.9 }})
 		for range 3 {
 			if err := list(c, acct); err != nil {
 				t.Fatal(err)
@@ -263,7 +263,7 @@ func TestSimFaults(t *testing.T) {
 	t.Run("5xx retried for reads", func(t *testing.T) {
 		env.faults(map[string]any{"error_rate": 0.3})
 		defer env.faults(map[string]any{"error_rate": 0})
-		c, acct := env.client(authAKSK, WithSleep(func(context.Context, time.Duration) error { return nil }))
+		c, acct := env.client(authAKSK, Options{Sleep: func(context.Context, time.Duration) error { return nil }})
 		for range 10 {
 			if err := list(c, acct); err != nil {
 				t.Fatal(err)
@@ -276,7 +276,7 @@ func TestSimFaults(t *testing.T) {
 	t.Run("5xx exhausted", func(t *testing.T) {
 		env.faults(map[string]any{"error_rate": 1})
 		defer env.faults(map[string]any{"error_rate": 0})
-		c, acct := env.client(authAKSK, WithSleep(func(context.Context, time.Duration) error { return nil }))
+		c, acct := env.client(authAKSK, Options{Sleep: func(context.Context, time.Duration) error { return nil }})
 		err := list(c, acct)
 		var ce *Error
 		if !errors.Is(err, ErrTransient) || !errors.As(err, &ce) || ce.HTTPStatus != 500 || ce.Code != "DMS.00500000" || ce.RequestID == "" {
@@ -286,7 +286,7 @@ func TestSimFaults(t *testing.T) {
 	t.Run("latency and deadline", func(t *testing.T) {
 		env.faults(map[string]any{"latency_ms": 300})
 		defer env.faults(map[string]any{"latency_ms": 0})
-		c, acct := env.client(authAKSK, WithSleep(func(context.Context, time.Duration) error { return nil }))
+		c, acct := env.client(authAKSK, Options{Sleep: func(context.Context, time.Duration) error { return nil }})
 		start := time.Now()
 		if err := list(c, acct); err != nil || time.Since(start) < 600*time.Millisecond {
 			t.Fatalf("err %v after %v (2 pages × 300 ms)", err, time.Since(start))
@@ -302,7 +302,7 @@ func TestSimFaults(t *testing.T) {
 	t.Run("delete failures", func(t *testing.T) {
 		env.faults(map[string]any{"delete_failure_rate": 1})
 		defer env.faults(map[string]any{"delete_failure_rate": 0})
-		c, acct := env.client(authAKSK)
+		c, acct := env.client(authAKSK, Options{})
 		ids := env.createN(3, spec{Service: "rabbitmq"})
 		out, err := c.DeleteDMS(ctxBG, acct, simProject, RabbitMQ, ids, false)
 		if err != nil {
@@ -326,7 +326,7 @@ func TestSimFaults(t *testing.T) {
 	t.Run("refuse prepaid delete", func(t *testing.T) {
 		env.faults(map[string]any{"refuse_prepaid_delete": true})
 		defer env.faults(map[string]any{"refuse_prepaid_delete": false})
-		c, acct := env.client(authAKSK)
+		c, acct := env.client(authAKSK, Options{})
 		zero := int32(0)
 		id := env.create(spec{Service: "rocketmq", ChargingMode: &zero})
 		r, err := c.Read(ctxBG, Ref{Account: acct, Project: simProject, Service: RocketMQ, ID: id})
@@ -345,7 +345,7 @@ func TestSimBadConfig(t *testing.T) {
 	t.Run("wrong SK", func(t *testing.T) {
 		a := env.account(authAKSK)
 		a.SK = "wrong-" + testSK
-		c, err := New(Config{Accounts: []Account{a}})
+		c, err := New(Config{Accounts: []Account{a}}, Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -361,7 +361,7 @@ func TestSimBadConfig(t *testing.T) {
 		defer env.faults(map[string]any{"check_signatures": true})
 		a := env.account(authAKSK)
 		a.SK = "wrong"
-		c, _ := New(Config{Accounts: []Account{a}})
+		c, _ := New(Config{Accounts: []Account{a}}, Options{})
 		if _, err := c.ListInstances(ctxBG, a.Name, simProject, ROMA); err != nil {
 			t.Fatal(err)
 		}
@@ -369,7 +369,7 @@ func TestSimBadConfig(t *testing.T) {
 	t.Run("wrong token", func(t *testing.T) {
 		a := env.account(authToken)
 		a.Token = testToken
-		c, _ := New(Config{Accounts: []Account{a}})
+		c, _ := New(Config{Accounts: []Account{a}}, Options{})
 		_, err := c.ListInstances(ctxBG, a.Name, simProject, RabbitMQ)
 		if !errors.Is(err, ErrConfig) {
 			t.Fatalf("err = %v", err)
@@ -379,14 +379,14 @@ func TestSimBadConfig(t *testing.T) {
 	t.Run("project not allowed", func(t *testing.T) {
 		a := env.account(authAKSK)
 		a.Projects = []string{"ffffffffffffffffffffffffffffffff"}
-		c, _ := New(Config{Accounts: []Account{a}})
+		c, _ := New(Config{Accounts: []Account{a}}, Options{})
 		_, err := c.ListInstances(ctxBG, a.Name, a.Projects[0], RocketMQ)
 		if !errors.Is(err, ErrPermission) {
 			t.Fatalf("err = %v", err)
 		}
 	})
 	t.Run("project not configured", func(t *testing.T) {
-		c, acct := env.client(authAKSK)
+		c, acct := env.client(authAKSK, Options{})
 		if _, err := c.ListInstances(ctxBG, acct, "other", RocketMQ); !errors.Is(err, ErrConfig) {
 			t.Fatalf("err = %v", err)
 		}
@@ -397,7 +397,7 @@ func TestSimBadConfig(t *testing.T) {
 	t.Run("unreachable endpoint", func(t *testing.T) {
 		a := env.account(authAKSK)
 		a.Endpoints.ROMA = "http://127.0.0.1:1"
-		c, _ := New(Config{Accounts: []Account{a}}, WithSleep(func(context.Context, time.Duration) error { return nil }))
+		c, _ := New(Config{Accounts: []Account{a}}, Options{Sleep: func(context.Context, time.Duration) error { return nil }})
 		_, err := c.ListInstances(ctxBG, a.Name, simProject, ROMA)
 		if !errors.Is(err, ErrTransient) {
 			t.Fatalf("err = %v", err)
@@ -417,7 +417,7 @@ func TestSimListTenThousand(t *testing.T) {
 	env.createN(n, spec{Service: "clouddc"})
 	inst := env.create(spec{Service: "roma"})
 	env.createN(n, spec{Service: "roma", Kind: "task", InstanceID: inst})
-	c, acct := env.client(authAKSK)
+	c, acct := env.client(authAKSK, Options{})
 	type row struct {
 		name   string
 		op     string
@@ -459,8 +459,8 @@ func TestSimListTenThousand(t *testing.T) {
 
 func TestSimConcurrent(t *testing.T) {
 	env := newSim(t, "demo", nil)
-	c, acct := env.client(authAKSK)
-	tok, tacct := env.client(authToken)
+	c, acct := env.client(authAKSK, Options{})
+	tok, tacct := env.client(authToken, Options{})
 	errs := make(chan error, 16)
 	for i := range 8 {
 		go func() {

@@ -48,7 +48,7 @@ func (s *Server) handleAuditList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	vm := views.AuditPage{Filters: auditFiltersVM(form), Results: res, Chart: chart}
+	vm := views.AuditReview{Filters: auditFiltersVM(form), Results: res, Chart: chart}
 	return s.render(c, http.StatusOK, views.AuditReviewPage(s.meta(c, "Audit log", "audit"), vm))
 }
 

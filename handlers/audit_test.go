@@ -18,7 +18,7 @@ import (
 // seedAudit appends n events; event 3 has a hostile resource name and actor.
 func seedAudit(t *testing.T, ts *testServer, n int) {
 	t.Helper()
-	l := audit.New(ts.db, ts.now.Now)
+	l := audit.New(ts.db, audit.Options{Now: ts.now.Now})
 	for i := 1; i <= n; i++ {
 		e := audit.Event{Actor: "alice", ClientIP: "10.0.0.1", Action: audit.ActionResourceOutcome, ChangeID: 7,
 			Service: "rocketmq", ResourceID: fmt.Sprintf("rid-%d", i%3), ResourceName: fmt.Sprintf("mq-%d", i),

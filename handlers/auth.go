@@ -35,7 +35,7 @@ func (s *Server) handleLoginPage(c echo.Context) error {
 	if c.QueryParam("bye") != "" {
 		m.Flashes = append(m.Flashes, views.Flash{Kind: "info", Message: "You have signed out."})
 	}
-	return s.render(c, http.StatusOK, views.LoginPage(m, views.LoginForm{Next: next}))
+	return s.render(c, http.StatusOK, views.LoginPage(m, views.Login{Next: next}))
 }
 
 func (s *Server) handleLogin(c echo.Context) error {
@@ -58,7 +58,7 @@ func (s *Server) handleLogin(c echo.Context) error {
 		case errors.Is(err, auth.ErrThrottled):
 			msg = "Too many failed sign-ins. Wait 15 minutes and try again."
 		}
-		vm := views.LoginForm{Username: f.Username, Next: safeNext(f.Next), Error: msg}
+		vm := views.Login{Username: f.Username, Next: safeNext(f.Next), Error: msg}
 		return s.render(c, status, views.LoginPage(s.meta(c, "Sign in", ""), vm))
 	}
 	if err := s.startSession(c, u); err != nil {

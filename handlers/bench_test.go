@@ -50,7 +50,7 @@ func newBenchEcho(b *testing.B) (*echo.Echo, []*http.Cookie) {
 		Name: "demo", Region: "cn-east-3", Projects: cloudsim.DemoProjects,
 		Endpoints: cloud.Endpoints{DMS: hs.URL, ROMA: hs.URL, CloudDC: hs.URL},
 		AK:        cloudsim.DemoAK, SK: cloudsim.DemoSK, Simulated: true, RateLimit: 10000, Burst: 1000,
-	}}})
+	}}}, cloud.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -62,11 +62,11 @@ func newBenchEcho(b *testing.B) (*echo.Echo, []*http.Cookie) {
 	if err := store.Migrate(b.Context(), db, migrations.FS); err != nil {
 		b.Fatal(err)
 	}
-	users := auth.New(db, auth.Config{Params: auth.Params{Memory: 64, Time: 1, Threads: 1}})
+	users := auth.New(db, auth.Options{Params: auth.Params{Memory: 64, Time: 1, Threads: 1}})
 	if _, err := users.Create(b.Context(), auth.Origin{Actor: "bench"}, "alice", testPassword, []auth.Role{auth.RoleRequester}); err != nil {
 		b.Fatal(err)
 	}
-	inv := inventory.New(client, inventory.Config{TTL: time.Hour})
+	inv := inventory.New(client, inventory.Options{TTL: time.Hour})
 	snap, err := inv.Service(b.Context(), cloud.RocketMQ)
 	if err != nil || len(snap.Items) != benchFleet {
 		b.Fatalf("read fleet: %v (%d items)", err, len(snap.Items))

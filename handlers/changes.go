@@ -74,15 +74,15 @@ func (s *Server) renderChangeList(c echo.Context, tab string, f changes.ChangeFi
 // handleChangeNew shows the plan form for the posted selection scope or
 // sweep; a GET offers the sweeps.
 func (s *Server) handleChangeNew(c echo.Context) error {
-	vm := views.NewChangeVM{Scope: c.FormValue("scope"), Sweep: sweepOf(c), Errors: map[string]string{}}
+	vm := views.NewChange{Scope: c.FormValue("scope"), Sweep: sweepOf(c), Errors: map[string]string{}}
 	s.fillSelection(c, &vm)
 	return s.render(c, http.StatusOK, views.NewChangePage(s.meta(c, "Plan a change request", "changes"), vm))
 }
 
 func (s *Server) handleChangeCreate(c echo.Context) error {
 	form := changeForm(c)
-	vm := views.NewChangeVM{Scope: form.scope, Sweep: sweepOf(c), Reason: form.reason, Ticket: form.ticket, Force: form.force}
-	req := changes.PlanRequest{Reason: form.reason, Ticket: form.ticket, Force: form.force, Submit: true}
+	vm := views.NewChange{Scope: form.scope, Sweep: sweepOf(c), Reason: form.reason, Ticket: form.ticket, Force: form.force}
+	req := changes.PlanRequest{Reason: form.reason, Ticket: form.ticket, Force: form.force}
 	if vm.Sweep.Service != "" {
 		req.Sweep = &changes.Sweep{Account: vm.Sweep.Account, Project: vm.Sweep.Project, Service: cloud.Service(vm.Sweep.Service)}
 	} else if u := currentUser(c); u != nil && form.scope != "" {
@@ -117,18 +117,18 @@ func changeForm(c echo.Context) planForm {
 		ticket: strings.TrimSpace(c.FormValue("ticket")), force: c.FormValue("force") == "1"}
 }
 
-func sweepOf(c echo.Context) views.SweepVM {
+func sweepOf(c echo.Context) views.Sweep {
 	svc := c.FormValue("sweep_service")
 	if svc != string(cloud.RocketMQ) && svc != string(cloud.RabbitMQ) {
-		return views.SweepVM{}
+		return views.Sweep{}
 	}
-	return views.SweepVM{Service: svc, Account: c.FormValue("sweep_account"), Project: c.FormValue("sweep_project"),
+	return views.Sweep{Service: svc, Account: c.FormValue("sweep_account"), Project: c.FormValue("sweep_project"),
 		Label: svc + " in " + c.FormValue("sweep_project")}
 }
 
 // fillSelection adds what the plan form shows about the selection, or the
 // sweep choices when nothing is selected.
-func (s *Server) fillSelection(c echo.Context, vm *views.NewChangeVM) {
+func (s *Server) fillSelection(c echo.Context, vm *views.NewChange) {
 	u := currentUser(c)
 	if vm.Scope != "" && u != nil {
 		sel := s.Inventory.Selected(u.ID, vm.Scope)
@@ -148,7 +148,7 @@ func (s *Server) fillSelection(c echo.Context, vm *views.NewChangeVM) {
 		for _, a := range s.Inventory.Accounts() {
 			for _, p := range a.Projects {
 				for _, svc := range []cloud.Service{cloud.RocketMQ, cloud.RabbitMQ} {
-					vm.SweepForms = append(vm.SweepForms, views.SweepVM{Service: string(svc), Account: a.Name, Project: p,
+					vm.SweepForms = append(vm.SweepForms, views.Sweep{Service: string(svc), Account: a.Name, Project: p,
 						Label: "All failed " + string(svc) + " instances in " + a.Name + "/" + p})
 				}
 			}
@@ -166,7 +166,7 @@ func (s *Server) handleChangeShow(c echo.Context) error {
 		return err
 	}
 	vm := changeVM(ch, acts)
-	return s.render(c, http.StatusOK, views.ChangePage(s.meta(c, ch.Name(), "changes"), vm))
+	return s.render(c, http.StatusOK, views.ChangeDetailPage(s.meta(c, ch.Name(), "changes"), vm))
 }
 
 // handleChangeProgress is the polling fragment of a change's progress.

@@ -73,7 +73,7 @@ func TestChangeBrowserFlow(t *testing.T) {
 	ts := newTestServer(t)
 	sc := &slowCloud{fakeCloud: ts.cloud, delay: 6 * time.Second, gone: map[string]time.Time{}, deleting: map[string]cloud.Resource{}}
 	pctx, stop := context.WithCancel(context.Background())
-	p := poller.New(ts.db, sc, poller.Options{MinInterval: 500 * time.Millisecond, IdleTick: 200 * time.Millisecond}, nil)
+	p := poller.New(ts.db, sc, poller.Options{MinInterval: 500 * time.Millisecond, IdleTick: 200 * time.Millisecond})
 	stopped := make(chan error, 1)
 	go func() { stopped <- p.Run(pctx) }()
 	t.Cleanup(func() { stop(); <-stopped })

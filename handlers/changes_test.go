@@ -206,7 +206,7 @@ func TestChangeFlow(t *testing.T) {
 		t.Fatalf("progress fragment: %d %q\n%.300s", resp.StatusCode, resp.Header.Get("Vary"), body)
 	}
 
-	p := poller.New(ts.db, ts.cloud, poller.Options{MinInterval: time.Millisecond, Now: ts.now.Now}, nil)
+	p := poller.New(ts.db, ts.cloud, poller.Options{MinInterval: time.Millisecond, Now: ts.now.Now})
 	for range 5 {
 		if _, err := p.Tick(context.Background()); err != nil {
 			t.Fatal(err)

@@ -23,8 +23,8 @@ func showTime(t time.Time) string {
 func isoTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 func changeListVM(u *auth.User, a changes.Actor, tab string, f changes.ChangeFilter,
-	list []changes.Change) views.ChangeListVM {
-	vm := views.ChangeListVM{Active: tab, Empty: "No change requests."}
+	list []changes.Change) views.ChangeList {
+	vm := views.ChangeList{Active: tab, Empty: "No change requests."}
 	if changes.CanPlan(a) == nil {
 		vm.Tabs = append(vm.Tabs, views.NavItem{Key: "mine", Label: "My requests", URL: "/changes/mine"})
 		vm.NewURL = "/changes/new"
@@ -40,7 +40,7 @@ func changeListVM(u *auth.User, a changes.Actor, tab string, f changes.ChangeFil
 		vm.Title, vm.Empty = "Pending approvals", "Nothing waits for approval."
 	default:
 		vm.Title = "All change requests"
-		vm.Filter = views.ChangeFilterVM{Show: true, State: string(f.State), Requester: f.Requester,
+		vm.Filter = views.ChangeListFilter{Show: true, State: string(f.State), Requester: f.Requester,
 			Project: f.Project, Service: f.Service}
 		for _, s := range changes.States {
 			vm.Filter.States = append(vm.Filter.States, string(s))
@@ -58,8 +58,8 @@ func changeListVM(u *auth.User, a changes.Actor, tab string, f changes.ChangeFil
 	return vm
 }
 
-func changeVM(c changes.Change, acts changes.Actions) views.ChangeVM {
-	vm := views.ChangeVM{ID: strconv.FormatInt(c.ID, 10), Name: c.Name(), State: string(c.State),
+func changeVM(c changes.Change, acts changes.Actions) views.ChangeDetail {
+	vm := views.ChangeDetail{ID: strconv.FormatInt(c.ID, 10), Name: c.Name(), State: string(c.State),
 		StateClass: string(c.State.Class()), Requester: c.Requester, Reason: c.Reason, Ticket: c.Ticket,
 		Force: c.Plan.HasForce(), PlanHash: c.PlanHash, Revision: strconv.Itoa(c.Revision),
 		Required: c.ApprovalsRequired, Approvals: c.Approvals(), Created: showTime(c.CreatedAt),
@@ -98,9 +98,9 @@ func actionsVM(c changes.Change, acts changes.Actions) views.ChangeActions {
 	return a
 }
 
-func progressVM(c changes.Change, acts changes.Actions) views.ChangeProgressVM {
+func progressVM(c changes.Change, acts changes.Actions) views.Progress {
 	p := c.Progress()
-	vm := views.ChangeProgressVM{URL: changeURL(c.ID) + "/progress", State: string(c.State),
+	vm := views.Progress{URL: changeURL(c.ID) + "/progress", State: string(c.State),
 		StateClass: string(c.State.Class()), Executing: c.State == changes.StateExecuting,
 		Finished: c.State.Finished(),
 		Total:    max(p.Total, len(c.Plan.Items)),

@@ -184,8 +184,9 @@ func (s *Server) renderList(c echo.Context, v listView) error {
 		return err
 	}
 	res := s.resultsVM(c, v, f)
+	res.RefreshFilters = isFragment(c)
 	if isFragment(c) {
-		return s.render(c, http.StatusOK, views.InventoryResults(res, true))
+		return s.render(c, http.StatusOK, views.InventoryResults(res))
 	}
 	vm := views.InventoryList{
 		Heading: v.heading, Path: v.path, Crumbs: v.crumbs, Filters: res.Filters, Results: res,
@@ -237,10 +238,11 @@ func (s *Server) applySelection(c echo.Context, v listView) error {
 		return c.Redirect(http.StatusSeeOther, listURL(v.path, f))
 	}
 	res := s.resultsVM(c, v, f)
+	res.RefreshFilters = true
 	if op == "" || op == "page" {
 		return s.render(c, http.StatusOK, views.SelectionBar(res.Selection))
 	}
-	return s.render(c, http.StatusOK, views.InventoryResults(res, true))
+	return s.render(c, http.StatusOK, views.InventoryResults(res))
 }
 
 func (s *Server) syncPage(uid int64, v listView, visible, checked []string) {

@@ -269,7 +269,7 @@ func TestInventoryRefresh(t *testing.T) {
 func TestInventoryCloudDown(t *testing.T) {
 	ts := newTestServer(t)
 	c := ts.login(t, "vera")
-	ts.srv.Inventory = inventory.New(downCloud{ts.cloud}, inventory.Config{})
+	ts.srv.Inventory = inventory.New(downCloud{ts.cloud}, inventory.Options{})
 	resp, body := c.get(t, "/inventory/rocketmq")
 	if resp.StatusCode != http.StatusBadGateway || !strings.Contains(body, "Could not read the cloud") {
 		t.Errorf("status %d", resp.StatusCode)

@@ -113,7 +113,7 @@ func overviewVM(ov inventory.Overview, read views.ReadInfo) views.InventoryOverv
 }
 
 // resultsVM builds the #inventory-results fragment's model for filter f.
-func (s *Server) resultsVM(c echo.Context, v listView, f inventory.Filter) views.InventoryResultsVM {
+func (s *Server) resultsVM(c echo.Context, v listView, f inventory.Filter) views.ResourceTable {
 	page := v.snap.Query(f)
 	f.Page = page.Page
 	u := currentUser(c)
@@ -122,14 +122,14 @@ func (s *Server) resultsVM(c echo.Context, v listView, f inventory.Filter) views
 		keys[i] = r.Key()
 	}
 	count, selected := s.Inventory.SelectionState(u.ID, v.scope, keys)
-	vm := views.InventoryResultsVM{
+	vm := views.ResourceTable{
 		Columns:    columns(v, f),
 		Pager:      pager(v.path, f, page),
 		ShowKind:   v.kinds != nil,
 		ShowAssets: v.svc == cloud.ROMA,
 		Empty:      "Nothing matches these filters.",
 		Filters:    s.filterForm(v, f),
-		Selection: views.SelectionBarVM{CanSelect: canSelect(c), Count: count, Matching: page.Total,
+		Selection: views.Selection{CanSelect: canSelect(c), Count: count, Matching: page.Total,
 			Scope: v.scope, SelectURL: v.path + "/select", PlanURL: "/changes/new"},
 	}
 	for k, vals := range f.Values() {

@@ -41,7 +41,7 @@ func (s *Server) renderPolicies(c echo.Context, status int, form views.PolicyRow
 	if err != nil {
 		return err
 	}
-	vm := views.PoliciesVM{Form: form, Errors: errs, Rows: []views.PolicyRow{policyRow(global)}}
+	vm := views.Policies{Form: form, Errors: errs, Rows: []views.PolicyRow{policyRow(global)}}
 	for _, p := range per {
 		vm.Rows = append(vm.Rows, policyRow(p))
 	}

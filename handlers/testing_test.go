@@ -143,7 +143,7 @@ func newTestServer(t testing.TB) *testServer {
 		t.Fatal(err)
 	}
 	clock := &fakeClock{t: time.Now()}
-	users := auth.New(db, auth.Config{Now: clock.Now, Params: auth.Params{Memory: 64, Time: 1, Threads: 1}})
+	users := auth.New(db, auth.Options{Now: clock.Now, Params: auth.Params{Memory: 64, Time: 1, Threads: 1}})
 	for name, role := range testUsers {
 		if _, err := users.Create(ctx, auth.Origin{Actor: "test"}, name, testPassword, []auth.Role{role}); err != nil {
 			t.Fatal(err)
@@ -153,9 +153,9 @@ func newTestServer(t testing.TB) *testServer {
 	srv, err := newServer(Deps{
 		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Users:       users,
-		Inventory:   inventory.New(fc, inventory.Config{Now: clock.Now}),
+		Inventory:   inventory.New(fc, inventory.Options{Now: clock.Now}),
 		Changes:     changes.New(db, fc, changes.Options{Now: clock.Now}),
-		Audit:       audit.New(db, clock.Now),
+		Audit:       audit.New(db, audit.Options{Now: clock.Now}),
 		SessionKeys: auth.SessionKeys{Hash: make([]byte, 32), Block: make([]byte, 32)},
 		Simulated:   true,
 		Now:         clock.Now,

@@ -30,8 +30,8 @@ func (e *ReadError) Error() string {
 	return fmt.Sprintf("cloud read failed: %v", e.Errs)
 }
 
-// Config tunes an Inventory; zero fields take the defaults.
-type Config struct {
+// Options tunes an Inventory; zero fields take the defaults.
+type Options struct {
 	TTL time.Duration // how long a read is served as fresh (default 30s)
 	// MaxStale: a read older than TTL but younger than MaxStale is still
 	// served at once (with its real age on the page) while one background
@@ -44,7 +44,7 @@ type Config struct {
 // Inventory caches cloud reads and keeps selections. Safe for concurrent use.
 type Inventory struct {
 	cloud Cloud
-	cfg   Config
+	cfg   Options
 
 	mu    sync.Mutex
 	cache map[string]*entry // "svc:<service>" or "assets:<instance key>"
@@ -59,7 +59,7 @@ type entry struct {
 }
 
 // New returns an Inventory reading through c.
-func New(c Cloud, cfg Config) *Inventory {
+func New(c Cloud, cfg Options) *Inventory {
 	if cfg.TTL == 0 {
 		cfg.TTL = 30 * time.Second
 	}

@@ -153,7 +153,7 @@ func TestCache(t *testing.T) {
 	clock := func() time.Time { clockMu.Lock(); defer clockMu.Unlock(); return now }
 	advance := func(d time.Duration) { clockMu.Lock(); defer clockMu.Unlock(); now = now.Add(d) }
 	sc := &stubCloud{items: map[string][]cloud.Resource{"p1": {res("p1", "x", "RUNNING", cloud.ClassActive)}}, fail: map[string]bool{"p2": true}}
-	inv := New(sc, Config{TTL: time.Minute, Now: clock})
+	inv := New(sc, Options{TTL: time.Minute, Now: clock})
 	ctx := context.Background()
 
 	s1, err := inv.Service(ctx, cloud.RocketMQ)
@@ -195,7 +195,7 @@ func TestCache(t *testing.T) {
 }
 
 func TestSelection(t *testing.T) {
-	inv := New(&stubCloud{}, Config{})
+	inv := New(&stubCloud{}, Options{})
 	a, b := res("p1", "a", "RUNNING", cloud.ClassActive), res("p1", "b", "RUNNING", cloud.ClassActive)
 	inv.Select(1, "rocketmq", b, a, a)
 	inv.Select(2, "rocketmq", a)

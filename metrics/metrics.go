@@ -46,7 +46,7 @@ func (m *Metrics) ObserveRequest(method, route, code string, d time.Duration) {
 }
 
 // ObserveCloudCall records one cloud call; it is the cloud client's
-// observer (cloud.WithObserver), so every request from any package counts.
+// observer (cloud.Options.Observe), so every request from any package counts.
 func (m *Metrics) ObserveCloudCall(svc cloud.Service, operation string, err error, d time.Duration) {
 	m.cloudCalls.WithLabelValues(string(svc), operation, CloudOutcome(err)).Inc()
 	m.cloudTime.WithLabelValues(string(svc), operation).Observe(d.Seconds())

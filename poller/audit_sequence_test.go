@@ -30,7 +30,7 @@ func TestFullChangeAuditSequence(t *testing.T) {
 	e.execute(c)
 	e.runUntilFinished(testOptions(), 30*time.Second, c.ID)
 
-	page, err := audit.New(e.db, time.Now).Timeline(context.Background(), c.ID, 0, 100)
+	page, err := audit.New(e.db, audit.Options{Now: time.Now}).Query(context.Background(), audit.Filter{ChangeID: c.ID, Limit: 100, Oldest: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func TestFullChangeAuditSequence(t *testing.T) {
 	if got[len(got)-1] != last {
 		t.Errorf("last event %q, want %q", got[len(got)-1], last)
 	}
-	if _, err := audit.New(e.db, time.Now).Verify(context.Background(), nil); err != nil {
+	if _, err := audit.New(e.db, audit.Options{Now: time.Now}).Verify(context.Background(), nil); err != nil {
 		t.Fatalf("audit chain does not verify: %v", err)
 	}
 }

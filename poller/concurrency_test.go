@@ -81,13 +81,13 @@ func TestTwoPollersStaleRead(t *testing.T) {
 			close(bRead)
 			<-bGo
 		}
-	}}, testOptions(), nil)
+	}}, testOptions())
 	a := poller.New(e.db, gatedCloud{Client: e.client, deletes: &deletes, beforeSend: func() {
 		if aOnce.CompareAndSwap(false, true) {
 			close(aSending)
 			<-aGo
 		}
-	}}, testOptions(), nil)
+	}}, testOptions())
 	ctx := context.Background()
 
 	bDone := make(chan struct{})
@@ -113,7 +113,7 @@ func TestTwoPollersStaleRead(t *testing.T) {
 	close(aGo)
 	<-aDone
 
-	p := poller.New(e.db, gatedCloud{Client: e.client, deletes: &deletes}, testOptions(), nil)
+	p := poller.New(e.db, gatedCloud{Client: e.client, deletes: &deletes}, testOptions())
 	for end := time.Now().Add(30 * time.Second); !e.state(c.ID).Final() && time.Now().Before(end); {
 		wait, err := p.Tick(ctx)
 		if err != nil {
@@ -144,7 +144,7 @@ func TestTimeoutWhileReadsFail(t *testing.T) {
 	o.Timeout = time.Second
 	var deletes atomic.Int32
 	var fails atomic.Bool
-	p := poller.New(e.db, gatedCloud{Client: e.client, deletes: &deletes, readFails: &fails}, o, nil)
+	p := poller.New(e.db, gatedCloud{Client: e.client, deletes: &deletes, readFails: &fails}, o)
 	ctx := context.Background()
 	if _, err := p.Tick(ctx); err != nil {
 		t.Fatal(err)

@@ -140,7 +140,7 @@ func (e *simEnv) checkOutcomes(ids ...int64) {
 			}
 		}
 	}
-	if _, err := audit.New(e.db, nil).Verify(context.Background(), nil); err != nil {
+	if _, err := audit.New(e.db, audit.Options{}).Verify(context.Background(), nil); err != nil {
 		e.t.Errorf("audit chain: %v", err)
 	}
 	seen := map[string]bool{}
@@ -178,7 +178,7 @@ func TestKillAndRestart(t *testing.T) {
 			e.execute(c)
 
 			ctx, cancel := context.WithTimeout(context.Background(), kill)
-			p := poller.New(e.db, e.client, testOptions(), nil)
+			p := poller.New(e.db, e.client, testOptions())
 			if err := p.Run(ctx); err != nil {
 				t.Fatal(err)
 			}

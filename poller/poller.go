@@ -39,7 +39,7 @@ type Poller struct {
 }
 
 // New returns a Poller; zero fields of o take DefaultOptions.
-func New(db *sql.DB, c Cloud, o Options, log *slog.Logger) *Poller {
+func New(db *sql.DB, c Cloud, o Options) *Poller {
 	d := DefaultOptions()
 	if o.MinInterval <= 0 {
 		o.MinInterval = d.MinInterval
@@ -71,10 +71,10 @@ func New(db *sql.DB, c Cloud, o Options, log *slog.Logger) *Poller {
 	if o.Rand == nil {
 		o.Rand = rand.Float64
 	}
-	if log == nil {
-		log = slog.Default()
+	if o.Logger == nil {
+		o.Logger = slog.Default()
 	}
-	return &Poller{db: db, cloud: c, o: o, log: log, wake: make(chan struct{}, 1)}
+	return &Poller{db: db, cloud: c, o: o, log: o.Logger, wake: make(chan struct{}, 1)}
 }
 
 // Wake makes Run look for work now (changes.Options.Wake).

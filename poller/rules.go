@@ -10,6 +10,7 @@ package poller
 
 import (
 	"fmt"
+	"log/slog"
 	"math"
 	"time"
 
@@ -29,6 +30,7 @@ type Options struct {
 	IdleTick    time.Duration // sleep when nothing is due
 	Now         func() time.Time
 	Rand        func() float64 // [0,1), for jitter
+	Logger      *slog.Logger   // default slog.Default()
 }
 
 // DefaultOptions are the production settings.

@@ -57,7 +57,7 @@ func newSimEnvSettle(t testing.TB, faults cloudsim.Faults, rate float64, settle 
 		Endpoints: cloud.Endpoints{DMS: srv.URL, ROMA: srv.URL, CloudDC: srv.URL},
 		AK:        cloudsim.DemoAK, SK: cloudsim.DemoSK, Simulated: true, RateLimit: rate, Burst: int(rate),
 		SettleTime: settle}}},
-		cloud.WithPollInterval(50*time.Millisecond))
+		cloud.Options{PollInterval: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +157,7 @@ func refs(svc cloud.Service, kind cloud.Kind, parent string, ids []string) []clo
 func (e *simEnv) approved(req changes.PlanRequest) changes.Change {
 	e.t.Helper()
 	ctx := context.Background()
-	req.Reason, req.Submit = "decommission", true
+	req.Reason = "decommission"
 	c, err := e.svc.Plan(ctx, alice, req)
 	if err != nil {
 		e.t.Fatalf("plan: %v", err)
@@ -182,7 +182,7 @@ func (e *simEnv) runUntilFinished(o poller.Options, limit time.Duration, ids ...
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
-	p := poller.New(e.db, e.client, o, nil)
+	p := poller.New(e.db, e.client, o)
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx) }()
 	defer func() { cancel(); <-done }()

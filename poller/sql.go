@@ -71,6 +71,9 @@ func markSubmitted(ctx context.Context, tx *sql.Tx, ops []Op, now, next, deadlin
 // another poller on the same file) is back in the same state, and a verdict
 // on the older attempt must not overwrite it.
 func saveOp(ctx context.Context, tx *sql.Tx, op Op, from changes.OpState, now time.Time) error {
+	if op.State != from && !changes.CanMoveOp(from, op.State) {
+		return fmt.Errorf("operation %d: %s -> %s is not an operation move", op.ID, from, op.State)
+	}
 	finished := ""
 	if op.State.Terminal() {
 		finished = store.FormatTime(now)

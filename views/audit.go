@@ -1,8 +1,8 @@
 package views
 
-// AuditPage is the audit review page: filters, the event table, the chart of
+// AuditReview is the audit review page: filters, the event table, the chart of
 // destructive actions and export links.
-type AuditPage struct {
+type AuditReview struct {
 	Filters AuditFilters
 	Results AuditResults
 	Chart   AuditChart

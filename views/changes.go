@@ -1,20 +1,20 @@
 package views
 
-// ChangeListVM is a list of change requests: my requests, the approval
+// ChangeList is a list of change requests: my requests, the approval
 // queue, or all changes with filters.
-type ChangeListVM struct {
+type ChangeList struct {
 	Title   string
 	Tabs    []NavItem // Mine / Pending approvals / All
 	Active  string    // key of the active tab
-	Filter  ChangeFilterVM
+	Filter  ChangeListFilter
 	Rows    []ChangeRow
 	Empty   string
 	NewURL  string // "" when the user may not plan
 	SweepOK bool   // show the "delete all failed" planner link
 }
 
-// ChangeFilterVM is the filter form of the all-changes list.
-type ChangeFilterVM struct {
+// ChangeListFilter is the filter form of the all-changes list.
+type ChangeListFilter struct {
 	Show      bool
 	State     string
 	States    []string
@@ -40,11 +40,11 @@ type ChangeRow struct {
 	CreatedISO string
 }
 
-// NewChangeVM is the plan form: what was selected (or the sweep), reason,
+// NewChange is the plan form: what was selected (or the sweep), reason,
 // ticket and the force-delete option, with the input kept on a 422.
-type NewChangeVM struct {
+type NewChange struct {
 	Scope      string
-	Sweep      SweepVM
+	Sweep      Sweep
 	Count      int
 	Sample     []string // first resource names
 	HasDMS     bool
@@ -52,17 +52,17 @@ type NewChangeVM struct {
 	Ticket     string
 	Force      bool
 	Errors     map[string]string
-	SweepForms []SweepVM // choices for "all instances that failed to create"
+	SweepForms []Sweep // choices for "all instances that failed to create"
 }
 
-// SweepVM identifies a DMS "all failed" sweep.
-type SweepVM struct {
+// Sweep identifies a DMS "all failed" sweep.
+type Sweep struct {
 	Service, Account, Project string
 	Label                     string
 }
 
-// ChangeVM is the change page.
-type ChangeVM struct {
+// ChangeDetail is the change page.
+type ChangeDetail struct {
 	ID          string
 	Name        string
 	State       string
@@ -82,7 +82,7 @@ type ChangeVM struct {
 	Decisions   []DecisionRow
 	Batches     []BatchRow
 	Actions     ChangeActions
-	Progress    ChangeProgressVM
+	Progress    Progress
 }
 
 // ChangeActions says which action forms the user sees; the server checks
@@ -114,9 +114,9 @@ type BatchRow struct {
 // TimelineRow is one step of the change's history.
 type TimelineRow struct{ At, ISO, What string }
 
-// ChangeProgressVM is the #change-progress fragment: bars, counts,
+// Progress is the #change-progress fragment: bars, counts,
 // per-resource results and the timeline. Polling stops once Finished.
-type ChangeProgressVM struct {
+type Progress struct {
 	URL         string
 	Finished    bool
 	Executing   bool
@@ -150,9 +150,9 @@ type ResultRow struct {
 	Batch                            string
 }
 
-// PoliciesVM is the approval-policy admin page: the global policy, the
+// Policies is the approval-policy admin page: the global policy, the
 // per-project ones, and the form (kept on a 422).
-type PoliciesVM struct {
+type Policies struct {
 	Rows   []PolicyRow
 	Form   PolicyRow
 	Errors map[string]string

@@ -12,7 +12,7 @@ import "strconv"
 
 // ChangeListPage lists change requests with tabs (mine, approvals, all) and,
 // for all changes, filters.
-func ChangeListPage(m Meta, vm ChangeListVM) templ.Component {
+func ChangeListPage(m Meta, vm ChangeList) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -437,7 +437,7 @@ func ChangeListPage(m Meta, vm ChangeListVM) templ.Component {
 }
 
 // NewChangePage is the plan form for the selected resources or a sweep.
-func NewChangePage(m Meta, vm NewChangeVM) templ.Component {
+func NewChangePage(m Meta, vm NewChange) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -806,9 +806,9 @@ func NewChangePage(m Meta, vm NewChangeVM) templ.Component {
 	})
 }
 
-// ChangePage shows one change: plan, warnings, approvals, differences,
+// ChangeDetailPage shows one change: plan, warnings, approvals, differences,
 // actions, live progress and results, and its timeline.
-func ChangePage(m Meta, vm ChangeVM) templ.Component {
+func ChangeDetailPage(m Meta, vm ChangeDetail) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -1493,7 +1493,7 @@ func ChangeActionsView(a ChangeActions, planHash string) templ.Component {
 // ChangeProgress is the #change-progress fragment: progress bars, counts,
 // per-resource results and the timeline. While the change runs it polls its own URL; the
 // finished fragment has no trigger, so polling stops.
-func ChangeProgress(p ChangeProgressVM) templ.Component {
+func ChangeProgress(p Progress) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {

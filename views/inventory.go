@@ -48,7 +48,7 @@ type InventoryList struct {
 	Path    string // the list's URL path, for the filter form
 	Crumbs  []Crumb
 	Filters FilterForm
-	Results InventoryResultsVM
+	Results ResourceTable
 	Read    ReadInfo
 }
 
@@ -71,18 +71,21 @@ type Field struct{ Name, Value string }
 // Option is one <option>.
 type Option struct{ Value, Label string }
 
-// InventoryResultsVM is the #inventory-results fragment: selection bar,
+// ResourceTable is the #inventory-results fragment: selection bar,
 // table and pager.
-type InventoryResultsVM struct {
+type ResourceTable struct {
 	Rows       []ResourceRow
 	Columns    []Column
 	Pager      Pager
-	Selection  SelectionBarVM
+	Selection  Selection
 	Hidden     []Field // the current filter as hidden fields for the selection form
 	ShowKind   bool    // assets: a Kind column
 	ShowAssets bool    // ROMA instances: a link to their apps and tasks
 	Empty      string
 	Filters    FilterForm // for the out-of-band refresh of the filter form's hidden fields
+	// RefreshFilters: an htmx answer also refreshes the filter form's
+	// hidden sort fields out of band (the full page renders them in place).
+	RefreshFilters bool
 }
 
 // Column is one sortable column header.
@@ -101,8 +104,8 @@ type ResourceRow struct {
 	Selected                 bool
 }
 
-// SelectionBarVM is the #selection-bar fragment: the count and the actions.
-type SelectionBarVM struct {
+// Selection is the #selection-bar fragment: the count and the actions.
+type Selection struct {
 	CanSelect bool // the user may select (requesters)
 	Count     int  // selected in this scope, across pages
 	Matching  int  // resources matching the current filter

@@ -9,16 +9,16 @@ import (
 )
 
 func TestInventoryResultsFragment(t *testing.T) {
-	vm := InventoryResultsVM{
+	vm := ResourceTable{
 		Rows: []ResourceRow{{Key: "a/p/rocketmq/instance//1", Name: `<img src=x onerror=alert(1)>`, ID: "1", Status: "RUNNING",
 			Class: "active", DetailURL: "/inventory/rocketmq/a/p/1", Selected: true}},
-		Selection: SelectionBarVM{CanSelect: true, Count: 3, Matching: 10, Scope: "rocketmq", SelectURL: "/inventory/rocketmq/select", PlanURL: "/changes/new"},
+		Selection: Selection{CanSelect: true, Count: 3, Matching: 10, Scope: "rocketmq", SelectURL: "/inventory/rocketmq/select", PlanURL: "/changes/new"},
 		Pager:     Pager{Page: 1, Pages: 1, Total: 1, From: 1, To: 1, Target: "#inventory-results"},
-		Filters:   FilterForm{Sort: "created", Dir: "desc"},
+		Filters:   FilterForm{Sort: "created", Dir: "desc"}, RefreshFilters: true,
 	}
 	var b strings.Builder
 	ctx := WithCSRF(context.Background(), "tok")
-	if err := InventoryResults(vm, true).Render(ctx, &b); err != nil {
+	if err := InventoryResults(vm).Render(ctx, &b); err != nil {
 		t.Fatal(err)
 	}
 	html := b.String()

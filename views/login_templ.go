@@ -8,15 +8,15 @@ package views
 import "github.com/a-h/templ"
 import templruntime "github.com/a-h/templ/runtime"
 
-// LoginForm is the sign-in form's view model; Username is kept on failure.
-type LoginForm struct {
+// Login is the sign-in page's view model; Username is kept on failure.
+type Login struct {
 	Username string
 	Next     string // where to go after signing in
 	Error    string
 }
 
 // LoginPage is the sign-in page.
-func LoginPage(m Meta, f LoginForm) templ.Component {
+func LoginPage(m Meta, f Login) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {

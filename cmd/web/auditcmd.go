@@ -56,7 +56,7 @@ func auditOpenLog(dataDir string) (*audit.Log, func() error, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("audit: %w", err)
 	}
-	return audit.New(db, time.Now), db.Close, nil
+	return audit.New(db, audit.Options{Now: time.Now}), db.Close, nil
 }
 
 func runAuditVerify(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {

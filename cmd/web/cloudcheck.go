@@ -46,7 +46,7 @@ func runCloud(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	client, err := cloud.New(cfg)
+	client, err := cloud.New(cfg, cloud.Options{})
 	if err != nil {
 		return err
 	}

@@ -117,7 +117,7 @@ func executeRefs(t *testing.T, svc *changes.Service, refs []cloud.Ref) changes.C
 	ctx := context.Background()
 	alice := changes.Actor{Name: "alice", Roles: auth.Roles{auth.RoleRequester}}
 	bob := changes.Actor{Name: "bob", Roles: auth.Roles{auth.RoleApprover}}
-	c, err := svc.Plan(ctx, alice, changes.PlanRequest{Refs: refs, Reason: "kill on a realistic cloud", Submit: true})
+	c, err := svc.Plan(ctx, alice, changes.PlanRequest{Refs: refs, Reason: "kill on a realistic cloud"})
 	if err != nil {
 		t.Fatalf("plan: %v", err)
 	}

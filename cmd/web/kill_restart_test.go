@@ -132,7 +132,7 @@ func openChanges(t *testing.T, data, cfgPath string) (*sql.DB, *changes.Service)
 	if err != nil {
 		t.Fatal(err)
 	}
-	client, err := cloud.New(cfg)
+	client, err := cloud.New(cfg, cloud.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +146,7 @@ func approveAndExecute(t *testing.T, svc *changes.Service, refs []cloud.Ref) cha
 	ctx := context.Background()
 	alice := changes.Actor{Name: "alice", Roles: auth.Roles{auth.RoleRequester}}
 	bob := changes.Actor{Name: "bob", Roles: auth.Roles{auth.RoleApprover}}
-	c, err := svc.Plan(ctx, alice, changes.PlanRequest{Refs: refs, Reason: "kill and restart", Submit: true})
+	c, err := svc.Plan(ctx, alice, changes.PlanRequest{Refs: refs, Reason: "kill and restart"})
 	if err != nil {
 		t.Fatalf("plan: %v", err)
 	}
@@ -195,11 +195,11 @@ func waitFinal(t *testing.T, svc *changes.Service, id int64, limit time.Duration
 func checkChangeAudit(t *testing.T, db *sql.DB, data string, id int64, planned map[string]bool, batches int) {
 	t.Helper()
 	ctx := context.Background()
-	log := audit.New(db, time.Now)
+	log := audit.New(db, audit.Options{Now: time.Now})
 	outcomes := map[string]int{}
 	var submitted, finished int
 	for after := int64(0); ; {
-		p, err := log.Timeline(ctx, id, after, audit.MaxLimit)
+		p, err := log.Query(ctx, audit.Filter{ChangeID: id, After: after, Limit: audit.MaxLimit, Oldest: true})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -53,7 +53,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	m := metrics.New(reg)
 	// Every request to the cloud, from any package, is counted by service,
 	// operation and outcome.
-	countCalls := cloud.WithObserver(m.ObserveCloudCall)
+	countCalls := cloud.Options{Observe: m.ObserveCloudCall}
 	cc, err := startCloud(ctx, cfg, getenv, log, countCalls)
 	if err != nil {
 		return err
@@ -63,7 +63,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		fmt.Fprintf(stdout, "cloud simulator: %s/ (control API under /_sim/)\n", cc.simURL)
 	}
 
-	users := auth.New(db, auth.Config{})
+	users := auth.New(db, auth.Options{})
 	if err := ensureUsers(ctx, users, cc.simulated, cfg.DemoPassword, stdout); err != nil {
 		return err
 	}
@@ -113,13 +113,13 @@ func startWorkers(ctx context.Context, workers []worker, log *slog.Logger) (stop
 // serve them. Add new services here.
 func buildDeps(cfg serveConfig, db *sql.DB, cc consoleCloud, users *auth.Service, keys auth.SessionKeys,
 	m *metrics.Metrics, reg *prometheus.Registry, log *slog.Logger) (handlers.Deps, []worker, error) {
-	inv := inventory.New(cc.client, inventory.Config{TTL: max(cfg.CacheTTL, time.Nanosecond)})
-	auditLog := audit.New(db, time.Now)
+	inv := inventory.New(cc.client, inventory.Options{TTL: max(cfg.CacheTTL, time.Nanosecond)})
+	auditLog := audit.New(db, audit.Options{Now: time.Now})
 	signingKey, err := audit.LoadOrCreateKey(cfg.Data)
 	if err != nil {
 		return handlers.Deps{}, nil, err
 	}
-	poll := poller.New(db, cc.client, poller.DefaultOptions(), log)
+	poll := poller.New(db, cc.client, poller.Options{Logger: log})
 	chg := changes.New(db, cc.client, changes.Options{Wake: poll.Wake, Logger: log})
 	workers := []worker{
 		{"poller", poll.Run}, // resumes executing changes after a restart

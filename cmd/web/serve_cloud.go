@@ -25,7 +25,8 @@ type consoleCloud struct {
 // startCloud builds the cloud client from --cloud-config, else from the
 // SDK's environment variables, else starts cloudsim in-process with the demo
 // fleet and points every endpoint at it.
-func startCloud(ctx context.Context, cfg serveConfig, getenv func(string) string, log *slog.Logger, opts ...cloud.Option) (consoleCloud, error) {
+func startCloud(ctx context.Context, cfg serveConfig, getenv func(string) string, log *slog.Logger,
+	opts cloud.Options) (consoleCloud, error) {
 	var cc cloud.Config
 	switch {
 	case cfg.CloudConfig != "":
@@ -44,7 +45,7 @@ func startCloud(ctx context.Context, cfg serveConfig, getenv func(string) string
 		}
 	}
 	if len(cc.Accounts) > 0 {
-		client, err := cloud.New(cc, opts...)
+		client, err := cloud.New(cc, opts)
 		if err != nil {
 			return consoleCloud{}, err
 		}
@@ -54,10 +55,10 @@ func startCloud(ctx context.Context, cfg serveConfig, getenv func(string) string
 		}
 		return consoleCloud{client: client, simulated: sim, close: func() {}}, nil
 	}
-	return startEmbeddedSim(cfg.SimListen, log, opts...)
+	return startEmbeddedSim(cfg.SimListen, log, opts)
 }
 
-func startEmbeddedSim(addr string, log *slog.Logger, opts ...cloud.Option) (consoleCloud, error) {
+func startEmbeddedSim(addr string, log *slog.Logger, opts cloud.Options) (consoleCloud, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return consoleCloud{}, fmt.Errorf("simulator listen: %w", err)
@@ -71,7 +72,7 @@ func startEmbeddedSim(addr string, log *slog.Logger, opts ...cloud.Option) (cons
 	}()
 	url := "http://" + ln.Addr().String()
 	log.Info("embedded cloud simulator", "url", url)
-	client, err := cloud.New(cloud.Config{Accounts: []cloud.Account{simAccount(url)}}, opts...)
+	client, err := cloud.New(cloud.Config{Accounts: []cloud.Account{simAccount(url)}}, opts)
 	if err != nil {
 		srv.Close()
 		return consoleCloud{}, err

@@ -56,7 +56,7 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	defer db.Close()
-	users := auth.New(db, auth.Config{})
+	users := auth.New(db, auth.Options{})
 	o := auth.Origin{Actor: "cli:" + envOr(getenv, "USER", "unknown"), ClientIP: "local"}
 	return userAction(ctx, users, o, userArgs{cmd: cmd, name: name, roles: *roles, pwFile: *pwFile}, getenv, stdout)
 }

@@ -43,7 +43,7 @@ func TestUserCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	users := auth.New(db, auth.Config{})
+	users := auth.New(db, auth.Options{})
 	u, err := users.SignIn(ctx, auth.Attempt{Username: "erin", Password: "a-new-long-password"})
 	if err != nil || !u.Roles.Has(auth.RoleApprover) {
 		t.Fatalf("sign in with new password: %v", err)
