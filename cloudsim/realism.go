@@ -11,8 +11,8 @@ import (
 // writeOps are the write calls: the ones applied_error_rate may answer with
 // a lost answer, and after which read_lag_ms applies.
 var writeOps = map[string]bool{
-	rtDMSDelete.op: true, rtDMSBatch.op: true, rtROMADelete.op: true, rtROMADeleteApp.op: true,
-	rtROMADeleteTask.op: true, rtCDCDelete.op: true, rtCDCBatch.op: true,
+	rtDMSDelete.op: true, rtDMSBatch.op: true, rtDMSRestore.op: true, rtROMADelete.op: true,
+	rtROMADeleteApp.op: true, rtROMADeleteTask.op: true, rtCDCDelete.op: true, rtCDCBatch.op: true,
 }
 
 // lag is one resource's read lag: until until, reads show before, the
@@ -52,14 +52,33 @@ func (s *shadow) written(now time.Time, lagMS int) {
 	}
 }
 
-// seen is the status a read at now shows: the status from before the last
-// write while its lag lasts, else the current one.
-func (d *dmsInst) seen(now time.Time) (status string, gone bool) {
-	if d.lag.active(now) {
-		return d.lag.before, false
+// noteWrite starts or extends the read lag of a write of d at now: reads
+// see a copy of d as it was before the first write of the lag.
+func (d *dmsInst) noteWrite(now time.Time, lag time.Duration) {
+	if lag <= 0 {
+		return
 	}
-	return d.current(now)
+	if !d.lagging(now) {
+		snap := *d
+		snap.lagSnap = nil
+		d.lagSnap = &snap
+	}
+	d.lagUntil = now.Add(lag)
 }
+
+func (d *dmsInst) lagging(now time.Time) bool { return now.Before(d.lagUntil) }
+
+// view is what a read at now sees: the copy from before the last write
+// while its read lag lasts, else d itself.
+func (d *dmsInst) view(now time.Time) *dmsInst {
+	if d.lagging(now) && d.lagSnap != nil {
+		return d.lagSnap
+	}
+	return d
+}
+
+// seen is the status and place a read at now shows (see view).
+func (d *dmsInst) seen(now time.Time) (string, dmsPlace) { return d.view(now).current(now) }
 
 // seen is the state a read at now shows (see dmsInst.seen).
 func (c *cdcInst) seen(now time.Time, retention time.Duration) (cdcView, bool) {
@@ -67,12 +86,6 @@ func (c *cdcInst) seen(now time.Time, retention time.Duration) (cdcView, bool) {
 		return c.lag.before, false
 	}
 	return c.current(now, retention)
-}
-
-// rawBody is an answer body that is not JSON, as a gateway sends it.
-type rawBody struct {
-	contentType string
-	data        []byte
 }
 
 // lostAnswer draws whether the answer of an applied write is lost and, if

@@ -227,3 +227,39 @@ func TestRealismKnobsValidated(t *testing.T) {
 		t.Errorf("defaults %+v, want both off", f)
 	}
 }
+
+// TestRealismRestore: a DMS restore is a write like a delete: its answer
+// can be lost after it was applied, and reads lag it (the bin still lists
+// the instance, show does not find it).
+func TestRealismRestore(t *testing.T) {
+	e := newEnv(t, "empty", func(o *cloudsim.Options) {
+		o.RecyclePolicies = map[string]cloudsim.RecyclePolicy{prod: {RetentionDays: 1, DefaultUseRecycle: true}}
+	})
+	id := e.create(map[string]any{"service": "rocketmq", "kind": "instance", "project_id": prod})
+	c := e.rocket(e.akskCred(prod))
+	if _, err := c.DeleteInstance(&rmq.DeleteInstanceRequest{InstanceId: id}); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(4 * time.Second) // the delete ends in the bin
+	if n := len(*showBin(t, e).RecycleInstances); n != 1 {
+		t.Fatalf("%d in the bin, want 1", n)
+	}
+	e.faults(map[string]any{"applied_error_rate": 1, "read_lag_ms": 2000, "restore_delay_ms": 100})
+	_, err := c.RestoreRecycleInstance(&rmq.RestoreRecycleInstanceRequest{Body: &rmq.BatchResumeInstanceReq{
+		Instances: &[]string{id}}})
+	lostAnswer(t, err)
+	e.clock.Advance(1999 * time.Millisecond)
+	if _, err := c.ShowInstance(&rmq.ShowInstanceRequest{InstanceId: id}); err == nil {
+		t.Error("show finds the instance within the read lag of its restore")
+	}
+	if n := len(*showBin(t, e).RecycleInstances); n != 1 {
+		t.Errorf("the bin lists %d within the read lag, want the instance still", n)
+	}
+	e.clock.Advance(time.Millisecond)
+	if in, err := c.ShowInstance(&rmq.ShowInstanceRequest{InstanceId: id}); err != nil || *in.Status != "RUNNING" {
+		t.Errorf("after the lag: %v %v, want the restored instance RUNNING", in, err)
+	}
+	if n := len(*showBin(t, e).RecycleInstances); n != 0 {
+		t.Errorf("the bin lists %d after the lag, want 0", n)
+	}
+}

@@ -40,6 +40,9 @@ type Deps struct {
 	Changes   Changes    // change requests and their policies
 	Audit     *audit.Log // audit log review and export
 
+	// Recycle reads DMS recycle bins; nil answers 503 on their pages.
+	Recycle RecycleBins
+
 	SessionKeys     auth.SessionKeys
 	SecureCookies   bool          // serving over TLS (directly or behind a proxy): Secure cookies and HSTS
 	IdleTimeout     time.Duration // sign out after this long without a request (default 30m)

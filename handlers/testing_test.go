@@ -156,6 +156,7 @@ func newTestServer(t testing.TB) *testServer {
 		Inventory:   inventory.New(fc, inventory.Options{Now: clock.Now}),
 		Changes:     changes.New(db, fc, changes.Options{Now: clock.Now}),
 		Audit:       audit.New(db, audit.Options{Now: clock.Now}),
+		Recycle:     &fakeBins{},
 		SessionKeys: auth.SessionKeys{Hash: make([]byte, 32), Block: make([]byte, 32)},
 		Simulated:   true,
 		Now:         clock.Now,
