@@ -91,10 +91,10 @@ func (c *cdcInst) seen(now time.Time, retention time.Duration) (cdcView, bool) {
 // lostAnswer draws whether the answer of an applied write is lost and, if
 // so, returns the 500 or 504 to send instead; s.mu held.
 func (s *Sim) lostAnswer(op string, rep reply, f Faults) (reply, bool) {
-	if !writeOps[op] || rep.status >= 400 || f.AppliedErrorRate <= 0 || s.rng.Float64() >= f.AppliedErrorRate {
+	if !writeOps[op] || rep.status >= 400 || f.AppliedErrorRate <= 0 || s.lostRng.Float64() >= f.AppliedErrorRate {
 		return reply{}, false
 	}
-	if s.rng.IntN(2) == 0 {
+	if s.lostRng.IntN(2) == 0 {
 		return reply{status: http.StatusInternalServerError,
 			body: rawBody{"text/plain; charset=utf-8", []byte("Internal Server Error\n")}}, true
 	}
