@@ -29,7 +29,9 @@ const (
 	ActionChangeFinished     Action = "change_finished"
 	ActionUserChanged        Action = "user_changed"
 	ActionPolicyChanged      Action = "policy_changed"
+	ActionProtectionChanged  Action = "protection_changed"
 	ActionAuditExport        Action = "audit_export"
+	ActionSessionRevoked     Action = "session_revoked" // sessions ended by someone or something other than sign-out
 )
 
 // Actions lists every Action, for filter menus and validation.
@@ -37,7 +39,8 @@ var Actions = []Action{
 	ActionSignIn, ActionSignInFailure, ActionSignOut, ActionPlanCreated, ActionApproved,
 	ActionRejected, ActionCancelled, ActionExpired, ActionExecutionStarted,
 	ActionRevalidationFailed, ActionCloudCall, ActionResourceOutcome, ActionChangeFinished,
-	ActionUserChanged, ActionPolicyChanged, ActionAuditExport,
+	ActionUserChanged, ActionPolicyChanged, ActionAuditExport, ActionSessionRevoked,
+	ActionProtectionChanged,
 }
 
 // DestructiveActions are the actions counted by DailyDestructive: one

@@ -34,8 +34,17 @@ func (s *syncBuffer) String() string {
 const demoPassword = "browser-test-password"
 
 // startConsole runs "web serve" as a user would (embedded simulator, fresh
-// data directory) and returns its base URL.
+// data directory) and returns its base URL. It listens on a free port unless
+// extraEnv sets DECOM_LISTEN.
 func startConsole(t *testing.T, extraEnv map[string]string) string {
+	t.Helper()
+	base, _ := startConsoleSim(t, extraEnv)
+	return base
+}
+
+// startConsoleSim is startConsole that also returns the embedded
+// simulator's base URL, for its /_sim/ control API.
+func startConsoleSim(t *testing.T, extraEnv map[string]string) (base, sim string) {
 	t.Helper()
 	env := map[string]string{"DECOM_DEMO_PASSWORD": demoPassword, "DECOM_LOG_LEVEL": "warn"}
 	for k, v := range extraEnv {
@@ -44,8 +53,12 @@ func startConsole(t *testing.T, extraEnv map[string]string) string {
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &syncBuffer{}
 	done := make(chan error, 1)
+	args := []string{"--data", t.TempDir()}
+	if env["DECOM_LISTEN"] == "" {
+		args = append(args, "--listen", "127.0.0.1:0")
+	}
 	go func() {
-		done <- runServe(ctx, []string{"--listen", "127.0.0.1:0", "--data", t.TempDir()}, func(k string) string { return env[k] }, out)
+		done <- runServe(ctx, args, func(k string) string { return env[k] }, out)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -54,10 +67,14 @@ func startConsole(t *testing.T, extraEnv map[string]string) string {
 		}
 	})
 	re := regexp.MustCompile(`decom console: (http://\S+)/`)
+	simRE := regexp.MustCompile(`cloud simulator: (http://\S+)/`)
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		if m := re.FindStringSubmatch(out.String()); m != nil {
-			return m[1]
+			if s := simRE.FindStringSubmatch(out.String()); s != nil {
+				sim = s[1]
+			}
+			return m[1], sim
 		}
 		select {
 		case err := <-done:
@@ -66,7 +83,7 @@ func startConsole(t *testing.T, extraEnv map[string]string) string {
 		}
 	}
 	t.Fatalf("console did not start:\n%s", out.String())
-	return ""
+	return "", ""
 }
 
 func testID(id string) chromedp.CSS { return chromedp.CSS(fmt.Sprintf(`[data-testid=%q]`, id)) }

@@ -5,7 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -25,6 +27,19 @@ type serveConfig struct {
 	LogFormat       string
 	LogLevel        string
 	DemoPassword    string // env only: a flag would show in ps
+	TrustedProxies  string // CIDR,…: proxies whose X-Forwarded-For names the client
+	trustedNets     []*net.IPNet
+
+	PublicURL     string // the console's external URL; the OIDC redirect is <PublicURL>/auth/oidc/callback
+	PasswordLogin bool
+	OIDC          oidcConfig
+}
+
+// oidcConfig is single sign-on's part of the configuration.
+type oidcConfig struct {
+	Issuer, ClientID, ClientSecret, Name string
+	Scopes, GroupsClaim, UsernameClaim   string
+	RoleMap                              string
 }
 
 // envDefault returns getenv(key), or def when unset.
@@ -61,6 +76,16 @@ func parseServeConfig(args []string, getenv func(string) string, stdout io.Write
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", dur("DECOM_IDLE_TIMEOUT", 30*time.Minute), "sign out after this long without a request (env DECOM_IDLE_TIMEOUT)")
 	fs.DurationVar(&c.SessionLifetime, "session-lifetime", dur("DECOM_SESSION_LIFETIME", 12*time.Hour), "sign out this long after sign-in (env DECOM_SESSION_LIFETIME)")
 	fs.DurationVar(&c.CacheTTL, "cache-ttl", dur("DECOM_CACHE_TTL", 30*time.Second), "how long inventory reads are served from the cache (env DECOM_CACHE_TTL)")
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", getenv("DECOM_TRUSTED_PROXIES"),
+		"comma-separated CIDRs of reverse proxies whose X-Forwarded-For gives the client address; "+
+			"without it the address is the TCP peer's (env DECOM_TRUSTED_PROXIES)")
+	fs.StringVar(&c.PublicURL, "public-url", getenv("DECOM_PUBLIC_URL"),
+		"the console's external URL, e.g. https://decom.example.com; single sign-on returns to "+
+			"<public-url>/auth/oidc/callback (env DECOM_PUBLIC_URL)")
+	fs.BoolVar(&c.PasswordLogin, "password-login", boolEnvDefault(getenv, "DECOM_PASSWORD_LOGIN", true),
+		"offer the username and password form; false hides and refuses it, leaving single sign-on only "+
+			"(env DECOM_PASSWORD_LOGIN)")
+	addOIDCFlags(fs, &c.OIDC, getenv)
 	fs.StringVar(&c.LogFormat, "log-format", envDefault(getenv, "DECOM_LOG_FORMAT", "text"), "log format: text or json (env DECOM_LOG_FORMAT)")
 	fs.StringVar(&c.LogLevel, "log-level", envDefault(getenv, "DECOM_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env DECOM_LOG_LEVEL)")
 	fs.Usage = func() {
@@ -73,6 +98,13 @@ func parseServeConfig(args []string, getenv func(string) string, stdout io.Write
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
 	}
+	if c.OIDC.ClientSecret == "" {
+		k, err := secretFromEnv(getenv, "DECOM_OIDC_CLIENT_SECRET")
+		if err != nil {
+			return c, err
+		}
+		c.OIDC.ClientSecret = k
+	}
 	if c.SessionKey == "" {
 		k, err := secretFromEnv(getenv, "DECOM_SESSION_KEY")
 		if err != nil {
@@ -81,9 +113,14 @@ func parseServeConfig(args []string, getenv func(string) string, stdout io.Write
 		c.SessionKey = k
 	}
 	c.DemoPassword = getenv("DECOM_DEMO_PASSWORD")
-	if c.TLSCert != "" {
+	if c.TLSCert != "" || strings.HasPrefix(c.PublicURL, "https://") {
 		c.SecureCookies = true
 	}
+	nets, err := parseCIDRs(c.TrustedProxies)
+	if err != nil {
+		return c, err
+	}
+	c.trustedNets = nets
 	return c, c.Validate()
 }
 
@@ -108,6 +145,7 @@ func (c serveConfig) Validate() error {
 	if c.DemoPassword != "" && len(c.DemoPassword) < 10 {
 		errs = append(errs, errors.New("DECOM_DEMO_PASSWORD must be at least 10 characters"))
 	}
+	errs = append(errs, c.validateSSO()...)
 	return errors.Join(errs...)
 }
 
@@ -122,5 +160,31 @@ func (c serveConfig) logAttrs() []any {
 	return []any{"listen", c.Listen, "data", c.Data, "sim_listen", c.SimListen, "cloud_config", c.CloudConfig,
 		"session_key", mask(c.SessionKey), "tls", c.TLSCert != "", "secure_cookies", c.SecureCookies,
 		"idle_timeout", c.IdleTimeout, "session_lifetime", c.SessionLifetime, "cache_ttl", c.CacheTTL,
-		"demo_password", mask(c.DemoPassword)}
+		"demo_password", mask(c.DemoPassword), "trusted_proxies", c.TrustedProxies, "public_url", c.PublicURL,
+		"password_login", c.PasswordLogin, "oidc_issuer", c.OIDC.Issuer, "oidc_client_id", c.OIDC.ClientID,
+		"oidc_client_secret", mask(c.OIDC.ClientSecret), "oidc_role_map", c.OIDC.RoleMap}
+}
+
+// parseCIDRs parses "10.0.0.0/8, 192.0.2.1"; a bare address is one host.
+func parseCIDRs(s string) ([]*net.IPNet, error) {
+	var out []*net.IPNet
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if !strings.Contains(f, "/") {
+			if ip := net.ParseIP(f); ip != nil && ip.To4() != nil {
+				f += "/32"
+			} else {
+				f += "/128"
+			}
+		}
+		_, n, err := net.ParseCIDR(f)
+		if err != nil {
+			return nil, fmt.Errorf("--trusted-proxies: %q is not a CIDR or an address", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
