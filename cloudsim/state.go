@@ -284,6 +284,8 @@ type stats struct {
 	ByStatus   map[string]int            `json:"by_status"`
 	ByOpStatus map[string]map[string]int `json:"by_operation_status"`
 	Deletes    []deleteRecord            `json:"deletes"`
+	// DeleteCalls lists the request ID of every delete call (§1.5).
+	DeleteCalls []deleteCall `json:"delete_calls"`
 	// DeleteRequestsByID counts, per resource ID, the delete requests that
 	// named it and reached the service (past auth, rate limit, injected
 	// errors and ROMA's one-job rule), accepted or not.
@@ -303,7 +305,7 @@ type deleteRecord struct {
 
 func newStats() stats {
 	return stats{ByOp: map[string]int{}, ByStatus: map[string]int{}, ByOpStatus: map[string]map[string]int{},
-		Deletes: []deleteRecord{}, DeleteRequestsByID: map[string]int{}}
+		Deletes: []deleteRecord{}, DeleteCalls: []deleteCall{}, DeleteRequestsByID: map[string]int{}}
 }
 
 func (s *Sim) record(op string, status int) {
