@@ -117,8 +117,8 @@ func (a Account) Validate() error {
 			errs = append(errs, fmt.Sprintf("endpoint %s %q: %s", ep.name, ep.url, msg))
 		}
 	}
-	if a.RateLimit < 0 || a.Burst < 0 || a.Timeout < 0 || a.RefreshBefore < 0 {
-		errs = append(errs, "rate_limit, burst and timeout must not be negative")
+	if a.RateLimit < 0 || a.Burst < 0 || a.Timeout < 0 || a.RefreshBefore < 0 || a.SettleTime < 0 {
+		errs = append(errs, "rate_limit, burst, timeout, refresh_before and settle_time must not be negative")
 	}
 	if len(errs) > 0 {
 		name := a.Name
