@@ -149,7 +149,7 @@ type Importer interface {
 // rereadImports judges due import operations by listing their instances'
 // assets by name (an import creates new IDs): the name back is done; after
 // the job ended without it, failed with the job's reason; a submission
-// with unknown outcome is sent again once UnknownAfter has passed, while
+// with unknown outcome is sent again once the settle time has passed, while
 // attempts remain (a second import of an existing name only fails by name).
 func (p *Poller) rereadImports(ctx context.Context, ops []Op, reasons map[int64]string, now time.Time) error {
 	var due []Op
@@ -192,7 +192,7 @@ func (p *Poller) rereadImports(ctx context.Context, ops []Op, reasons map[int64]
 				if why := reasons[op.ID]; why != "" {
 					op.LastError = "not imported: " + why
 				}
-			case now.Sub(op.SubmittedAt) < p.o.UnknownAfter:
+			case now.Sub(op.SubmittedAt) < p.cloud.SettleTime(op.Ref.Account):
 			case op.Attempts >= p.o.MaxAttempts:
 				op.State, op.LastError = changes.OpFailed, fmt.Sprintf("import not confirmed after %d attempts", op.Attempts)
 			default:

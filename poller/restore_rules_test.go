@@ -42,7 +42,7 @@ func TestJudgeRestore(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v := Judge(tt.op, tt.r, tt.found, now, o)
+			v := Judge(tt.op, tt.r, tt.found, now, time.Minute, o)
 			if v.State != tt.want {
 				t.Errorf("state %s, want %s (%q)", v.State, tt.want, v.Err)
 			}
@@ -53,7 +53,7 @@ func TestJudgeRestore(t *testing.T) {
 	}
 	late := op(changes.OpInProgress, 2*time.Hour, 1)
 	late.Deadline = now.Add(-time.Minute)
-	if v := Judge(late, live("STARTING", cloud.ClassTransitional), true, now, o); v.State != changes.OpTimedOut {
+	if v := Judge(late, live("STARTING", cloud.ClassTransitional), true, now, time.Minute, o); v.State != changes.OpTimedOut {
 		t.Errorf("past the deadline while starting: %s", v.State)
 	}
 }

@@ -20,18 +20,17 @@ import (
 
 // Options tune polling. Zero values take the defaults in DefaultOptions.
 type Options struct {
-	MinInterval  time.Duration // first poll after submission
-	MaxInterval  time.Duration // cap of the growing interval
-	Stretch      float64       // next poll after this fraction of the time since submission
-	Jitter       float64       // +/- fraction applied to every interval
-	Timeout      time.Duration // per resource, from first submission
-	UnknownAfter time.Duration // how long a submission with unknown outcome may stay unconfirmed
-	MaxAttempts  int           // submissions per resource
-	Concurrency  int           // cloud calls in flight per phase
-	IdleTick     time.Duration // sleep when nothing is due
-	Now          func() time.Time
-	Rand         func() float64 // [0,1), for jitter
-	Logger       *slog.Logger   // default slog.Default()
+	MinInterval time.Duration // first poll after submission
+	MaxInterval time.Duration // cap of the growing interval
+	Stretch     float64       // next poll after this fraction of the time since submission
+	Jitter      float64       // +/- fraction applied to every interval
+	Timeout     time.Duration // per resource, from first submission
+	MaxAttempts int           // submissions per resource
+	Concurrency int           // cloud calls in flight per phase
+	IdleTick    time.Duration // sleep when nothing is due
+	Now         func() time.Time
+	Rand        func() float64 // [0,1), for jitter
+	Logger      *slog.Logger   // default slog.Default()
 	// BackupDir is where ROMA asset archives are stored before their
 	// delete, each named <sha256>.zip; default <os temp dir>/decom-backups
 	// (the console sets <data>/backups).
@@ -41,7 +40,7 @@ type Options struct {
 // DefaultOptions are the production settings.
 func DefaultOptions() Options {
 	return Options{MinInterval: 500 * time.Millisecond, MaxInterval: 30 * time.Second, Stretch: 0.2,
-		Jitter: 0.1, Timeout: 30 * time.Minute, UnknownAfter: time.Minute, MaxAttempts: 3,
+		Jitter: 0.1, Timeout: 30 * time.Minute, MaxAttempts: 3,
 		Concurrency: 4, IdleTick: 2 * time.Second}
 }
 
@@ -71,7 +70,7 @@ type Op struct {
 	LastError     string
 	LastStatus    string
 	JobID         string
-	SubmittedAt   time.Time
+	SubmittedAt   time.Time // when the last submission's call ended (sent, while in flight or after a crash)
 	NextPollAt    time.Time
 	Deadline      time.Time
 	Action        string // "delete" or "restore" (changes.PlanKind.Action)
@@ -97,15 +96,18 @@ type Verdict struct {
 	Err    string
 }
 
-// Judge decides an operation's state from one live read (found=false: the
-// resource no longer exists), following contract §5: gone or terminated =
-// done; deleting = in progress; back to a normal or error status after an
-// accepted delete = failed. A submission with unknown outcome whose resource
-// is unchanged goes back to queued once UnknownAfter has passed, while
-// attempts remain.
-func Judge(op Op, r cloud.Resource, found bool, now time.Time, o Options) Verdict {
+// Judge decides an operation's state from one live read taken at now
+// (found=false: the resource no longer exists) with cloud.Confirm, the one
+// rule for unconfirmed deletes, and the account's settle time: gone or
+// terminated = done; deleting = in progress; anything else is believed
+// only once settle has passed since the call ended (SubmittedAt), as the
+// cloud's reads may lag. Then an accepted delete not under way, or a
+// resource that changed, is failed; a submission with unknown outcome
+// whose resource is unchanged and deletable goes back to queued while
+// attempts remain (contract §5).
+func Judge(op Op, r cloud.Resource, found bool, now time.Time, settle time.Duration, o Options) Verdict {
 	if op.Restore() {
-		return judgeRestore(op, r, found, now, o)
+		return judgeRestore(op, r, found, now, settle, o)
 	}
 	if now.After(op.Deadline) && !op.Deadline.IsZero() {
 		if !found || r.Class == cloud.ClassGone {
@@ -113,19 +115,17 @@ func Judge(op Op, r cloud.Resource, found bool, now time.Time, o Options) Verdic
 		}
 		return Verdict{State: changes.OpTimedOut, Status: r.Status, Err: fmt.Sprintf("not deleted after %s (status %s)", o.Timeout, r.Status)}
 	}
+	sent := cloud.Sent{Ended: op.SubmittedAt, Accepted: op.State == changes.OpInProgress, Planned: op.PlannedStatus}
+	c, why := cloud.Confirm(sent, r, found, now, settle)
 	switch {
-	case !found || r.Class == cloud.ClassGone:
+	case c == cloud.Gone:
 		return Verdict{State: changes.OpDone, Status: r.Status}
-	case r.Class == cloud.ClassDeleting:
+	case c == cloud.Deleting:
 		return Verdict{State: changes.OpInProgress, Status: r.Status}
-	case r.DeleteFailed():
-		return Verdict{State: changes.OpFailed, Status: r.Status, Err: "the cloud reports the delete failed (" + r.Details["error"] + ")"}
-	case op.State == changes.OpInProgress:
-		return Verdict{State: changes.OpFailed, Status: r.Status, Err: fmt.Sprintf("delete did not complete: status %s", r.Status)}
-	case r.Status != op.PlannedStatus:
-		return Verdict{State: changes.OpFailed, Status: r.Status, Err: fmt.Sprintf("status changed to %s; not re-sent", r.Status)}
-	case now.Sub(op.SubmittedAt) < o.UnknownAfter:
-		return Verdict{State: changes.OpSubmitted, Status: r.Status}
+	case c == cloud.Unsettled:
+		return Verdict{State: op.State, Status: r.Status}
+	case c == cloud.NotDeleted:
+		return Verdict{State: changes.OpFailed, Status: r.Status, Err: why}
 	case op.Attempts >= o.MaxAttempts:
 		return Verdict{State: changes.OpFailed, Status: r.Status, Err: fmt.Sprintf("delete not confirmed after %d attempts", op.Attempts)}
 	default:
@@ -136,11 +136,12 @@ func Judge(op Op, r cloud.Resource, found bool, now time.Time, o Options) Verdic
 // judgeRestore decides a restore from one live read: the instance back and
 // STARTING (or in another transitional status) is in progress; running
 // again is done; back in an error status is failed. Absent means still in
-// the bin: after an accepted restore that is a failure once UnknownAfter
-// has passed; after a submission with unknown outcome the restore is sent
+// the bin: after an accepted restore that is a failure once settle has
+// passed; after a submission with unknown outcome the restore is sent
 // again while attempts remain (a re-sent restore of a live instance counts
-// as accepted, cloud.RestoreDMS).
-func judgeRestore(op Op, r cloud.Resource, found bool, now time.Time, o Options) Verdict {
+// as accepted, cloud.RestoreDMS). Absence is believed once settle (the
+// account's settle time) has passed since the call ended.
+func judgeRestore(op Op, r cloud.Resource, found bool, now time.Time, settle time.Duration, o Options) Verdict {
 	back := found && r.Class != cloud.ClassGone
 	running := back && r.Class == cloud.ClassActive
 	switch {
@@ -152,7 +153,7 @@ func judgeRestore(op Op, r cloud.Resource, found bool, now time.Time, o Options)
 		return Verdict{State: changes.OpTimedOut, Status: r.Status, Err: fmt.Sprintf("not running again after %s (status %q)", o.Timeout, r.Status)}
 	case back:
 		return Verdict{State: changes.OpInProgress, Status: r.Status}
-	case now.Sub(op.SubmittedAt) < o.UnknownAfter:
+	case now.Sub(op.SubmittedAt) < settle:
 		return Verdict{State: op.State}
 	case op.State == changes.OpInProgress:
 		return Verdict{State: changes.OpFailed, Err: "restore accepted, but the instance did not come back"}
