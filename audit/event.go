@@ -30,6 +30,8 @@ const (
 	ActionUserChanged        Action = "user_changed"
 	ActionPolicyChanged      Action = "policy_changed"
 	ActionAuditExport        Action = "audit_export"
+	ActionCommented          Action = "commented"
+	ActionChannelChanged     Action = "notify_channel_changed"
 )
 
 // Actions lists every Action, for filter menus and validation.
@@ -37,7 +39,7 @@ var Actions = []Action{
 	ActionSignIn, ActionSignInFailure, ActionSignOut, ActionPlanCreated, ActionApproved,
 	ActionRejected, ActionCancelled, ActionExpired, ActionExecutionStarted,
 	ActionRevalidationFailed, ActionCloudCall, ActionResourceOutcome, ActionChangeFinished,
-	ActionUserChanged, ActionPolicyChanged, ActionAuditExport,
+	ActionUserChanged, ActionPolicyChanged, ActionAuditExport, ActionCommented, ActionChannelChanged,
 }
 
 // DestructiveActions are the actions counted by DailyDestructive: one

@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/decom/decom/audit"
+	"github.com/decom/decom/auth"
 	"github.com/decom/decom/cloud"
+	"github.com/decom/decom/notify"
 	"github.com/decom/decom/store"
 )
 
@@ -23,9 +25,12 @@ type Cloud interface {
 // Options tune a Service. Zero values take defaults.
 type Options struct {
 	Now      func() time.Time // clock, default time.Now
-	Notifier Notifier         // pending-request webhooks, default HTTPNotifier
 	Wake     func()           // called after a change starts executing (poller.Wake)
+	Notified func()           // called after a commit that enqueued notifications (notify.Service.Wake)
 	Logger   *slog.Logger
+	// Eligible counts the active users holding any of roles, so a policy
+	// cannot require more approvals than people can give (nil: not checked).
+	Eligible func(ctx context.Context, roles auth.Roles) (int, error)
 }
 
 // Service runs the change-request use cases over SQLite and the cloud.
@@ -33,19 +38,20 @@ type Service struct {
 	db     *sql.DB
 	cloud  Cloud
 	now    func() time.Time
-	notify Notifier
-	wake   func()
+	notified func()
+	eligible func(ctx context.Context, roles auth.Roles) (int, error)
+	wake     func()
 	log    *slog.Logger
 }
 
 // New returns a Service over db (migrated) and the cloud.
 func New(db *sql.DB, c Cloud, opts Options) *Service {
-	s := &Service{db: db, cloud: c, now: opts.Now, notify: opts.Notifier, wake: opts.Wake, log: opts.Logger}
+	s := &Service{db: db, cloud: c, now: opts.Now, notified: opts.Notified, eligible: opts.Eligible, wake: opts.Wake, log: opts.Logger}
 	if s.now == nil {
 		s.now = time.Now
 	}
-	if s.notify == nil {
-		s.notify = HTTPNotifier{}
+	if s.notified == nil {
+		s.notified = func() {}
 	}
 	if s.wake == nil {
 		s.wake = func() {}
@@ -72,9 +78,7 @@ func (r PlanRequest) validate() error {
 	if strings.TrimSpace(r.Reason) == "" {
 		f["reason"] = "required"
 	}
-	if len(r.Reason) > 2000 {
-		f["reason"] = "at most 2000 characters"
-	}
+	checkText(f, "reason", r.Reason)
 	if len(r.Ticket) > 200 {
 		f["ticket"] = "at most 200 characters"
 	}
@@ -119,7 +123,7 @@ func (s *Service) Plan(ctx context.Context, a Actor, req PlanRequest) (Change, e
 	}
 	plan := BuildPlan(PlanInput{Resources: res, Force: req.Force, Reason: strings.TrimSpace(req.Reason),
 		Ticket: strings.TrimSpace(req.Ticket), Sweep: req.Sweep})
-	pol, hooks, err := s.policyFor(ctx, plan)
+	pol, err := s.policyFor(ctx, plan)
 	if err != nil {
 		return Change{}, err
 	}
@@ -133,15 +137,18 @@ func (s *Service) Plan(ctx context.Context, a Actor, req PlanRequest) (Change, e
 			return err
 		}
 		c.ID = id
-		return s.record(ctx, tx, a, audit.ActionPlanCreated, c, string(c.State), map[string]any{
+		if err := s.record(ctx, tx, a, audit.ActionPlanCreated, c, string(c.State), map[string]any{
 			"plan_hash": c.PlanHash, "resources": len(plan.Items), "batches": len(plan.Batches),
 			"force_delete": plan.Force, "ticket": plan.Ticket, "retry_of": req.RetryOf,
-			"approvals_required": c.ApprovalsRequired, "warnings": len(plan.Warnings)})
+			"approvals_required": c.ApprovalsRequired, "warnings": len(plan.Warnings)}); err != nil {
+			return err
+		}
+		return s.announce(ctx, tx, notify.KindPending, c, StatePending, a, "")
 	})
 	if err != nil {
 		return Change{}, fmt.Errorf("plan change: %w", err)
 	}
-	s.notifyPending(c, hooks)
+	s.notified()
 	return s.Get(ctx, c.ID)
 }
 

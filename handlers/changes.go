@@ -11,6 +11,7 @@ import (
 
 	"github.com/decom/decom/changes"
 	"github.com/decom/decom/cloud"
+	"github.com/decom/decom/notify"
 	"github.com/decom/decom/views"
 )
 
@@ -28,6 +29,8 @@ type Changes interface {
 	EffectivePolicy(ctx context.Context, p changes.Plan) (changes.Policy, error)
 	Policies(ctx context.Context) (changes.Policy, []changes.Policy, error)
 	SetPolicy(ctx context.Context, a changes.Actor, p changes.Policy) error
+	AddComment(ctx context.Context, a changes.Actor, id int64, body string) (changes.Comment, error)
+	Comments(ctx context.Context, id int64) ([]changes.Comment, error)
 }
 
 // actorOf converts the signed-in user for the changes package.
@@ -157,6 +160,12 @@ func (s *Server) fillSelection(c echo.Context, vm *views.NewChange) {
 }
 
 func (s *Server) handleChangeShow(c echo.Context) error {
+	return s.renderChange(c, http.StatusOK, views.Discussion{})
+}
+
+// renderChange shows the change page; draft carries a refused comment and
+// its message.
+func (s *Server) renderChange(c echo.Context, status int, draft views.Discussion) error {
 	ch, err := s.loadChange(c)
 	if err != nil {
 		return err
@@ -165,8 +174,41 @@ func (s *Server) handleChangeShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	ctx := c.Request().Context()
+	comments, err := s.Changes.Comments(ctx, ch.ID)
+	if err != nil {
+		return err
+	}
+	deliveries, err := s.Notify.Deliveries(ctx, notify.DeliveryFilter{ChangeID: ch.ID})
+	if err != nil {
+		return err
+	}
 	vm := changeVM(ch, acts)
-	return s.render(c, http.StatusOK, views.ChangeDetailPage(s.meta(c, ch.Name(), "changes"), vm))
+	vm.Discussion = discussionVM(ch, acts, comments, draft)
+	vm.Deliveries = deliveryRows(deliveries)
+	return s.render(c, status, views.ChangeDetailPage(s.meta(c, ch.Name(), "changes"), vm))
+}
+
+// handleChangeComment posts a comment; a refused one (empty, too long) is
+// shown again with its message, status 422.
+func (s *Server) handleChangeComment(c echo.Context) error {
+	id, err := changeID(c)
+	if err != nil {
+		return err
+	}
+	body := c.FormValue("body")
+	_, err = s.Changes.AddComment(c.Request().Context(), actorOf(c), id, body)
+	var ve *changes.ValidationError
+	if errors.As(err, &ve) {
+		return s.renderChange(c, http.StatusUnprocessableEntity, views.Discussion{Draft: body, Error: ve.Fields["comment"]})
+	}
+	if err != nil {
+		return err
+	}
+	if err := setFlash(c, "success", "Comment posted."); err != nil {
+		return err
+	}
+	return redirectAfterPost(c, changeURL(id)+"#discussion")
 }
 
 // handleChangeProgress is the polling fragment of a change's progress.

@@ -73,6 +73,7 @@ func (s *Server) routes() []route {
 		{Method: http.MethodPost, Path: "/changes/:id/cancel", Handler: s.handleChangeCancel, Roles: planners},
 		{Method: http.MethodPost, Path: "/changes/:id/execute", Handler: s.handleChangeExecute, Roles: executors},
 		{Method: http.MethodPost, Path: "/changes/:id/retry", Handler: s.handleChangeRetry, Roles: planners},
+		{Method: http.MethodPost, Path: "/changes/:id/comments", Handler: s.handleChangeComment, Roles: changeReaders},
 
 		// Approvals (handlers/changes.go).
 		{Method: http.MethodGet, Path: "/approvals", Handler: s.handleApprovals, Roles: approvers},
@@ -88,6 +89,10 @@ func (s *Server) routes() []route {
 		{Method: http.MethodGet, Path: "/admin", Handler: s.handleAdmin, Roles: admins},
 		{Method: http.MethodGet, Path: "/admin/policies", Handler: s.handlePolicies, Roles: admins},
 		{Method: http.MethodPost, Path: "/admin/policies", Handler: s.handlePolicySave, Roles: admins},
+		{Method: http.MethodGet, Path: "/admin/notifications", Handler: s.handleChannels, Roles: admins},
+		{Method: http.MethodPost, Path: "/admin/notifications", Handler: s.handleChannelAdd, Roles: admins},
+		{Method: http.MethodPost, Path: "/admin/notifications/:id/remove", Handler: s.handleChannelRemove, Roles: admins},
+		{Method: http.MethodGet, Path: "/admin/deliveries", Handler: s.handleDeliveries, Roles: admins},
 	}
 }
 

@@ -39,6 +39,7 @@ type Deps struct {
 	Inventory *inventory.Inventory
 	Changes   Changes    // change requests and their policies
 	Audit     *audit.Log // audit log review and export
+	Notify    Notify     // notification channels and deliveries
 
 	SessionKeys     auth.SessionKeys
 	SecureCookies   bool          // serving over TLS (directly or behind a proxy): Secure cookies and HSTS
@@ -72,8 +73,8 @@ func New(d Deps) (*echo.Echo, error) {
 }
 
 func newServer(d Deps) (*Server, error) {
-	if d.Users == nil || d.Inventory == nil || d.Changes == nil || d.Audit == nil {
-		return nil, errors.New("handlers: Users, Inventory, Changes and Audit are required")
+	if d.Users == nil || d.Inventory == nil || d.Changes == nil || d.Audit == nil || d.Notify == nil {
+		return nil, errors.New("handlers: Users, Inventory, Changes, Audit and Notify are required")
 	}
 	if len(d.SessionKeys.Hash) == 0 || len(d.SessionKeys.Block) == 0 {
 		return nil, errors.New("handlers: session keys are required")

@@ -32,6 +32,7 @@ type Options struct {
 	Now          func() time.Time
 	Rand         func() float64 // [0,1), for jitter
 	Logger       *slog.Logger   // default slog.Default()
+	Notified     func()         // called after a commit that enqueued notifications (notify.Service.Wake)
 }
 
 // DefaultOptions are the production settings.

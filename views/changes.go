@@ -83,6 +83,32 @@ type ChangeDetail struct {
 	Batches     []BatchRow
 	Actions     ChangeActions
 	Progress    Progress
+	Discussion  Discussion
+	Deliveries  []DeliveryRow
+}
+
+// Discussion is the comment thread of a change and, when the user may
+// post, its form (input and message kept on a 422).
+type Discussion struct {
+	Comments []CommentRow
+	CanPost  bool
+	PostURL  string
+	Draft    string
+	Error    string
+	MaxLen   int
+}
+
+// CommentRow is one comment.
+type CommentRow struct{ Actor, Body, At, ISO string }
+
+// DeliveryRow is one notification delivery (outbox row); Channel is the
+// redacted URL.
+type DeliveryRow struct {
+	ID, EventID, Change, ChangeURL, Kind string
+	Format, Project, Channel           string
+	State, StateClass                  string
+	Attempts, LastError                string
+	Created, Delivered, NextAt         string
 }
 
 // ChangeActions says which action forms the user sees; the server checks
@@ -165,5 +191,4 @@ type PolicyRow struct {
 	ForceApprovals string
 	Roles          string // comma-separated
 	TTLHours       string
-	Webhook        string
 }

@@ -5,8 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
+	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/decom/decom/notify"
 )
 
 // serveConfig is the console's configuration: defaults ← env ← flags.
@@ -25,6 +29,9 @@ type serveConfig struct {
 	LogFormat       string
 	LogLevel        string
 	DemoPassword    string // env only: a flag would show in ps
+	PublicURL       string // the console's URL as users reach it, for links in notifications
+	NotifyAllow     []netip.Prefix
+	notifyAllowRaw  string
 }
 
 // envDefault returns getenv(key), or def when unset.
@@ -61,6 +68,10 @@ func parseServeConfig(args []string, getenv func(string) string, stdout io.Write
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", dur("DECOM_IDLE_TIMEOUT", 30*time.Minute), "sign out after this long without a request (env DECOM_IDLE_TIMEOUT)")
 	fs.DurationVar(&c.SessionLifetime, "session-lifetime", dur("DECOM_SESSION_LIFETIME", 12*time.Hour), "sign out this long after sign-in (env DECOM_SESSION_LIFETIME)")
 	fs.DurationVar(&c.CacheTTL, "cache-ttl", dur("DECOM_CACHE_TTL", 30*time.Second), "how long inventory reads are served from the cache (env DECOM_CACHE_TTL)")
+	fs.StringVar(&c.PublicURL, "public-url", getenv("DECOM_PUBLIC_URL"),
+		"the console's URL as users reach it (https://decom.example.com), for links in notifications; default http://<listen> (env DECOM_PUBLIC_URL)")
+	fs.StringVar(&c.notifyAllowRaw, "notify-allow", getenv("DECOM_NOTIFY_ALLOW"),
+		"comma-separated CIDRs that notification webhooks may reach although private, loopback or link-local (env DECOM_NOTIFY_ALLOW)")
 	fs.StringVar(&c.LogFormat, "log-format", envDefault(getenv, "DECOM_LOG_FORMAT", "text"), "log format: text or json (env DECOM_LOG_FORMAT)")
 	fs.StringVar(&c.LogLevel, "log-level", envDefault(getenv, "DECOM_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env DECOM_LOG_LEVEL)")
 	fs.Usage = func() {
@@ -84,6 +95,18 @@ func parseServeConfig(args []string, getenv func(string) string, stdout io.Write
 	if c.TLSCert != "" {
 		c.SecureCookies = true
 	}
+	allow, err := notify.ParseAllow(c.notifyAllowRaw)
+	if err != nil {
+		return c, err
+	}
+	c.NotifyAllow = allow
+	if c.PublicURL == "" {
+		scheme := "http"
+		if c.TLSCert != "" {
+			scheme = "https"
+		}
+		c.PublicURL = scheme + "://" + c.Listen
+	}
 	return c, c.Validate()
 }
 
@@ -101,6 +124,10 @@ func (c serveConfig) Validate() error {
 	}
 	if c.CacheTTL < 0 || c.CacheTTL > 10*time.Minute {
 		errs = append(errs, errors.New("--cache-ttl must be between 0 and 10m"))
+	}
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+		u.User != nil || u.RawQuery != "" {
+		errs = append(errs, errors.New("--public-url must be an http(s) URL without user info or query"))
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, errors.New("--log-format must be text or json"))
@@ -122,5 +149,5 @@ func (c serveConfig) logAttrs() []any {
 	return []any{"listen", c.Listen, "data", c.Data, "sim_listen", c.SimListen, "cloud_config", c.CloudConfig,
 		"session_key", mask(c.SessionKey), "tls", c.TLSCert != "", "secure_cookies", c.SecureCookies,
 		"idle_timeout", c.IdleTimeout, "session_lifetime", c.SessionLifetime, "cache_ttl", c.CacheTTL,
-		"demo_password", mask(c.DemoPassword)}
+		"demo_password", mask(c.DemoPassword), "public_url", c.PublicURL, "notify_allow", c.notifyAllowRaw}
 }
