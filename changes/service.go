@@ -35,13 +35,13 @@ type Options struct {
 
 // Service runs the change-request use cases over SQLite and the cloud.
 type Service struct {
-	db     *sql.DB
-	cloud  Cloud
-	now    func() time.Time
+	db       *sql.DB
+	cloud    Cloud
+	now      func() time.Time
 	notified func()
 	eligible func(ctx context.Context, roles auth.Roles) (int, error)
 	wake     func()
-	log    *slog.Logger
+	log      *slog.Logger
 }
 
 // New returns a Service over db (migrated) and the cloud.

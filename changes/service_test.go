@@ -81,7 +81,7 @@ type env struct {
 	svc   *changes.Service
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	db, err := store.Open(filepath.Join(t.TempDir(), "decom.db"))
 	if err != nil {

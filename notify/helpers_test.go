@@ -67,7 +67,7 @@ type request struct {
 type receiver struct {
 	mu     sync.Mutex
 	got    []request
-	status func() int           // set with setStatus
+	status func() int          // set with setStatus
 	after  func(*http.Request) // runs before the handler returns (holds the answer); set with setAfter
 	notify chan request
 	srv    *httptest.Server

@@ -105,10 +105,10 @@ type CommentRow struct{ Actor, Body, At, ISO string }
 // redacted URL.
 type DeliveryRow struct {
 	ID, EventID, Change, ChangeURL, Kind string
-	Format, Project, Channel           string
-	State, StateClass                  string
-	Attempts, LastError                string
-	Created, Delivered, NextAt         string
+	Format, Project, Channel             string
+	State, StateClass                    string
+	Attempts, LastError                  string
+	Created, Delivered, NextAt           string
 }
 
 // ChangeActions says which action forms the user sees; the server checks

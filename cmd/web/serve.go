@@ -126,7 +126,7 @@ func buildDeps(cfg serveConfig, db *sql.DB, cc consoleCloud, users *auth.Service
 	chg := changes.New(db, cc.client, changes.Options{Wake: poll.Wake, Notified: notes.Wake, Logger: log,
 		Eligible: users.CountHolding})
 	workers := []worker{
-		{"poller", poll.Run}, // resumes executing changes after a restart
+		{"poller", poll.Run},         // resumes executing changes after a restart
 		{"notifications", notes.Run}, // delivers the outbox; rows left by a crash are sent again
 		{"approval expiry", func(ctx context.Context) error { return chg.RunExpiry(ctx, time.Minute) }},
 		{"audit checkpoints", (&audit.Checkpointer{Log: auditLog, Key: signingKey}).Run},
