@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -226,5 +227,28 @@ func TestSetPolicyEligible(t *testing.T) {
 	p.ForceApprovalsRequired = 2
 	if err := e.svc.SetPolicy(ctx, root, p); err != nil {
 		t.Fatalf("2 of 2: %v", err)
+	}
+}
+
+// TestAnnounceExpired: the expiry sweep announces what it expires.
+func TestAnnounceExpired(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	e.addChannel(t, "p1")
+	c := e.pending(t, false, e.resource("a", cloud.CloudDC, "stopped"))
+	if _, err := e.svc.Approve(ctx, bob, c.ID, c.PlanHash, ""); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Add(changes.DefaultTTL + time.Second)
+	if n, err := e.svc.ExpireDue(ctx); n != 1 || err != nil {
+		t.Fatalf("ExpireDue = %d, %v", n, err)
+	}
+	if diff := cmp.Diff([]string{"pending_approval", "approved", "expired"}, e.outbox(t, c.ID)); diff != "" {
+		t.Errorf("outbox (-want +got):\n%s", diff)
+	}
+	var ev string
+	if err := e.db.QueryRow(`SELECT event_json FROM notify_outbox WHERE kind = 'expired'`).Scan(&ev); err != nil ||
+		!strings.Contains(ev, `"actor":"system"`) || !strings.Contains(ev, `"projects":["p1"]`) {
+		t.Errorf("expired event %s (%v)", ev, err)
 	}
 }
