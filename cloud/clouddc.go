@@ -32,8 +32,21 @@ func (c *Client) cloudDCResource(s *session, in model.QueryInstanceResponseBody)
 		CreatedAt: parseTime(in.CreatedAt),
 		Details: details("server", in.ServerId, "image", image, "operation", opState,
 			"error", errType, "vpc", in.VpcId),
+		Tags:   cloudDCTags(in.Tags),
 		ReadAt: c.now().UTC(),
 	}
+}
+
+// cloudDCTags converts CloudDC tags; a tag without value reads as "" (§4.7).
+func cloudDCTags(in []model.Tag) []Tag {
+	if len(in) == 0 {
+		return nil
+	}
+	out := make([]Tag, 0, len(in))
+	for _, t := range in {
+		out = append(out, Tag{Key: t.Key, Value: deref(t.Value)})
+	}
+	return out
 }
 
 // listCloudDC pages by marker at the largest page (1000). With ids it

@@ -15,6 +15,8 @@ import (
 type dmsInstance struct {
 	ID, Name, Engine, Version, Status, Type, Spec, CreatedAt string
 	ChargingMode                                             *int32
+	EnterpriseProject                                        string
+	Tags                                                     []Tag
 }
 
 func (s *session) dmsResource(in dmsInstance, now func() time.Time) Resource {
@@ -26,7 +28,10 @@ func (s *session) dmsResource(in dmsInstance, now func() time.Time) Resource {
 		Class:     DMSClass(in.Status),
 		CreatedAt: parseEpochMillis(in.CreatedAt),
 		Prepaid:   in.ChargingMode != nil && *in.ChargingMode == 0,
+		Tags:      in.Tags,
 		ReadAt:    now().UTC(),
+
+		EnterpriseProject: in.EnterpriseProject,
 	}
 	r.Details = details("engine", in.Engine, "engine version", in.Version, "type", in.Type, "specification", in.Spec)
 	return r
@@ -112,8 +117,10 @@ func (c *Client) dmsPage(ctx context.Context, s *session, offset, limit int, fai
 				return err
 			}
 			for _, in := range deref(resp.Instances) {
-				items = append(items, rocketInstance(in.InstanceId, in.Name, in.Engine, in.EngineVersion, in.Status,
-					in.Type, in.Specification, in.CreatedAt, in.ChargingMode))
+				d := rocketInstance(in.InstanceId, in.Name, in.Engine, in.EngineVersion, in.Status,
+					in.Type, in.Specification, in.CreatedAt, in.ChargingMode)
+				d.EnterpriseProject, d.Tags = deref(in.EnterpriseProjectId), rocketTags(in.Tags)
+				items = append(items, d)
 			}
 			num = deref(resp.InstanceNum)
 			return nil
@@ -139,7 +146,8 @@ func (c *Client) dmsPage(ctx context.Context, s *session, offset, limit int, fai
 			}
 			items = append(items, dmsInstance{ID: deref(in.InstanceId), Name: deref(in.Name), Engine: deref(in.Engine),
 				Version: deref(in.EngineVersion), Status: deref(in.Status), Type: typ, Spec: deref(in.Specification),
-				CreatedAt: deref(in.CreatedAt), ChargingMode: in.ChargingMode})
+				CreatedAt: deref(in.CreatedAt), ChargingMode: in.ChargingMode,
+				EnterpriseProject: deref(in.EnterpriseProjectId), Tags: rabbitTags(in.Tags)})
 		}
 		num = deref(resp.InstanceNum)
 		return nil
@@ -165,6 +173,7 @@ func (c *Client) showDMS(ctx context.Context, s *session, id string) (dmsInstanc
 			}
 			out = rocketInstance(in.InstanceId, in.Name, in.Engine, in.EngineVersion, in.Status, in.Type,
 				in.Specification, in.CreatedAt, in.ChargingMode)
+			out.EnterpriseProject, out.Tags = deref(in.EnterpriseProjectId), rocketTags(in.Tags)
 			return nil
 		}
 		inv := s.rabbit.ShowInstanceInvoker(&rabbitmodel.ShowInstanceRequest{InstanceId: id})
@@ -179,7 +188,8 @@ func (c *Client) showDMS(ctx context.Context, s *session, id string) (dmsInstanc
 		}
 		out = dmsInstance{ID: deref(in.InstanceId), Name: deref(in.Name), Engine: deref(in.Engine),
 			Version: deref(in.EngineVersion), Status: deref(in.Status), Type: typ, Spec: deref(in.Specification),
-			CreatedAt: deref(in.CreatedAt), ChargingMode: in.ChargingMode}
+			CreatedAt: deref(in.CreatedAt), ChargingMode: in.ChargingMode,
+			EnterpriseProject: deref(in.EnterpriseProjectId), Tags: rabbitTags(in.Tags)}
 		return nil
 	})
 	if err == nil && out.ID == "" {

@@ -125,14 +125,17 @@ const (
 	JobFailed    JobStatus = "failed"
 )
 
-// Job is a ROMA asset-deletion job's progress.
+// Job is a ROMA asset job's progress (delete, export or import).
 type Job struct {
 	ID       string      `json:"id"`
+	Type     string      `json:"type,omitempty"` // exportAsset, importAsset; the cloud does not document a delete's
 	Status   JobStatus   `json:"status"`
 	Progress float64     `json:"progress"` // 0..1
 	Reasons  []JobReason `json:"reasons,omitempty"`
 	Begin    time.Time   `json:"begin"`
 	End      time.Time   `json:"end"`
+	// ArchiveID is set on a succeeded export job: download it once.
+	ArchiveID string `json:"archive_id,omitempty"`
 }
 
 // JobReason is one failed asset of a ROMA job, named by resource name.

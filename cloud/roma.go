@@ -59,11 +59,35 @@ func (c *Client) romaInstanceResource(s *session, in model.RomaInstanceCheckList
 		Prepaid:   charge == "prePaid",
 		Details:   details("flavor", deref(in.FlavorType), "cpu arch", arch, "charge type", charge),
 		ReadAt:    c.now().UTC(),
+
+		EnterpriseProject: deref(in.EnterpriseProjectId),
 	}
 }
 
-// listApps pages through the integration apps of a ROMA instance.
+// romaInstanceEP returns the enterprise project of a ROMA instance, which
+// its apps belong to (the app model has none, §3.13). A missing instance
+// gives an error wrapping ErrNotFound.
+func (c *Client) romaInstanceEP(ctx context.Context, s *session, instanceID string) (string, error) {
+	list, err := c.listROMAInstances(ctx, s)
+	if err != nil {
+		return "", err
+	}
+	for _, r := range list {
+		if r.ID == instanceID {
+			return r.EnterpriseProject, nil
+		}
+	}
+	return "", &Error{Class: ErrNotFound, Account: s.account.Name, Service: ROMA, Operation: "roma.apps.list",
+		Message: "ROMA instance " + instanceID + " not found"}
+}
+
+// listApps pages through the integration apps of a ROMA instance. Each
+// carries its instance's enterprise project, which costs one instance list.
 func (c *Client) listApps(ctx context.Context, s *session, instanceID string) ([]Resource, error) {
+	ep, err := c.romaInstanceEP(ctx, s, instanceID)
+	if err != nil {
+		return nil, err
+	}
 	var out []Resource
 	for offset := 0; ; {
 		var resp *model.ListRomaAppResponse
@@ -89,7 +113,7 @@ func (c *Client) listApps(ctx context.Context, s *session, instanceID string) ([
 					ID: deref(a.Id), Parent: instanceID},
 				Region: s.account.Region, Name: deref(a.Name), Status: "ACTIVE", Class: ClassActive,
 				CreatedAt: parseTime(deref(a.CreateTime)), Details: details("remark", deref(a.Remark), "created by", user),
-				ReadAt: c.now().UTC(),
+				EnterpriseProject: ep, ReadAt: c.now().UTC(),
 			})
 		}
 		offset += len(items)
@@ -143,8 +167,10 @@ func (c *Client) taskResource(s *session, instanceID string, t model.BriefTaskRe
 			ID: deref(t.TaskId), Parent: instanceID},
 		Region: s.account.Region, Name: deref(t.TaskName), Status: status, Class: ClassActive,
 		CreatedAt: parseTime(deref(t.CreatedDate)),
-		Details:   details("type", typ, "execute status", deref(t.ExecuteStatus)),
+		Details:   details("type", typ, "execute status", deref(t.ExecuteStatus), "task tag", deref(t.TaskTag)),
 		ReadAt:    c.now().UTC(),
+
+		EnterpriseProject: deref(t.EnterpriseProjectId),
 	}
 }
 
@@ -198,16 +224,40 @@ func (c *Client) romaIdentity(key string) *romaIdentity {
 // before resubmitting.
 func (c *Client) SubmitROMADelete(ctx context.Context, account, project, instanceID string, apps, tasks []string) (string, error) {
 	const op = "roma.assets.delete"
+	if err := checkAssets(account, op, instanceID, apps, tasks); err != nil {
+		return "", err
+	}
+	body := assetBody(apps, tasks)
+	return c.submitAssetJob(ctx, account, project, instanceID, op, func(s *session, h map[string]string) (*string, error) {
+		inv := s.roma.DeleteAssetInvoker(&model.DeleteAssetRequest{InstanceId: instanceID, Body: body})
+		inv.AddHeaders(h)
+		resp, err := inv.Invoke()
+		if err != nil {
+			return nil, err
+		}
+		return resp.JobId, nil
+	})
+}
+
+// checkAssets rejects an asset job with no or too many assets or an empty ID.
+func checkAssets(account, op, instanceID string, apps, tasks []string) error {
 	if n := len(apps) + len(tasks); n == 0 || n > MaxROMABatch {
-		return "", &Error{Class: ErrPermanent, Account: account, Service: ROMA, Operation: op,
+		return &Error{Class: ErrPermanent, Account: account, Service: ROMA, Operation: op,
 			Message: fmt.Sprintf("%d assets in one job; want 1..%d (use ChunkROMA)", n, MaxROMABatch)}
 	}
+	if instanceID == "" || slices.Contains(apps, "") || slices.Contains(tasks, "") {
+		return &Error{Class: ErrPermanent, Account: account, Service: ROMA, Operation: op, Message: "empty instance or asset ID"}
+	}
+	return nil
+}
+
+// submitAssetJob runs the one-job-per-identity protocol around send, which
+// submits one asset job (delete, export or import) and returns its job_id.
+func (c *Client) submitAssetJob(ctx context.Context, account, project, instanceID, op string,
+	send func(s *session, h map[string]string) (*string, error)) (string, error) {
 	s, err := c.session(account, project, ROMA)
 	if err != nil {
 		return "", err
-	}
-	if instanceID == "" || slices.Contains(apps, "") || slices.Contains(tasks, "") {
-		return "", &Error{Class: ErrPermanent, Account: account, Service: ROMA, Operation: op, Message: "empty instance or asset ID"}
 	}
 	ident := c.romaIdentity(s.identity)
 	select {
@@ -220,18 +270,12 @@ func (c *Client) SubmitROMADelete(ctx context.Context, account, project, instanc
 	if err := c.waitIdentityIdle(ctx, s, ident); err != nil {
 		return "", err
 	}
-	body := assetBody(apps, tasks)
 	for {
 		var jobID string
 		err := c.call(ctx, s, op, retryThrottled, func(h map[string]string) error {
-			inv := s.roma.DeleteAssetInvoker(&model.DeleteAssetRequest{InstanceId: instanceID, Body: body})
-			inv.AddHeaders(h)
-			resp, err := inv.Invoke()
-			if err != nil {
-				return err
-			}
-			jobID = deref(resp.JobId)
-			return nil
+			id, err := send(s, h)
+			jobID = deref(id)
+			return err
 		})
 		if err == nil {
 			if jobID == "" {
@@ -335,7 +379,10 @@ func (c *Client) romaJob(ctx context.Context, s *session, instanceID, jobID stri
 			Message: fmt.Sprintf("unknown job status %q", raw)}
 	}
 	j := Job{ID: firstNonEmpty(deref(resp.Id), jobID), Status: st, Progress: JobProgress(float64(deref(resp.ProgressPercent))),
-		Begin: parseTime(deref(resp.BeginTime)), End: parseTime(deref(resp.EndTime))}
+		Begin: parseTime(deref(resp.BeginTime)), End: parseTime(deref(resp.EndTime)), ArchiveID: deref(resp.ArchiveId)}
+	if resp.Type != nil {
+		j.Type = resp.Type.Value()
+	}
 	for _, r := range deref(resp.Reasons) {
 		typ := ""
 		if r.ResourceType != nil {

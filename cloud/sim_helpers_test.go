@@ -71,6 +71,8 @@ type spec struct {
 	Status       string `json:"status,omitempty"`
 	InstanceID   string `json:"instance_id,omitempty"`
 	ChargingMode *int32 `json:"charging_mode,omitempty"`
+	Tags         []Tag  `json:"tags,omitempty"`
+	EP           string `json:"enterprise_project_id,omitempty"`
 }
 
 func (e *simEnv) create(s spec) string {

@@ -77,7 +77,7 @@ func (c *cdcInst) toJSON(v cdcView) cdcJSON {
 	return cdcJSON{
 		ID: c.id, Name: c.name, VpcID: c.vpc,
 		NetworkInterfaces: []cdcNIC{{c.subnet, c.ip}},
-		Tags:              []tag{{"env", envOf(c.name)}},
+		Tags:              tagList(c.tags),
 		Image:             cdcImages[int(c.image)%len(cdcImages)],
 		Description:       "bare-metal server " + c.name,
 		State:             v.state, OperationState: v.opState,

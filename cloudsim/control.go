@@ -30,6 +30,10 @@ func (s *Sim) serveControl(w http.ResponseWriter, r *http.Request) {
 		rep = s.ctlCreate(body)
 	case key == "GET /_sim/resources":
 		rep = s.ctlResources()
+	case strings.HasPrefix(key, "PATCH /_sim/resources/"):
+		rep = s.ctlPatch(strings.TrimPrefix(key, "PATCH /_sim/resources/"), body)
+	case key == "PUT /_sim/recycle":
+		rep = s.ctlRecycle(body)
 	case key == "PUT /_sim/faults":
 		rep = s.ctlSetFaults(body)
 	case key == "GET /_sim/faults":
@@ -93,14 +97,19 @@ func (s *Sim) ctlStats() reply {
 }
 
 // resourceJSON is one simulated resource as GET /_sim/resources lists it.
+// EnterpriseProjectID is empty for CloudDC (it has none); InRecycleBin is
+// set for DMS instances only.
 type resourceJSON struct {
-	Service   string `json:"service"`
-	Kind      string `json:"kind"`
-	ProjectID string `json:"project_id"`
-	ID        string `json:"id"`
-	Name      string `json:"name"`
-	Status    string `json:"status"`
-	Parent    string `json:"parent,omitempty"`
+	Service             string `json:"service"`
+	Kind                string `json:"kind"`
+	ProjectID           string `json:"project_id"`
+	ID                  string `json:"id"`
+	Name                string `json:"name"`
+	Status              string `json:"status"`
+	Parent              string `json:"parent,omitempty"`
+	Tags                []tag  `json:"tags"`
+	EnterpriseProjectID string `json:"enterprise_project_id,omitempty"`
+	InRecycleBin        *bool  `json:"in_recycle_bin,omitempty"`
 }
 
 func (s *Sim) ctlResources() reply {
@@ -116,21 +125,27 @@ func (s *Sim) dumpLocked() []resourceJSON {
 	out := []resourceJSON{}
 	for _, p := range sortedKeys(s.st.dmsBy) {
 		for _, d := range slices.Clone(s.st.dmsBy[p]) {
-			if status, gone := d.current(now); gone {
+			status, place := d.current(now)
+			if place == placeGone {
 				s.st.removeDMS(d)
-			} else {
-				out = append(out, resourceJSON{d.service(), "instance", p, d.id, d.name, status, ""})
+				continue
 			}
+			binned := place == placeBin
+			out = append(out, resourceJSON{Service: d.service(), Kind: "instance", ProjectID: p, ID: d.id, Name: d.name,
+				Status: status, Tags: tagList(d.tags), EnterpriseProjectID: d.epid, InRecycleBin: &binned})
 		}
 	}
 	for _, p := range sortedKeys(s.st.romaBy) {
 		for _, r := range s.st.romaBy[p] {
-			out = append(out, resourceJSON{"roma", "instance", p, r.id, r.name, r.status, ""})
+			out = append(out, resourceJSON{Service: "roma", Kind: "instance", ProjectID: p, ID: r.id, Name: r.name,
+				Status: r.status, Tags: []tag{}, EnterpriseProjectID: r.epid})
 			for _, a := range r.apps {
-				out = append(out, resourceJSON{"roma", "app", p, a.id, a.name, "", r.id})
+				out = append(out, resourceJSON{Service: "roma", Kind: "app", ProjectID: p, ID: a.id, Name: a.name,
+					Parent: r.id, Tags: []tag{}, EnterpriseProjectID: r.epid})
 			}
 			for _, t := range r.tasks {
-				out = append(out, resourceJSON{"roma", "task", p, t.id, t.name, fmt.Sprint(t.status), r.id})
+				out = append(out, resourceJSON{Service: "roma", Kind: "task", ProjectID: p, ID: t.id, Name: t.name,
+					Status: fmt.Sprint(t.status), Parent: r.id, Tags: []tag{}, EnterpriseProjectID: t.epid})
 			}
 		}
 	}
@@ -140,7 +155,8 @@ func (s *Sim) dumpLocked() []resourceJSON {
 			if v, gone := c.current(now, retention); gone {
 				s.st.removeCDC(c)
 			} else {
-				out = append(out, resourceJSON{"clouddc", "instance", p, c.id, c.name, v.state, ""})
+				out = append(out, resourceJSON{Service: "clouddc", Kind: "instance", ProjectID: p, ID: c.id,
+					Name: c.name, Status: v.state, Tags: tagList(c.tags)})
 			}
 		}
 	}

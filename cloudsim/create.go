@@ -17,6 +17,10 @@ type resourceSpec struct {
 	Status       string `json:"status"`
 	InstanceID   string `json:"instance_id"`
 	ChargingMode *int32 `json:"charging_mode"`
+	// Tags and EnterpriseProjectID are optional: default [] and "0" (for a
+	// ROMA task, its instance's enterprise project).
+	Tags                *[]tag  `json:"tags"`
+	EnterpriseProjectID *string `json:"enterprise_project_id"`
 }
 
 var (
@@ -50,6 +54,16 @@ func (s *Sim) create(spec resourceSpec) (string, error) {
 	if spec.ProjectID == "" && spec.Kind == "instance" {
 		return "", fmt.Errorf("project_id is required")
 	}
+	if spec.Tags != nil {
+		if err := checkTags(spec.Service, *spec.Tags); err != nil {
+			return "", err
+		}
+	}
+	if spec.EnterpriseProjectID != nil {
+		if err := checkEnterpriseProject(spec.Service, spec.Kind, *spec.EnterpriseProjectID); err != nil {
+			return "", err
+		}
+	}
 	now := s.now()
 	switch spec.Service {
 	case "rocketmq", "rabbitmq":
@@ -63,6 +77,34 @@ func (s *Sim) create(spec resourceSpec) (string, error) {
 		return s.createAsset(spec, now)
 	}
 	return "", fmt.Errorf("unknown service %q: want rocketmq, rabbitmq, roma or clouddc", spec.Service)
+}
+
+// checkEnterpriseProject rejects an enterprise project where the contract
+// has none (CloudDC; ROMA apps belong to their instance's) and empty IDs.
+func checkEnterpriseProject(service, kind, ep string) error {
+	switch {
+	case service == "clouddc":
+		return fmt.Errorf("CloudDC resources have no enterprise project (cloud-api.md §4.7)")
+	case service == "roma" && kind == "app":
+		return fmt.Errorf("ROMA apps belong to their instance's enterprise project (cloud-api.md §3.13)")
+	case ep == "":
+		return fmt.Errorf("enterprise_project_id must not be empty (the default project is \"0\")")
+	}
+	return nil
+}
+
+func orPtr(p *string, def string) string {
+	if p == nil {
+		return def
+	}
+	return *p
+}
+
+func tagsOf(p *[]tag) []tag {
+	if p == nil {
+		return nil
+	}
+	return append([]tag(nil), *p...)
 }
 
 func orDefault(v, def string) string {
@@ -79,7 +121,8 @@ func (s *Sim) createDMS(spec resourceSpec, now time.Time) (string, error) {
 	}
 	d := &dmsInst{id: s.uuid(), project: spec.ProjectID, name: orDefault(spec.Name, spec.Service+"-instance"),
 		rabbit: spec.Service == "rabbitmq", status: status, createdMS: now.UnixMilli(), charging: 1,
-		variant: uint8(s.rng.IntN(4)), storage: 300, used: 12, epid: "0", vpc: s.uuid(), subnet: s.uuid(), sg: s.uuid()}
+		variant: uint8(s.rng.IntN(4)), storage: 300, used: 12, epid: orPtr(spec.EnterpriseProjectID, "0"),
+		tags: tagsOf(spec.Tags), vpc: s.uuid(), subnet: s.uuid(), sg: s.uuid()}
 	if spec.ChargingMode != nil {
 		d.charging = *spec.ChargingMode
 	}
@@ -96,8 +139,18 @@ func (s *Sim) createCDC(spec resourceSpec, now time.Time) (string, error) {
 		return "", fmt.Errorf("unknown CloudDC state %q", state)
 	}
 	c := &cdcInst{id: s.uuid(), project: spec.ProjectID, name: orDefault(spec.Name, "bms-instance"), serverID: s.uuid(),
-		state: state, opState: "install-succeed", created: now, updated: now, launched: true,
-		image: uint8(s.rng.IntN(len(cdcImages))), vpc: s.uuid(), subnet: s.uuid(), ip: "10.0.0.10"}
+		created: now, launched: true, image: uint8(s.rng.IntN(len(cdcImages))), vpc: s.uuid(), subnet: s.uuid(),
+		ip: "10.0.0.10", tags: tagsOf(spec.Tags)}
+	c.setState(state, now, ms(s.faults.CloudDCDeleteDelayMS))
+	s.st.addCDC(c)
+	return c.id, nil
+}
+
+// setState puts c in state at once, as if the cloud had moved it there:
+// shutting-down starts a delete, terminated is a finished one.
+func (c *cdcInst) setState(state string, now time.Time, deleteDelay time.Duration) {
+	c.state, c.opState, c.errType, c.updated = state, "install-succeed", "", now
+	c.deleteAt, c.deleteFail = time.Time{}, false
 	switch state {
 	case "pending":
 		c.opState, c.launched = "install-processing", false
@@ -106,12 +159,10 @@ func (s *Sim) createCDC(spec resourceSpec, now time.Time) (string, error) {
 	case "reinstalling":
 		c.opState = "reinstall-processing"
 	case "shutting-down":
-		c.state, c.deleteAt = "stopped", now.Add(ms(s.faults.CloudDCDeleteDelayMS))
+		c.state, c.deleteAt = "stopped", now.Add(deleteDelay)
 	case "terminated":
 		c.state, c.deleteAt = "stopped", now
 	}
-	s.st.addCDC(c)
-	return c.id, nil
 }
 
 func (s *Sim) createROMA(spec resourceSpec, now time.Time) (string, error) {
@@ -119,7 +170,8 @@ func (s *Sim) createROMA(spec resourceSpec, now time.Time) (string, error) {
 	if !slices.Contains(romaStatuses, status) {
 		return "", fmt.Errorf("unknown ROMA instance status %q", status)
 	}
-	r := &romaInst{id: s.uuid(), project: spec.ProjectID, name: orDefault(spec.Name, "roma-instance"), status: status, created: now}
+	r := &romaInst{id: s.uuid(), project: spec.ProjectID, name: orDefault(spec.Name, "roma-instance"), status: status,
+		created: now, epid: orPtr(spec.EnterpriseProjectID, "0")}
 	s.st.addROMA(r)
 	return r.id, nil
 }
@@ -147,6 +199,7 @@ func (s *Sim) createAsset(spec resourceSpec, now time.Time) (string, error) {
 		return "", fmt.Errorf("unknown task status %q: want 0 or 1", spec.Status)
 	}
 	r.addTask(&romaTask{id: id, name: orDefault(spec.Name, "task-"+id[:6]), taskType: "REALTIME", exec: "RUNNING",
-		status: status, created: now, modifiedMS: now.UnixMilli(), tag: "decom"})
+		status: status, created: now, modifiedMS: now.UnixMilli(), tag: "decom",
+		epid: orPtr(spec.EnterpriseProjectID, r.epid)})
 	return id, nil
 }

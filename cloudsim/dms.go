@@ -41,11 +41,6 @@ type dmsJSON struct {
 	AccessUser          string   `json:"access_user,omitempty"`
 }
 
-type tag struct {
-	Key   string `json:"key"`
-	Value string `json:"value"`
-}
-
 // dmsVariant is one engine version, type and flavour.
 type dmsVariant struct {
 	version, typ, spec, product, specCode string
@@ -79,7 +74,7 @@ func (d *dmsInst) toJSON(status string) dmsJSON {
 		SecurityGroupID: d.sg, StorageSpace: d.storage, UsedStorageSpace: d.used, TotalStorageSpace: d.storage,
 		ProductID: v.product, ResourceSpecCode: v.specCode, StorageSpecCode: "dms.physical.storage.high.v2",
 		UserID: "5b2e0e1f6c3d4a8b9f0e1d2c3b4a5968", UserName: "decom-ops",
-		AvailableZones: []string{"effdcbc7d4d64a02aa1fa26b42f56533"}, Tags: []tag{{"owner", "platform"}},
+		AvailableZones: []string{"effdcbc7d4d64a02aa1fa26b42f56533"}, Tags: tagList(d.tags),
 		BrokerNum: v.brokers,
 	}
 	if d.rabbit {
@@ -101,9 +96,11 @@ func (s *Sim) dmsLookup(c *call, id string) (*dmsInst, string, bool) {
 	if d == nil || d.project != c.project {
 		return nil, "", false
 	}
-	status, gone := d.current(c.now)
-	if gone {
+	status, place := d.current(c.now)
+	if place == placeGone {
 		s.st.removeDMS(d)
+	}
+	if place != placeLive {
 		return nil, "", false
 	}
 	return d, status, true
@@ -147,12 +144,13 @@ func (s *Sim) dmsList(c *call) reply {
 	var match []hit
 	var gone []*dmsInst
 	for _, d := range s.st.dmsBy[c.project] {
-		status, g := d.current(c.now)
+		status, place := d.current(c.now)
 		switch {
-		case g:
+		case place == placeGone:
 			gone = append(gone, d)
 			continue
-		case d.rabbit != rabbit,
+		case place == placeBin,
+			d.rabbit != rabbit,
 			id != "" && d.id != id,
 			want != "" && status != want,
 			status == "CREATEFAILED" && !inclFail && want != "CREATEFAILED",
@@ -190,7 +188,7 @@ func (s *Sim) dmsDelete(c *call) reply {
 	if msg := s.dmsRefusal(c, d, status); msg != "" {
 		return errReply(svcDMS, http.StatusBadRequest, "DMS.00400026", msg)
 	}
-	s.startDMSDelete(c, d, s.failDelete(c.faults), false)
+	s.startDMSDelete(c, d, status, s.failDelete(c.faults), false)
 	return emptyReply(http.StatusNoContent)
 }
 
@@ -205,10 +203,14 @@ func (s *Sim) dmsRefusal(c *call, d *dmsInst, status string) string {
 	return ""
 }
 
-func (s *Sim) startDMSDelete(c *call, d *dmsInst, fail, force bool) {
+// startDMSDelete starts deleting d, which is in status; it ends in the
+// recycle bin when the project's policy says so (cloud-api.md §2.10).
+func (s *Sim) startDMSDelete(c *call, d *dmsInst, status string, fail, force bool) {
 	d.deleteAt = c.now.Add(ms(c.faults.DMSDeleteDelayMS))
 	d.deleteFail = fail
-	s.recordDelete(deleteRecord{Service: d.service(), Kind: "instance", ProjectID: d.project, ID: d.id, Force: force}, c.now)
+	s.binOnDelete(c, d, status, force)
+	s.recordDelete(deleteRecord{Service: d.service(), Kind: "instance", ProjectID: d.project, ID: d.id, Force: force,
+		Recycled: d.toBin && !fail}, c.now)
 }
 
 type dmsBatchBody struct {
@@ -241,7 +243,7 @@ func (s *Sim) dmsBatchDelete(c *call) reply {
 	for _, id := range *b.Instances {
 		res := "failed"
 		if d, status, ok := s.dmsLookup(c, id); ok && s.dmsRefusal(c, d, status) == "" && !s.failDelete(c.faults) {
-			s.startDMSDelete(c, d, false, b.ForceDelete != nil && *b.ForceDelete)
+			s.startDMSDelete(c, d, status, false, b.ForceDelete != nil && *b.ForceDelete)
 			res = "success"
 		}
 		results = append(results, dmsBatchResult{res, id})
@@ -262,11 +264,11 @@ func (s *Sim) dmsDeleteAllFailed(c *call, engine string, force bool) reply {
 		if d.rabbit != rabbit {
 			continue
 		}
-		if status, gone := d.current(c.now); gone || status != "CREATEFAILED" || s.dmsRefusal(c, d, status) != "" {
+		if status, place := d.current(c.now); place != placeLive || status != "CREATEFAILED" || s.dmsRefusal(c, d, status) != "" {
 			continue
 		}
 		if !s.failDelete(c.faults) {
-			s.startDMSDelete(c, d, false, force)
+			s.startDMSDelete(c, d, "CREATEFAILED", false, force)
 		}
 	}
 	return emptyReply(http.StatusNoContent)

@@ -28,7 +28,10 @@
 // asset job deletes one asset every roma_asset_ms, its progress_percent
 // rising from 0 to 1, and ends SUCCEEDED or FAILED with one reason per
 // asset that could not be deleted. A user may run one asset job at a time
-// (400 ROMA.10012).
+// (400 ROMA.10012), be it a delete, an export or an import. With a
+// project's recycle policy on, a DMS delete that is not forced ends in the
+// recycle bin until it is restored or auto_delete_time passes. An export
+// job's archive can be downloaded once and imported by any simulator.
 //
 // # Control API
 //
@@ -36,8 +39,12 @@
 //
 //	POST /_sim/reset      {"fleet":"demo"|"empty"} (default demo) → 200 {"fleet","resources"}
 //	                      clears resources, jobs, rate-limit buckets and stats; keeps the knobs
-//	POST /_sim/resources  {"service","kind","project_id","name","status","instance_id","charging_mode"} → 201 {"id"}
-//	GET  /_sim/resources  → {"resources":[{"service","kind","project_id","id","name","status","parent"}]}
+//	POST /_sim/resources  {"service","kind","project_id","name","status","instance_id","charging_mode",
+//	                       "tags","enterprise_project_id"} → 201 {"id"}
+//	GET  /_sim/resources  → {"resources":[{"service","kind","project_id","id","name","status","parent",
+//	                       "tags","enterprise_project_id","in_recycle_bin"}]}
+//	PATCH /_sim/resources/{id} any of {"status","tags","enterprise_project_id"} → 200 the resource; 404; 400
+//	PUT  /_sim/recycle    {"service","project_id","retention_days","default_use_recycle"} → 200 the policy
 //	PUT  /_sim/faults     knobs (omitted ones keep their value) → 200 with the knobs in force; bad values 400
 //	GET  /_sim/faults     → the knobs in force
 //	GET  /_sim/stats      → {"total","by_operation","by_status","by_operation_status","deletes"}

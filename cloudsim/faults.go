@@ -42,6 +42,8 @@ type Faults struct {
 	// CheckSignatures verifies AK/SK signatures and X-Sdk-Date; when false
 	// only the AK must be known.
 	CheckSignatures bool `json:"check_signatures"`
+	// UndoFaults are the recycle-bin and ROMA backup knobs.
+	UndoFaults
 }
 
 // DefaultFaults returns the knobs of the sim command and the embedded
@@ -55,6 +57,7 @@ func DefaultFaults() Faults {
 		ROMAAssetMS:           100,
 		TerminatedRetentionMS: 600000,
 		CheckSignatures:       true,
+		UndoFaults:            DefaultUndoFaults(),
 	}
 }
 
@@ -82,7 +85,7 @@ func (f Faults) Validate() error {
 	if !(f.RateLimit >= 0) || math.IsInf(f.RateLimit, 0) {
 		return errors.New("rate_limit must be >= 0")
 	}
-	return nil
+	return f.UndoFaults.validate()
 }
 
 func ms(n int) time.Duration { return time.Duration(n) * time.Millisecond }

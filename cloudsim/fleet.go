@@ -83,6 +83,16 @@ var (
 	execMix    = []weighted{{"SUCCESS", 45}, {"RUNNING", 20}, {"WAITING", 10}, {"UNSTARTED", 12}, {"ERROR", 8}, {"CANCELLED", 5}}
 )
 
+// demoEnterpriseProject puts the finance teams' demo instances in their own
+// enterprise project and the rest in the default one ("0").
+func demoEnterpriseProject(team string) string {
+	switch team {
+	case "payments", "billing", "ledger":
+		return "ep-finance"
+	}
+	return "0"
+}
+
 func envName(i int) string {
 	switch i {
 	case 0:
@@ -114,7 +124,10 @@ func buildDemoFleet(st *state, projects []string, seed int64, now time.Time) {
 		if d.rabbit {
 			kind = "rabbit"
 		}
-		d.name = fmt.Sprintf("%s-%s-%s-%s-%02d", pickS(rng, teams), pickS(rng, mqPurposes), kind, envName(p), i)
+		team := pickS(rng, teams)
+		d.name = fmt.Sprintf("%s-%s-%s-%s-%02d", team, pickS(rng, mqPurposes), kind, envName(p), i)
+		d.tags = []tag{{"owner", "platform"}, {"team", team}, {"env", envOf(d.name)}}
+		d.epid = demoEnterpriseProject(team)
 		st.addDMS(d)
 	}
 	buildROMA(st, rng, projects)
@@ -128,6 +141,7 @@ func buildDemoFleet(st *state, projects []string, seed int64, now time.Time) {
 			ip: fmt.Sprintf("10.%d.%d.%d", 10+p, rng.IntN(256), 2+rng.IntN(250)),
 		}
 		c.name = fmt.Sprintf("bms-%s-%s-%02d", pickS(rng, bmsRoles), envName(p), i)
+		c.tags = []tag{{"env", envOf(c.name)}}
 		c.opState = "install-succeed"
 		switch c.state {
 		case "pending":
@@ -150,7 +164,7 @@ func buildROMA(st *state, rng *rand.Rand, projects []string) {
 	names := []string{"roma-core", "roma-edge", "roma-integration", "roma-legacy"}
 	for i, n := range names {
 		p := (i / 2) % len(projects)
-		r := &romaInst{id: uuidFrom(rng), project: projects[p], name: n + "-" + envName(p), status: "RUNNING",
+		r := &romaInst{id: uuidFrom(rng), project: projects[p], name: n + "-" + envName(p), status: "RUNNING", epid: "0",
 			flavor: uint8(i), created: fleetEpoch.Add(-time.Duration(200+rng.IntN(400)) * 24 * time.Hour)}
 		st.addROMA(r)
 		for a := range 35 + rng.IntN(10) {
@@ -163,7 +177,8 @@ func buildROMA(st *state, rng *rand.Rand, projects []string) {
 		for t := range 70 + rng.IntN(10) {
 			src, tgt := r.apps[rng.IntN(len(r.apps))], r.apps[rng.IntN(len(r.apps))]
 			task := &romaTask{id: hexFrom(rng), taskType: "TIMING", exec: pick(rng, execMix), srcApp: src.id, tgtApp: tgt.id,
-				status: int32(rng.IntN(2)), created: r.created.Add(time.Duration(1+rng.IntN(4000)) * time.Hour), tag: pickS(rng, teams)}
+				status: int32(rng.IntN(2)), created: r.created.Add(time.Duration(1+rng.IntN(4000)) * time.Hour), tag: pickS(rng, teams),
+				epid: r.epid}
 			if rng.IntN(3) == 0 {
 				task.taskType = "REALTIME"
 			}

@@ -183,6 +183,7 @@ type stats struct {
 		Service, Kind, ID string
 		ProjectID         string `json:"project_id"`
 		Force             bool   `json:"force_delete"`
+		Recycled          bool   `json:"recycled"`
 	} `json:"deletes"`
 }
 

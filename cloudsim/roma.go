@@ -48,7 +48,7 @@ func (r *romaInst) toJSON() romaInstJSON {
 		Status: r.status, ChargeType: "postPaid", ProjectID: r.project,
 		CreateTime: rfc3339(r.created), UpdateTime: rfc3339(r.created.Add(time.Hour)),
 		MaintainBegin: "22:00:00", MaintainEnd: "02:00:00",
-		AvailableZoneIDs: []string{"cn-north-4a", "cn-north-4b"}, EnterpriseProjectID: "0",
+		AvailableZoneIDs: []string{"cn-north-4a", "cn-north-4b"}, EnterpriseProjectID: r.epid,
 	}
 	if r.status == "ERROR" || r.status == "CREATE_FAILED" {
 		j.ErrorCode, j.ErrorMsg = "ROMA.00000500", "instance provisioning failed"
@@ -107,7 +107,7 @@ func (t *romaTask) toJSON(instanceID string) romaTaskJSON {
 		TaskID: t.id, TaskName: t.name, TaskType: t.taskType, Status: t.status, CreatedDate: rfc3339(t.created),
 		Version: "1.0", LastModifiedTime: t.modifiedMS, ExecuteStatus: t.exec, SourceAppID: t.srcApp,
 		TargetAppID: t.tgtApp, SourceInstanceID: instanceID, TargetInstanceID: instanceID, ExtType: "",
-		EnterpriseProjectID: "0", TaskTag: t.tag,
+		EnterpriseProjectID: t.epid, TaskTag: t.tag,
 	}
 }
 

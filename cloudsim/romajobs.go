@@ -2,6 +2,7 @@ package cloudsim
 
 import (
 	"cmp"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -86,21 +87,36 @@ func (s *Sim) romaListTasks(c *call) reply {
 	return jsonReply(http.StatusOK, map[string]any{"total": int64(len(match)), "size": len(out), "entities": out})
 }
 
-// romaJob is one asset-deletion job. Asset i is processed at
-// begin + (i+1)*per; advanceJobs applies what is due.
+// romaJob is one asset job: a delete processes asset i at
+// begin + (i+1)*per; an export or import processes every asset at
+// begin + per. advanceJobs applies what is due.
 type romaJob struct {
 	id, project, instance, user string
+	typ                         string // deleteAsset, exportAsset or importAsset
 	begin, end                  time.Time
 	per                         time.Duration
 	assets                      []jobAsset
 	done                        int
 	reasons                     []jobReason
+	fail                        bool             // export: injected fault, no archive
+	manifest                    *archiveManifest // export: the snapshot; import: the archive
+	merge                       bool             // import: Merge instead of AddNew
+	prefix                      string           // import: put before application names
+	archiveID                   string           // export: set once SUCCEEDED
 }
+
+// Job types as the job progress call reports them.
+const (
+	jobDelete = "deleteAsset"
+	jobExport = "exportAsset"
+	jobImport = "importAsset"
+)
 
 type jobAsset struct {
 	task     bool
 	id, name string
 	fail     bool
+	idx      int // import: index into the archive's apps or tasks
 }
 
 type jobReason struct {
@@ -116,6 +132,7 @@ type jobJSON struct {
 	Status          string      `json:"status"`
 	ProgressPercent float64     `json:"progress_percent"`
 	Reasons         []jobReason `json:"reasons,omitempty"`
+	ArchiveID       string      `json:"archive_id,omitempty"`
 	BeginTime       string      `json:"begin_time"`
 	EndTime         string      `json:"end_time,omitempty"`
 }
@@ -124,11 +141,19 @@ const jobRetention = time.Hour
 
 func (j *romaJob) running() bool { return j.done < len(j.assets) }
 
+// dueAt is when asset i is processed.
+func (j *romaJob) dueAt(i int) time.Time {
+	if j.typ == jobDelete {
+		return j.begin.Add(time.Duration(i+1) * j.per)
+	}
+	return j.begin.Add(j.per)
+}
+
 func (j *romaJob) toJSON() jobJSON {
-	out := jobJSON{ID: j.id, Type: "deleteAsset", Status: "RUNNING", BeginTime: rfc3339(j.begin), Reasons: j.reasons,
+	out := jobJSON{ID: j.id, Type: j.typ, Status: "RUNNING", BeginTime: rfc3339(j.begin), Reasons: j.reasons,
 		ProgressPercent: float64(j.done) / float64(len(j.assets))}
 	if !j.running() {
-		out.Status, out.EndTime = "SUCCEEDED", rfc3339(j.end)
+		out.Status, out.EndTime, out.ArchiveID = "SUCCEEDED", rfc3339(j.end), j.archiveID
 		if len(j.reasons) > 0 {
 			out.Status = "FAILED"
 		}
@@ -136,21 +161,33 @@ func (j *romaJob) toJSON() jobJSON {
 	return out
 }
 
-// advanceJobs processes every asset whose time has come; s.mu held.
+// advanceJobs processes every asset whose time has come, oldest job
+// first; s.mu held.
 func (s *Sim) advanceJobs(now time.Time) {
-	for key, j := range s.st.active {
-		for j.running() && !now.Before(j.begin.Add(time.Duration(j.done+1)*j.per)) {
+	jobs := slices.Collect(maps.Values(s.st.active))
+	slices.SortFunc(jobs, func(a, b *romaJob) int { return cmp.Or(a.begin.Compare(b.begin), cmp.Compare(a.id, b.id)) })
+	for _, j := range jobs {
+		for j.running() && !now.Before(j.dueAt(j.done)) {
 			s.processAsset(j, j.assets[j.done])
 			j.done++
 		}
 		if !j.running() {
-			j.end = j.begin.Add(time.Duration(len(j.assets)) * j.per)
-			delete(s.st.active, key)
+			j.end = j.dueAt(len(j.assets) - 1)
+			s.finishJob(j)
+			delete(s.st.active, j.user+"\x00"+j.project)
 		}
 	}
 }
 
 func (s *Sim) processAsset(j *romaJob, a jobAsset) {
+	switch j.typ {
+	case jobExport:
+		s.exportAsset(j, a)
+		return
+	case jobImport:
+		s.importAsset(j, a)
+		return
+	}
 	kind := "application"
 	if a.task {
 		kind = "task"
@@ -173,35 +210,52 @@ type assetRef struct {
 	ID *string `json:"id"`
 }
 
+// assetList is a parsed {"apps":[{"id"}],"tasks":[{"id"}]} body: 1 to 100
+// assets with non-empty IDs (null or missing lists are empty).
+type assetList struct{ apps, tasks []string }
+
+func parseAssets(body []byte) (assetList, string) {
+	var b struct {
+		Apps  []assetRef `json:"apps"`
+		Tasks []assetRef `json:"tasks"`
+	}
+	if err := decodeBody(body, &b); err != nil {
+		return assetList{}, err.Error()
+	}
+	if n := len(b.Apps) + len(b.Tasks); n == 0 || n > 100 {
+		return assetList{}, "apps and tasks together must hold 1 to 100 assets"
+	}
+	var l assetList
+	for i, a := range append(slices.Clone(b.Apps), b.Tasks...) {
+		if a.ID == nil || *a.ID == "" {
+			return assetList{}, "every asset needs a non-empty id"
+		}
+		if i < len(b.Apps) {
+			l.apps = append(l.apps, *a.ID)
+		} else {
+			l.tasks = append(l.tasks, *a.ID)
+		}
+	}
+	return l, ""
+}
+
 func (s *Sim) romaDeleteAssets(c *call) reply {
 	r, rep, ok := s.romaAssets(c)
 	if !ok {
 		return rep
 	}
-	var b struct {
-		Apps  []assetRef `json:"apps"`
-		Tasks []assetRef `json:"tasks"`
+	l, msg := parseAssets(c.body)
+	if msg != "" {
+		return svcROMA.badRequest(msg)
 	}
-	if err := decodeBody(c.body, &b); err != nil {
-		return svcROMA.badRequest(err.Error())
+	if s.busy(c) {
+		return errBusy()
 	}
-	refs := append(slices.Clone(b.Apps), b.Tasks...)
-	if len(refs) == 0 || len(refs) > 100 {
-		return svcROMA.badRequest("apps and tasks together must hold 1 to 100 assets")
-	}
-	for _, a := range refs {
-		if a.ID == nil || *a.ID == "" {
-			return svcROMA.badRequest("every asset needs a non-empty id")
-		}
-	}
-	key := c.cred.User + "\x00" + c.project
-	if s.st.active[key] != nil {
-		return errReply(svcROMA, http.StatusBadRequest, "ROMA.10012", "An asset management task is running")
-	}
-	j := &romaJob{id: s.hexID(), project: c.project, instance: r.id, user: c.cred.User, begin: c.now, per: ms(c.faults.ROMAAssetMS)}
+	j := &romaJob{id: s.hexID(), project: c.project, instance: r.id, user: c.cred.User, typ: jobDelete, begin: c.now,
+		per: ms(c.faults.ROMAAssetMS)}
 	seen := map[string]bool{}
-	for i, a := range refs {
-		asset := jobAsset{task: i >= len(b.Apps), id: *a.ID, name: *a.ID}
+	for i, id := range append(slices.Clone(l.apps), l.tasks...) {
+		asset := jobAsset{task: i >= len(l.apps), id: id, name: id}
 		// A repeated ID is one accepted delete; its repeat fails as missing.
 		if name, kind, ok := r.asset(asset.task, asset.id); ok && !seen[kind+asset.id] {
 			seen[kind+asset.id] = true
@@ -210,11 +264,24 @@ func (s *Sim) romaDeleteAssets(c *call) reply {
 		}
 		j.assets = append(j.assets, asset)
 	}
-	s.expireJobs(c.now)
-	s.st.jobs[j.id] = j
-	s.st.active[key] = j
-	s.advanceJobs(c.now)
+	s.startJob(j)
 	return jsonReply(http.StatusOK, map[string]string{"job_id": j.id})
+}
+
+// startJob registers j as its user's running job; s.mu held.
+func (s *Sim) startJob(j *romaJob) {
+	s.expireJobs(j.begin)
+	s.st.jobs[j.id] = j
+	s.st.active[j.user+"\x00"+j.project] = j
+	s.advanceJobs(j.begin)
+}
+
+// busy reports whether the call's user has an asset job running; s.mu
+// held, jobs advanced.
+func (s *Sim) busy(c *call) bool { return s.st.active[c.cred.User+"\x00"+c.project] != nil }
+
+func errBusy() reply {
+	return errReply(svcROMA, http.StatusBadRequest, "ROMA.10012", "An asset management task is running")
 }
 
 // expireJobs forgets jobs finished more than jobRetention ago; s.mu held.

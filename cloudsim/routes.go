@@ -107,6 +107,10 @@ func matchRoute(r *http.Request) (route, string, []string, bool) {
 		}
 	case ver == "v1" && rest[0] == "instances":
 		rt, args = matchV1Instances(m, rest[1:])
+	case ver == "v2" && (rest[0] == "rocketmq" || rest[0] == "rabbitmq"):
+		rt, args = matchDMSTags(m, rest)
+	case ver == "v2" && rest[0] == "recycle" && len(rest) == 1:
+		rt = matchRecycle(m)
 	}
 	if rt.handle == nil || anyEmpty(args) {
 		return route{}, "", nil, false
@@ -134,6 +138,8 @@ func matchV2Instances(m string, hasEngine bool, rest []string) (route, []string)
 		return rtROMADelete, rest[:1]
 	case len(rest) == 4 && rest[1] == "assets" && rest[2] == "jobs" && m == http.MethodGet:
 		return rtROMAJob, []string{rest[0], rest[3]}
+	case len(rest) >= 3 && rest[1] == "assets":
+		return matchROMABackup(m, rest)
 	}
 	return route{}, nil
 }

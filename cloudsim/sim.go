@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -34,6 +35,9 @@ type Options struct {
 	Faults Faults
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// RecyclePolicies seeds DMS recycle policies by project; other projects
+	// start with DefaultRecyclePolicy. A reset restores these.
+	RecyclePolicies map[string]RecyclePolicy
 }
 
 // Sim is the simulated Huawei Cloud: an http.Handler serving the DMS
@@ -54,6 +58,9 @@ type Sim struct {
 	st      *state
 	buckets map[string]*bucket
 	stats   stats
+
+	// recycleSeed are the initial recycle policies (Options.RecyclePolicies).
+	recycleSeed map[string]RecyclePolicy
 }
 
 // New returns a simulator built from opts.
@@ -65,6 +72,8 @@ func New(opts Options) *Sim {
 		byToken: map[string]*Credential{},
 		faults:  opts.Faults,
 		reqSalt: uint64(time.Now().UnixNano()),
+
+		recycleSeed: maps.Clone(opts.RecyclePolicies),
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -157,7 +166,11 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Sim) serveCloud(r *http.Request, rt route, project string, args []string) reply {
-	body, err := io.ReadAll(io.LimitReader(r.Body, 4<<20))
+	limit := int64(4 << 20)
+	if rt.op == rtROMAImport.op {
+		limit = maxImportBody
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit))
 	if err != nil {
 		return rt.svc.badRequest("cannot read request body")
 	}
@@ -208,6 +221,13 @@ func writeReply(w http.ResponseWriter, reqID string, rep reply) {
 	}
 	if rep.body == nil {
 		w.WriteHeader(rep.status)
+		return
+	}
+	if raw, ok := rep.body.(rawBody); ok {
+		w.Header().Set("Content-Type", raw.contentType)
+		w.Header().Set("Content-Length", strconv.Itoa(len(raw.data)))
+		w.WriteHeader(rep.status)
+		_, _ = w.Write(raw.data)
 		return
 	}
 	if e, ok := rep.body.(*apiError); ok {

@@ -19,6 +19,10 @@ type state struct {
 	cdcBy  map[string][]*cdcInst // by project: created_at asc, then id
 	jobs   map[string]*romaJob
 	active map[string]*romaJob // user + "\x00" + project → its RUNNING job
+	// recycle holds the DMS recycle policies changed since the reset.
+	recycle map[string]RecyclePolicy
+	// archives are the ROMA export archives by archive ID.
+	archives map[string]*romaArchive
 }
 
 func newState() *state {
@@ -27,6 +31,7 @@ func newState() *state {
 		roma: map[string]*romaInst{}, romaBy: map[string][]*romaInst{},
 		cdc: map[string]*cdcInst{}, cdcBy: map[string][]*cdcInst{},
 		jobs: map[string]*romaJob{}, active: map[string]*romaJob{},
+		recycle: map[string]RecyclePolicy{}, archives: map[string]*romaArchive{},
 	}
 }
 
@@ -34,16 +39,36 @@ func newState() *state {
 type dmsInst struct {
 	id, project, name string
 	rabbit            bool
-	status            string // status at rest; "DELETING" is derived from deleteAt
+	status            string // status at rest; DELETING and STARTING are derived from the timers
 	createdMS         int64
 	charging          int32
 	variant           uint8 // picks version, type and specification
 	storage, used     int32
 	epid              string
+	tags              []tag
 	vpc, subnet, sg   string
 	deleteAt          time.Time // non-zero while DELETING
 	deleteFail        bool      // at deleteAt, fall back to status instead of vanishing
+	// The recycle bin (cloud-api.md §2.10): a delete that started with toBin
+	// set enters the bin at deleteAt for binFor (saveDays retention days).
+	toBin        bool
+	saveDays     int
+	binFor       time.Duration
+	binAt        time.Time // in_recycle_time; non-zero while in the bin
+	restoreUntil time.Time // STARTING until then, after a restore
+	restoreFail  bool      // at restoreUntil go to ERROR instead of status
+	gone         bool      // deleted for good
 }
+
+// dmsPlace is where an instance is: live (list and show see it), in the
+// recycle bin, or gone for good.
+type dmsPlace int
+
+const (
+	placeLive dmsPlace = iota
+	placeBin
+	placeGone
+)
 
 func (d *dmsInst) service() string {
 	if d.rabbit {
@@ -52,19 +77,54 @@ func (d *dmsInst) service() string {
 	return "rocketmq"
 }
 
-// current returns the instance's status at now, or gone once a delete has
-// finished.
-func (d *dmsInst) current(now time.Time) (status string, gone bool) {
-	switch {
-	case d.deleteAt.IsZero():
-		return d.status, false
-	case now.Before(d.deleteAt):
-		return "DELETING", false
-	case d.deleteFail:
-		d.deleteAt, d.deleteFail = time.Time{}, false
-		return d.status, false
+// purgeAt is the bin entry's auto_delete_time.
+func (d *dmsInst) purgeAt() time.Time { return d.binAt.Add(d.binFor) }
+
+// current applies what is due at now (a delete finished or failed, a bin
+// entry purged, a restore finished) and returns the status and place.
+func (d *dmsInst) current(now time.Time) (string, dmsPlace) {
+	if !d.deleteAt.IsZero() && !now.Before(d.deleteAt) {
+		switch {
+		case d.deleteFail:
+		case d.toBin:
+			d.binAt = d.deleteAt
+		default:
+			d.gone = true
+		}
+		d.deleteAt, d.deleteFail, d.toBin = time.Time{}, false, false
 	}
-	return "", true
+	if !d.binAt.IsZero() && !now.Before(d.purgeAt()) {
+		d.gone = true
+	}
+	if !d.restoreUntil.IsZero() && !now.Before(d.restoreUntil) {
+		if d.restoreFail {
+			d.status = "ERROR"
+		}
+		d.restoreUntil, d.restoreFail = time.Time{}, false
+	}
+	switch {
+	case d.gone:
+		return "", placeGone
+	case !d.binAt.IsZero():
+		return d.status, placeBin
+	case !d.deleteAt.IsZero():
+		return "DELETING", placeLive
+	case !d.restoreUntil.IsZero():
+		return "STARTING", placeLive
+	}
+	return d.status, placeLive
+}
+
+// setStatus puts a live instance in status at once, as if the cloud had
+// moved it there; DELETING starts a delete that ends in removal.
+func (d *dmsInst) setStatus(status string, now time.Time, deleteDelay time.Duration) {
+	d.deleteAt, d.deleteFail, d.toBin = time.Time{}, false, false
+	d.restoreUntil, d.restoreFail = time.Time{}, false
+	if status == "DELETING" {
+		d.deleteAt = now.Add(deleteDelay)
+		return
+	}
+	d.status = status
 }
 
 func (st *state) addDMS(d *dmsInst) {
@@ -91,6 +151,7 @@ type cdcInst struct {
 	launched                    bool
 	image                       uint8
 	vpc, subnet, ip             string
+	tags                        []tag
 	deleteAt                    time.Time // shutting-down until deleteAt, then terminated
 	deleteFail                  bool      // at deleteAt go to error instead of terminated
 }
@@ -139,6 +200,7 @@ func cmpCDC(a, b *cdcInst) int {
 // data-integration tasks.
 type romaInst struct {
 	id, project, name, status string
+	epid                      string
 	flavor                    uint8
 	created                   time.Time
 	apps                      []*romaApp // creation order
@@ -156,6 +218,7 @@ type romaApp struct {
 type romaTask struct {
 	id, name, taskType, exec string // taskType REALTIME|TIMING
 	srcApp, tgtApp, tag      string
+	epid                     string
 	status                   int32
 	created                  time.Time
 	modifiedMS               int64
@@ -214,6 +277,7 @@ type deleteRecord struct {
 	ID        string `json:"id"`
 	At        string `json:"at"`
 	Force     bool   `json:"force_delete,omitempty"` // DMS batch force_delete
+	Recycled  bool   `json:"recycled,omitempty"`     // DMS: the delete ends in the recycle bin
 }
 
 func newStats() stats {

@@ -44,6 +44,7 @@ type navEntry struct {
 
 var navEntries = []navEntry{
 	{views.NavItem{Key: "inventory", Label: "Inventory", URL: "/inventory"}, anyRole},
+	{views.NavItem{Key: "recycle", Label: "Recycle bin", URL: "/recycle/rocketmq"}, anyRole},
 	{views.NavItem{Key: "changes", Label: "Changes", URL: "/changes"}, changeReaders},
 	{views.NavItem{Key: "approvals", Label: "Approvals", URL: "/approvals"}, approvers},
 	{views.NavItem{Key: "audit", Label: "Audit", URL: "/audit"}, auditors},

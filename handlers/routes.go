@@ -62,6 +62,9 @@ func (s *Server) routes() []route {
 		{Method: http.MethodPost, Path: "/inventory/roma/:account/:project/:id/assets/select", Handler: s.handleROMAAssetsSelect, Roles: planners},
 		{Method: http.MethodGet, Path: "/inventory/roma/:account/:project/:id/assets/:kind/:asset", Handler: s.handleROMAAssetDetail, Roles: anyRole},
 
+		// DMS recycle bin (handlers/recycle.go).
+		{Method: http.MethodGet, Path: "/recycle/:service", Handler: s.handleRecycleBin, Roles: anyRole},
+
 		// Change requests (handlers/changes.go).
 		{Method: http.MethodGet, Path: "/changes", Handler: s.handleChangesList, Roles: changeReaders},
 		{Method: http.MethodGet, Path: "/changes/mine", Handler: s.handleChangesMine, Roles: planners},

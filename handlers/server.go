@@ -41,6 +41,9 @@ type Deps struct {
 	Audit     *audit.Log // audit log review and export
 	Notify    Notify     // notification channels and deliveries
 
+	// Recycle reads DMS recycle bins; nil answers 503 on their pages.
+	Recycle RecycleBins
+
 	SessionKeys     auth.SessionKeys
 	SecureCookies   bool          // serving over TLS (directly or behind a proxy): Secure cookies and HSTS
 	IdleTimeout     time.Duration // sign out after this long without a request (default 30m)

@@ -158,6 +158,7 @@ func newTestServer(t testing.TB) *testServer {
 		Changes:     changes.New(db, fc, changes.Options{Now: clock.Now, Eligible: users.CountHolding}),
 		Audit:       audit.New(db, audit.Options{Now: clock.Now}),
 		Notify:      notify.New(db, notify.Options{Now: clock.Now}),
+		Recycle:     &fakeBins{},
 		SessionKeys: auth.SessionKeys{Hash: make([]byte, 32), Block: make([]byte, 32)},
 		Simulated:   true,
 		Now:         clock.Now,

@@ -134,7 +134,7 @@ func buildDeps(cfg serveConfig, db *sql.DB, cc consoleCloud, users *auth.Service
 	}
 	return handlers.Deps{
 		Logger: log, Users: users, Inventory: inv,
-		Changes: chg, Audit: auditLog, Notify: notes,
+		Changes: chg, Audit: auditLog, Notify: notes, Recycle: cc.client,
 		SessionKeys: keys, SecureCookies: cfg.SecureCookies,
 		IdleTimeout: cfg.IdleTimeout, AbsoluteTimeout: cfg.SessionLifetime,
 		Metrics: m, Gatherer: reg,
