@@ -83,7 +83,8 @@ func (s *Service) AddComment(ctx context.Context, a Actor, id int64, body string
 			return fmt.Errorf("insert comment: %w", err)
 		}
 		cm.ID, _ = res.LastInsertId()
-		if err := s.record(ctx, tx, a, audit.ActionCommented, c, "posted", map[string]any{"comment_id": cm.ID, "text": body}); err != nil {
+		details := map[string]any{"comment_id": cm.ID, "text": body}
+		if err := s.record(ctx, tx, a, audit.ActionCommented, c, "posted", details); err != nil {
 			return err
 		}
 		return s.announce(ctx, tx, notify.KindComment, c, c.State, a, body)
@@ -97,7 +98,8 @@ func (s *Service) AddComment(ctx context.Context, a Actor, id int64, body string
 
 // Comments lists the discussion of change id, oldest first.
 func (s *Service) Comments(ctx context.Context, id int64) ([]Comment, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, actor, body, at FROM change_comments WHERE change_id = ? ORDER BY id`, id)
+	rows, err := s.db.QueryContext(ctx, `SELECT id, actor, body, at FROM change_comments
+		WHERE change_id = ? ORDER BY id`, id)
 	if err != nil {
 		return nil, fmt.Errorf("list comments of change %d: %w", id, err)
 	}

@@ -91,7 +91,8 @@ func (s *Service) Reject(ctx context.Context, a Actor, id int64, comment string)
 		if err := move(ctx, tx, id, StatePending, StateRejected, now, update{FinishedAt: &now}); err != nil {
 			return err
 		}
-		if err := s.record(ctx, tx, a, audit.ActionRejected, c, string(StateRejected), map[string]any{"comment": comment}); err != nil {
+		details := map[string]any{"comment": comment}
+		if err := s.record(ctx, tx, a, audit.ActionRejected, c, string(StateRejected), details); err != nil {
 			return err
 		}
 		return s.announce(ctx, tx, notify.KindRejected, c, StateRejected, a, comment)

@@ -13,7 +13,8 @@ import (
 // announce writes the notification of a change event into the outbox inside
 // tx, beside the state change and its audit event: all three commit
 // together. text is a comment or a decision's comment.
-func (s *Service) announce(ctx context.Context, tx *sql.Tx, kind notify.Kind, c Change, state State, a Actor, text string) error {
+func (s *Service) announce(ctx context.Context, tx *sql.Tx, kind notify.Kind, c Change, state State, a Actor,
+	text string) error {
 	_, err := notify.Enqueue(ctx, tx, eventOf(kind, c, state, a, text, s.now()))
 	return err
 }

@@ -74,7 +74,8 @@ func (p Policy) Validate(eligible int) error {
 	case p.ForceApprovalsRequired > MaxApprovals:
 		f["force_approvals_required"] = fmt.Sprintf("at most %d", MaxApprovals)
 	case eligible >= 0 && p.ForceApprovalsRequired > eligible:
-		f["force_approvals_required"] = fmt.Sprintf("at most %d: only %d user(s) hold an approver role", eligible, eligible)
+		f["force_approvals_required"] = fmt.Sprintf("at most %d: only %d user(s) hold an approver role",
+			eligible, eligible)
 	}
 	for _, r := range p.ApproverRoles {
 		switch {

@@ -61,6 +61,7 @@ const MaxURL = 2000
 // ValidationError lists invalid fields with a message each.
 type ValidationError struct{ Fields map[string]string }
 
+// Error lists the fields in name order.
 func (e *ValidationError) Error() string {
 	keys := make([]string, 0, len(e.Fields))
 	for k := range e.Fields {

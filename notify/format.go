@@ -141,7 +141,8 @@ func teamsBody(ev Event, link string) any {
 
 // markdown is the DingTalk and WeCom text: summary, details and the link.
 func markdown(ev Event, link string) string {
-	return "**" + Summary(ev) + "**\n\n" + strings.Join(details(ev), "\n\n") + "\n\n[Open " + ev.ChangeName + "](" + link + ")"
+	return "**" + Summary(ev) + "**\n\n" + strings.Join(details(ev), "\n\n") +
+		"\n\n[Open " + ev.ChangeName + "](" + link + ")"
 }
 
 func dingTalkBody(ev Event, link string) any {

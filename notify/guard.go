@@ -73,7 +73,8 @@ func NewClient(allow []netip.Prefix, timeout time.Duration) *http.Client {
 			return fmt.Errorf("%w: unparsable address %q", ErrRefused, address)
 		}
 		if !Allowed(ap.Addr(), allow) {
-			return fmt.Errorf("%w: %s is not a public address (allowlist it with --notify-allow)", ErrRefused, ap.Addr())
+			return fmt.Errorf("%w: %s is not a public address (allowlist it with --notify-allow)",
+				ErrRefused, ap.Addr())
 		}
 		return nil
 	}}

@@ -102,8 +102,9 @@ func (s *Service) AddChannel(ctx context.Context, a Actor, c Channel) (Channel, 
 	}
 	c.CreatedBy, c.CreatedAt = a.Name, s.o.Now().UTC()
 	err := store.InTx(ctx, s.db, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO notify_channels (project, format, url, secret, created_by, created_at)
-			VALUES (?, ?, ?, ?, ?, ?)`, c.Project, c.Format, c.URL, c.Secret, c.CreatedBy, store.FormatTime(c.CreatedAt))
+		res, err := tx.ExecContext(ctx, `INSERT INTO notify_channels
+			(project, format, url, secret, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+			c.Project, c.Format, c.URL, c.Secret, c.CreatedBy, store.FormatTime(c.CreatedAt))
 		if err != nil {
 			return fmt.Errorf("add channel: %w", err)
 		}

@@ -107,7 +107,8 @@ func listDeliveries(ctx context.Context, db *sql.DB, f DeliveryFilter) ([]Delive
 		if raw != "" {
 			d.RedactedURL = RedactURL(raw)
 		}
-		d.NextAt, d.CreatedAt, d.DeliveredAt = store.ParseTime(next), store.ParseTime(created), store.ParseTime(delivered)
+		d.NextAt, d.CreatedAt = store.ParseTime(next), store.ParseTime(created)
+		d.DeliveredAt = store.ParseTime(delivered)
 		out = append(out, d)
 	}
 	return out, rows.Err()
@@ -230,7 +231,8 @@ func nextDue(ctx context.Context, db *sql.DB) (time.Time, bool, error) {
 // by the attempt count so a second worker's late write cannot regress it.
 func recordAttempt(ctx context.Context, tx *sql.Tx, id int64, n int, a Attempt, state string, next time.Time) error {
 	if _, err := tx.ExecContext(ctx, `INSERT INTO notify_attempts (outbox_id, n, at, status, error, duration_ms)
-		VALUES (?, ?, ?, ?, ?, ?)`, id, n, store.FormatTime(a.At), a.Status, a.Error, a.Duration.Milliseconds()); err != nil {
+		VALUES (?, ?, ?, ?, ?, ?)`, id, n, store.FormatTime(a.At), a.Status, a.Error,
+		a.Duration.Milliseconds()); err != nil {
 		return fmt.Errorf("record attempt: %w", err)
 	}
 	delivered := ""
