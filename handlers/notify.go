@@ -111,6 +111,10 @@ func deliveryRows(list []notify.Delivery) []views.DeliveryRow {
 		if d.State == notify.StatePending {
 			r.NextAt = "next try " + showTime(d.NextAt)
 		}
+		for _, a := range d.Tries {
+			r.Tries = append(r.Tries, views.TryRow{N: strconv.Itoa(a.N), At: showTime(a.At),
+				Status: strconv.Itoa(a.Status), Error: a.Error, Duration: a.Duration.String()})
+		}
 		if r.Channel == "" {
 			r.Channel = "(removed channel)"
 		}

@@ -57,6 +57,7 @@ type Delivery struct {
 	LastError   string
 	CreatedAt   time.Time
 	DeliveredAt time.Time
+	Tries       []Attempt // every recorded attempt, oldest first; filled for one change's deliveries
 }
 
 // Delivery states.
@@ -111,7 +112,45 @@ func listDeliveries(ctx context.Context, db *sql.DB, f DeliveryFilter) ([]Delive
 		d.DeliveredAt = store.ParseTime(delivered)
 		out = append(out, d)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil || f.ChangeID == 0 {
+		return out, err
+	}
+	return withTries(ctx, db, f.ChangeID, out)
+}
+
+// withTries adds the recorded attempts to the deliveries of one change.
+func withTries(ctx context.Context, db *sql.DB, changeID int64, ds []Delivery) ([]Delivery, error) {
+	rows, err := db.QueryContext(ctx, `SELECT a.outbox_id, a.n, a.at, a.status, a.error, a.duration_ms
+		FROM notify_attempts a JOIN notify_outbox o ON o.id = a.outbox_id
+		WHERE o.change_id = ? ORDER BY a.outbox_id, a.n`, changeID)
+	if err != nil {
+		return nil, fmt.Errorf("list attempts of change %d: %w", changeID, err)
+	}
+	defer rows.Close()
+	byID := map[int64][]Attempt{}
+	for rows.Next() {
+		var id int64
+		a, err := scanAttempt(rows, &id)
+		if err != nil {
+			return nil, err
+		}
+		byID[id] = append(byID[id], a)
+	}
+	for i := range ds {
+		ds[i].Tries = byID[ds[i].ID]
+	}
+	return ds, rows.Err()
+}
+
+func scanAttempt(sc interface{ Scan(...any) error }, outboxID *int64) (Attempt, error) {
+	var a Attempt
+	var at string
+	var ms int64
+	if err := sc.Scan(outboxID, &a.N, &at, &a.Status, &a.Error, &ms); err != nil {
+		return Attempt{}, fmt.Errorf("scan attempt: %w", err)
+	}
+	a.At, a.Duration = store.ParseTime(at), time.Duration(ms)*time.Millisecond
+	return a, nil
 }
 
 // Attempt is one recorded delivery attempt.
@@ -124,7 +163,7 @@ type Attempt struct {
 }
 
 func listAttempts(ctx context.Context, db *sql.DB, outboxID int64) ([]Attempt, error) {
-	rows, err := db.QueryContext(ctx, `SELECT n, at, status, error, duration_ms FROM notify_attempts
+	rows, err := db.QueryContext(ctx, `SELECT outbox_id, n, at, status, error, duration_ms FROM notify_attempts
 		WHERE outbox_id = ? ORDER BY n`, outboxID)
 	if err != nil {
 		return nil, fmt.Errorf("list attempts: %w", err)
@@ -132,13 +171,11 @@ func listAttempts(ctx context.Context, db *sql.DB, outboxID int64) ([]Attempt, e
 	defer rows.Close()
 	var out []Attempt
 	for rows.Next() {
-		var a Attempt
-		var at string
-		var ms int64
-		if err := rows.Scan(&a.N, &at, &a.Status, &a.Error, &ms); err != nil {
-			return nil, fmt.Errorf("scan attempt: %w", err)
+		var id int64
+		a, err := scanAttempt(rows, &id)
+		if err != nil {
+			return nil, err
 		}
-		a.At, a.Duration = store.ParseTime(at), time.Duration(ms)*time.Millisecond
 		out = append(out, a)
 	}
 	return out, rows.Err()

@@ -114,6 +114,11 @@ func TestBackoff(t *testing.T) {
 	if ds[0].State != notify.StateFailed || ds[0].Attempts != 3 || len(atts) != 3 || atts[2].Status != 500 {
 		t.Errorf("delivery %+v, attempts %+v", ds[0], atts)
 	}
+	ofChange, _ := svc.Deliveries(ctx, notify.DeliveryFilter{ChangeID: 1})
+	if len(ofChange) != 1 || len(ofChange[0].Tries) != 3 || ofChange[0].Tries[1].Error != "status 500" ||
+		!ofChange[0].Tries[1].At.Equal(ofChange[0].Tries[0].At.Add(time.Minute)) {
+		t.Errorf("tries of the change's delivery: %+v", ofChange)
+	}
 }
 
 // The crash test runs the first worker in a child process (this test binary

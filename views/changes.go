@@ -109,7 +109,11 @@ type DeliveryRow struct {
 	State, StateClass                    string
 	Attempts, LastError                  string
 	Created, Delivered, NextAt           string
+	Tries                                []TryRow // shown on the change page
 }
+
+// TryRow is one recorded delivery attempt.
+type TryRow struct{ N, At, Status, Error, Duration string }
 
 // ChangeActions says which action forms the user sees; the server checks
 // again on every POST.
