@@ -30,6 +30,7 @@ const (
 	ActionUserChanged        Action = "user_changed"
 	ActionPolicyChanged      Action = "policy_changed"
 	ActionAuditExport        Action = "audit_export"
+	ActionSessionRevoked     Action = "session_revoked" // sessions ended by someone or something other than sign-out
 	ActionCommented          Action = "commented"
 	ActionChannelChanged     Action = "notify_channel_changed"
 )
@@ -39,7 +40,8 @@ var Actions = []Action{
 	ActionSignIn, ActionSignInFailure, ActionSignOut, ActionPlanCreated, ActionApproved,
 	ActionRejected, ActionCancelled, ActionExpired, ActionExecutionStarted,
 	ActionRevalidationFailed, ActionCloudCall, ActionResourceOutcome, ActionChangeFinished,
-	ActionUserChanged, ActionPolicyChanged, ActionAuditExport, ActionCommented, ActionChannelChanged,
+	ActionUserChanged, ActionPolicyChanged, ActionAuditExport, ActionSessionRevoked, ActionCommented,
+	ActionChannelChanged,
 }
 
 // DestructiveActions are the actions counted by DailyDestructive: one

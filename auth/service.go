@@ -15,11 +15,14 @@ import (
 type Options struct {
 	Now    func() time.Time
 	Params Params
-	// Failed sign-ins allowed within FailureWindow, per username and per
-	// client IP, before further attempts are refused without checking.
-	MaxFailuresPerUser int
-	MaxFailuresPerIP   int
-	FailureWindow      time.Duration
+	// Throttle is the failed sign-in delay rule (zero fields: defaults).
+	Throttle Throttle
+	// Sessions end after IdleTimeout without a request (default 30m) and
+	// AbsoluteTimeout after sign-in (default 12h). Last seen is written at
+	// most once per SeenGranularity (default 1m).
+	IdleTimeout     time.Duration
+	AbsoluteTimeout time.Duration
+	SeenGranularity time.Duration
 }
 
 // Service manages users and sign-in over the users and login_failures tables.
@@ -29,6 +32,7 @@ type Service struct {
 	// dummyHash is checked when the username is unknown, so both paths
 	// cost one argon2id computation and timing does not reveal usernames.
 	dummyHash string
+	sources   keyedMutex // one sign-in attempt at a time per source
 }
 
 // New returns a Service over db (already migrated).
@@ -39,14 +43,15 @@ func New(db *sql.DB, cfg Options) *Service {
 	if cfg.Params == (Params{}) {
 		cfg.Params = DefaultParams
 	}
-	if cfg.MaxFailuresPerUser == 0 {
-		cfg.MaxFailuresPerUser = 5
+	cfg.Throttle = cfg.Throttle.withDefaults()
+	if cfg.IdleTimeout == 0 {
+		cfg.IdleTimeout = 30 * time.Minute
 	}
-	if cfg.MaxFailuresPerIP == 0 {
-		cfg.MaxFailuresPerIP = 20
+	if cfg.AbsoluteTimeout == 0 {
+		cfg.AbsoluteTimeout = 12 * time.Hour
 	}
-	if cfg.FailureWindow == 0 {
-		cfg.FailureWindow = 15 * time.Minute
+	if cfg.SeenGranularity == 0 {
+		cfg.SeenGranularity = time.Minute
 	}
 	h, err := HashPassword(GeneratePassword(), cfg.Params)
 	if err != nil {
@@ -63,18 +68,26 @@ type Attempt struct {
 	UserAgent string
 }
 
-// SignIn checks an attempt. It returns ErrThrottled when too many attempts
-// failed recently for the username or the client IP, ErrInvalidCredentials
-// for a wrong username, wrong password or disabled user (one message for all,
-// so the form does not reveal which), and records the outcome in the audit log.
+// SignIn checks an attempt. An impossible username or password is a
+// *ValidationError and stores nothing. While the Throttle says to wait, for
+// the username from this source or for the source, it returns a
+// *ThrottledError (matching ErrThrottled) without checking the password and
+// stores nothing. A wrong username, wrong password or disabled user is
+// ErrInvalidCredentials (one error for all, so the form does not reveal
+// which), recorded as a failure. Every checked outcome is an audit event.
 func (s *Service) SignIn(ctx context.Context, a Attempt) (User, error) {
-	since := s.cfg.Now().Add(-s.cfg.FailureWindow)
-	byUser, byIP, err := s.recentFailures(ctx, a.Username, a.ClientIP, since)
+	if err := ValidateAttempt(a); err != nil {
+		return User{}, err
+	}
+	a.UserAgent = clip(a.UserAgent, maxUserAgent)
+	defer s.sources.lock(a.ClientIP)()
+	now := s.cfg.Now()
+	account, source, err := s.recentFailures(ctx, a.Username, a.ClientIP, now.Add(-s.cfg.Throttle.Window))
 	if err != nil {
 		return User{}, err
 	}
-	if byUser >= s.cfg.MaxFailuresPerUser || byIP >= s.cfg.MaxFailuresPerIP {
-		return User{}, s.recordFailure(ctx, a, "throttled", ErrThrottled)
+	if wait := s.cfg.Throttle.Wait(now, account, source); wait > 0 {
+		return User{}, &ThrottledError{Wait: wait}
 	}
 	u, err := s.ByUsername(ctx, a.Username)
 	if errors.Is(err, ErrNotFound) {
@@ -91,7 +104,8 @@ func (s *Service) SignIn(ctx context.Context, a Attempt) (User, error) {
 		return User{}, s.recordFailure(ctx, a, "disabled", ErrInvalidCredentials)
 	}
 	err = store.InTx(ctx, s.db, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE username = ?`, u.Username); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE username = ? AND client_ip = ?`,
+			u.Username, a.ClientIP); err != nil {
 			return fmt.Errorf("clear failures: %w", err)
 		}
 		return s.appendEvent(ctx, tx, Origin{Actor: u.Username, ClientIP: a.ClientIP, UserAgent: a.UserAgent},
@@ -106,9 +120,14 @@ func (s *Service) SignIn(ctx context.Context, a Attempt) (User, error) {
 // recordFailure stores a failed attempt and its audit event in one
 // transaction and returns cause (or the storage error).
 func (s *Service) recordFailure(ctx context.Context, a Attempt, reason string, cause error) error {
+	now := s.cfg.Now()
 	err := store.InTx(ctx, s.db, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE at < ?`,
+			store.FormatTime(now.Add(-s.cfg.Throttle.Window))); err != nil {
+			return fmt.Errorf("forget old failures: %w", err)
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO login_failures (username, client_ip, at) VALUES (?, ?, ?)`,
-			a.Username, a.ClientIP, store.FormatTime(s.cfg.Now())); err != nil {
+			a.Username, a.ClientIP, store.FormatTime(now)); err != nil {
 			return fmt.Errorf("record failure: %w", err)
 		}
 		return s.appendEvent(ctx, tx, Origin{Actor: a.Username, ClientIP: a.ClientIP, UserAgent: a.UserAgent},
@@ -118,13 +137,6 @@ func (s *Service) recordFailure(ctx context.Context, a Attempt, reason string, c
 		return fmt.Errorf("sign in: %w", err)
 	}
 	return cause
-}
-
-// SignOut records a sign-out.
-func (s *Service) SignOut(ctx context.Context, o Origin) error {
-	return store.InTx(ctx, s.db, func(tx *sql.Tx) error {
-		return s.appendEvent(ctx, tx, o, audit.ActionSignOut, "success", nil)
-	})
 }
 
 // Create adds a user.
@@ -159,7 +171,7 @@ func (s *Service) Create(ctx context.Context, o Origin, username, password strin
 	return u, nil
 }
 
-// SetPassword replaces a user's password.
+// SetPassword replaces a user's password and ends all their sessions.
 func (s *Service) SetPassword(ctx context.Context, o Origin, username, password string) error {
 	if err := ValidatePassword(password); err != nil {
 		return err
@@ -171,14 +183,17 @@ func (s *Service) SetPassword(ctx context.Context, o Origin, username, password 
 	return s.update(ctx, o, username, "password changed", `password_hash = ?`, hash)
 }
 
-// Disable stops a user from signing in; their open sessions end at the next
-// request, because every request reloads the user.
+// Disable stops a user from signing in and ends all their sessions.
 func (s *Service) Disable(ctx context.Context, o Origin, username string) error {
 	return s.update(ctx, o, username, "disabled", `disabled = ?`, 1)
 }
 
 func (s *Service) update(ctx context.Context, o Origin, username, change, set string, arg any) error {
 	err := store.InTx(ctx, s.db, func(tx *sql.Tx) error {
+		// Sessions first: the users trigger would delete them unrecorded.
+		if _, err := s.revokeUserSessions(ctx, tx, o, username, change, false); err != nil {
+			return err
+		}
 		if err := updateUser(ctx, tx, username, set, arg, s.cfg.Now()); err != nil {
 			return err
 		}

@@ -77,17 +77,6 @@ func (s *Service) Count(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-func (s *Service) recentFailures(ctx context.Context, username, ip string, since time.Time) (byUser, byIP int, err error) {
-	err = s.db.QueryRowContext(ctx, `SELECT
-		(SELECT count(*) FROM login_failures WHERE username = ? AND at >= ?),
-		(SELECT count(*) FROM login_failures WHERE client_ip = ? AND at >= ?)`,
-		username, store.FormatTime(since), ip, store.FormatTime(since)).Scan(&byUser, &byIP)
-	if err != nil {
-		return 0, 0, fmt.Errorf("count failures: %w", err)
-	}
-	return byUser, byIP, nil
-}
-
 type scanner interface{ Scan(dest ...any) error }
 
 func scanUser(r scanner) (User, error) {
@@ -96,14 +85,21 @@ func scanUser(r scanner) (User, error) {
 	if err := r.Scan(&u.ID, &u.Username, &u.passwordHash, &roles, &u.Disabled, &created, &updated); err != nil {
 		return User{}, ownError(err)
 	}
-	for _, f := range strings.Split(roles, ",") {
-		if f != "" {
-			u.Roles = append(u.Roles, Role(f))
-		}
-	}
+	u.Roles = parseRoleList(roles)
 	u.CreatedAt = store.ParseTime(created)
 	u.UpdatedAt = store.ParseTime(updated)
 	return u, nil
+}
+
+// parseRoleList decodes the roles column (written by Roles.String).
+func parseRoleList(s string) Roles {
+	var out Roles
+	for _, f := range strings.Split(s, ",") {
+		if f != "" {
+			out = append(out, Role(f))
+		}
+	}
+	return out
 }
 
 func insertUser(ctx context.Context, tx *sql.Tx, u User, hash string) (int64, error) {

@@ -22,6 +22,7 @@ var errorStatuses = []struct {
 	{auth.ErrNotFound, http.StatusNotFound},
 	{auth.ErrConflict, http.StatusConflict},
 	{auth.ErrThrottled, http.StatusTooManyRequests},
+	{auth.ErrNoSession, http.StatusNotFound},
 	{auth.ErrInvalidCredentials, http.StatusUnauthorized},
 	{changes.ErrNotFound, http.StatusNotFound},
 	{changes.ErrForbidden, http.StatusForbidden},

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/decom/decom/auth"
 )
@@ -121,48 +120,6 @@ func (s *Server) noStore(next echo.HandlerFunc) echo.HandlerFunc {
 		c.Response().Header().Set("Cache-Control", "no-store")
 		return next(c)
 	}
-}
-
-// csrf is Echo's double-submit token check on every state-changing request:
-// forms send the token as _csrf, htmx as X-CSRF-Token (static/app.js copies
-// it from the csrf-token meta tag). Echo would accept any same-origin
-// Sec-Fetch-Site request without a token; the token is required here anyway
-// (older browsers and proxies that drop the header), and cross-site
-// state-changing requests are refused outright.
-func (s *Server) csrf() echo.MiddlewareFunc {
-	check := middleware.CSRFWithConfig(middleware.CSRFConfig{
-		TokenLookup:    "header:" + echo.HeaderXCSRFToken + ",form:_csrf",
-		CookieName:     "_csrf",
-		CookiePath:     "/",
-		CookieHTTPOnly: true,
-		CookieSecure:   s.SecureCookies,
-		CookieSameSite: http.SameSiteStrictMode,
-		CookieMaxAge:   int(s.AbsoluteTimeout / time.Second),
-		ErrorHandler: func(err error, c echo.Context) error {
-			return echo.NewHTTPError(http.StatusForbidden, "Invalid or missing CSRF token. Reload the page and try again.").SetInternal(err)
-		},
-	})
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		h := check(next)
-		return func(c echo.Context) error {
-			r := c.Request()
-			if !isSafeMethod(r.Method) && r.Header.Get(echo.HeaderSecFetchSite) == "cross-site" {
-				return echo.NewHTTPError(http.StatusForbidden, "Cross-site request refused.")
-			}
-			r.Header.Del(echo.HeaderSecFetchSite)
-			return h(c)
-		}
-	}
-}
-
-func isSafeMethod(m string) bool {
-	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
-}
-
-// csrfToken returns the request's CSRF token for forms and the meta tag.
-func csrfToken(c echo.Context) string {
-	s, _ := c.Get("csrf").(string)
-	return s
 }
 
 // requireRole lets the request through only for a signed-in user holding

@@ -50,7 +50,11 @@ func (s *Server) routes() []route {
 		{Method: http.MethodGet, Path: "/", Handler: s.handleHome, Public: true},
 		{Method: http.MethodGet, Path: "/login", Handler: s.handleLoginPage, Public: true},
 		{Method: http.MethodPost, Path: "/login", Handler: s.handleLogin, Public: true},
+		{Method: http.MethodGet, Path: "/auth/oidc/login", Handler: s.handleSSOLogin, Public: true},
+		{Method: http.MethodGet, Path: "/auth/oidc/callback", Handler: s.handleSSOCallback, Public: true},
 		{Method: http.MethodPost, Path: "/logout", Handler: s.handleLogout, Roles: anyRole},
+		{Method: http.MethodGet, Path: "/account", Handler: s.handleAccount, Roles: anyRole},
+		{Method: http.MethodPost, Path: "/account/sessions/revoke", Handler: s.handleAccountSignOutEverywhere, Roles: anyRole},
 
 		// Inventory (handlers/inventory.go).
 		{Method: http.MethodGet, Path: "/inventory", Handler: s.handleInventoryOverview, Roles: anyRole},
@@ -96,6 +100,8 @@ func (s *Server) routes() []route {
 		{Method: http.MethodPost, Path: "/admin/notifications", Handler: s.handleChannelAdd, Roles: admins},
 		{Method: http.MethodPost, Path: "/admin/notifications/:id/remove", Handler: s.handleChannelRemove, Roles: admins},
 		{Method: http.MethodGet, Path: "/admin/deliveries", Handler: s.handleDeliveries, Roles: admins},
+		{Method: http.MethodGet, Path: "/admin/sessions", Handler: s.handleAdminSessions, Roles: admins},
+		{Method: http.MethodPost, Path: "/admin/sessions/:id/revoke", Handler: s.handleAdminSessionRevoke, Roles: admins},
 	}
 }
 
@@ -108,7 +114,7 @@ func (s *Server) chain(r route) []echo.MiddlewareFunc {
 	if !r.Public && len(r.Roles) == 0 {
 		panic("handlers: route " + r.Method + " " + r.Path + " has no roles and is not Public")
 	}
-	mw := []echo.MiddlewareFunc{s.noStore, s.csrf(), s.loadSession}
+	mw := []echo.MiddlewareFunc{s.noStore, s.loadSession, s.csrf}
 	if !r.Public {
 		mw = append(mw, s.requireRole(r.Roles...))
 	}

@@ -7,6 +7,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
+	"net/url"
 	"time"
 
 	"github.com/gorilla/sessions"
@@ -22,13 +24,19 @@ import (
 	"github.com/decom/decom/views"
 )
 
-// Users is what the console needs from the user store; *auth.Service
+// Users is what the console needs from users and sessions; *auth.Service
 // satisfies it.
 type Users interface {
-	ByID(ctx context.Context, id int64) (auth.User, error)
 	SignIn(ctx context.Context, a auth.Attempt) (auth.User, error)
-	SignOut(ctx context.Context, o auth.Origin) error
 	List(ctx context.Context) ([]auth.User, error)
+
+	StartSession(ctx context.Context, u auth.User, m auth.SessionMeta) (string, error)
+	Session(ctx context.Context, token string) (auth.Session, auth.User, error)
+	EndSession(ctx context.Context, o auth.Origin, token string) error
+	RevokeUserSessions(ctx context.Context, o auth.Origin, username, reason string) (int64, error)
+	RevokeSession(ctx context.Context, o auth.Origin, id int64) error
+	ListSessions(ctx context.Context, username string) ([]auth.Session, error)
+	SignInOIDC(ctx context.Context, o auth.Origin, id auth.Identity) (auth.User, error)
 }
 
 // Deps are the console's dependencies and settings, built by cmd/web. Add a
@@ -48,6 +56,13 @@ type Deps struct {
 	SecureCookies   bool          // serving over TLS (directly or behind a proxy): Secure cookies and HSTS
 	IdleTimeout     time.Duration // sign out after this long without a request (default 30m)
 	AbsoluteTimeout time.Duration // sign out this long after sign-in whatever happens (default 12h)
+	PublicURL       *url.URL      // the console's external URL, if configured: its Origin is accepted
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is read
+	// for the client's address; with none, the address is the TCP peer's.
+	TrustedProxies  []*net.IPNet
+	SSO             SSO    // single sign-on; nil: password sign-in only
+	SSOName         string // the sign-in button's label (default "SSO")
+	NoPasswordLogin bool   // hide and refuse the password form (SSO only)
 
 	Metrics  *metrics.Metrics    // from metrics.New; nil creates one on a private registry
 	Gatherer prometheus.Gatherer // served at /metrics; nil serves Metrics' registry
@@ -62,6 +77,8 @@ type Deps struct {
 type Server struct {
 	Deps
 	sessions *sessions.CookieStore
+	flows    *sessions.CookieStore // single sign-on flows in progress
+	csrfKey  []byte
 	static   *static.Assets
 	assets   views.Assets // the layout's URLs of static
 }
@@ -107,18 +124,25 @@ func newServer(d Deps) (*Server, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
+	if d.SSOName == "" {
+		d.SSOName = "SSO"
+	}
+	if d.NoPasswordLogin && d.SSO == nil {
+		return nil, errors.New("handlers: password sign-in off needs single sign-on")
+	}
 	files, err := static.Load()
 	if err != nil {
 		return nil, err
 	}
-	return &Server{Deps: d, sessions: newCookieStore(d), static: files, assets: assetURLs(files)}, nil
+	return &Server{Deps: d, sessions: newCookieStore(d), flows: newFlowStore(d), csrfKey: csrfKeyFrom(d.SessionKeys.Hash),
+		static: files, assets: assetURLs(files)}, nil
 }
 
 func (s *Server) echo() *echo.Echo {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
-	e.IPExtractor = echo.ExtractIPDirect()
+	e.IPExtractor = ipExtractor(s.TrustedProxies)
 	e.HTTPErrorHandler = s.handleError
 	// Forms are small: the largest, a selection post, is ~50 kB.
 	e.Use(s.requestID, s.recoverPanic, s.observe, s.securityHeaders, middleware.BodyLimit("1M"))
@@ -126,4 +150,19 @@ func (s *Server) echo() *echo.Echo {
 		e.Add(r.Method, r.Path, r.Handler, s.chain(r)...)
 	}
 	return e
+}
+
+// ipExtractor returns the client address rule: the TCP peer, unless it is one
+// of the trusted proxies; then the right-most X-Forwarded-For entry that is
+// not a trusted proxy. Loopback and private ranges are not trusted unless
+// named (Echo would trust them by default).
+func ipExtractor(trusted []*net.IPNet) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, n := range trusted {
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
 }

@@ -1,8 +1,6 @@
 package handlers
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"net/http"
 	"net/url"
@@ -17,18 +15,14 @@ import (
 
 const sessionName = "decom_session"
 
-// Session values. Times are Unix seconds.
+// Session cookie values. The cookie (encrypted and authenticated by
+// gorilla/sessions) holds only the random session token, or for a signed-out
+// browser the nonce its CSRF token is bound to, plus flash messages.
 const (
-	sessUserID  = "uid"
-	sessID      = "sid"
-	sessCreated = "created"
-	sessSeen    = "seen"
-	sessFlash   = "flash"
+	sessToken = "sid"
+	sessAnon  = "anon"
+	sessFlash = "flash"
 )
-
-// seenGranularity: the idle clock is refreshed (and the cookie rewritten) at
-// most this often, not on every request.
-const seenGranularity = time.Minute
 
 func newCookieStore(d Deps) *sessions.CookieStore {
 	cs := sessions.NewCookieStore(d.SessionKeys.Pairs()...)
@@ -40,12 +34,14 @@ func newCookieStore(d Deps) *sessions.CookieStore {
 		SameSite: http.SameSiteLaxMode,
 	}
 	cs.MaxAge(cs.Options.MaxAge) // also bounds the signed timestamp inside the cookie
+	useJSON(cs)
 	return cs
 }
 
-// loadSession reads the session cookie, enforces the idle and absolute
-// timeouts, and loads the user fresh from the store, so a disabled user or
-// changed roles take effect at once.
+// loadSession reads the session cookie and looks its token up in the
+// sessions table (auth enforces the idle and absolute timeouts and loads the
+// user fresh, so revocation, disabling and role changes take effect at the
+// next request). A token that names no live session clears the cookie.
 func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		sess, err := s.sessions.Get(c.Request(), sessionName)
@@ -55,32 +51,20 @@ func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 			sess.Values = map[any]any{}
 		}
 		c.Set(keySessionName, sess)
-		uid, _ := sess.Values[sessUserID].(int64)
-		if uid == 0 {
+		token, _ := sess.Values[sessToken].(string)
+		if token == "" {
 			return next(c)
 		}
-		now := s.Now()
-		created, _ := sess.Values[sessCreated].(int64)
-		seen, _ := sess.Values[sessSeen].(int64)
-		if now.Sub(time.Unix(created, 0)) > s.AbsoluteTimeout || now.Sub(time.Unix(seen, 0)) > s.IdleTimeout {
-			s.endSession(c, sess)
-			return next(c)
-		}
-		u, err := s.Users.ByID(c.Request().Context(), uid)
-		if errors.Is(err, auth.ErrNotFound) || err == nil && u.Disabled {
-			s.endSession(c, sess)
+		se, u, err := s.Users.Session(c.Request().Context(), token)
+		if errors.Is(err, auth.ErrNoSession) {
+			s.clearSession(c, sess)
 			return next(c)
 		}
 		if err != nil {
 			return err
 		}
 		c.Set(keyUserName, &u)
-		if now.Sub(time.Unix(seen, 0)) >= seenGranularity {
-			sess.Values[sessSeen] = now.Unix()
-			if err := sess.Save(c.Request(), c.Response()); err != nil {
-				return err
-			}
-		}
+		c.Set(keySessionInfo, &se)
 		return next(c)
 	}
 }
@@ -89,13 +73,31 @@ func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 const (
 	keySessionName = "decom.session"
 	keyUserName    = "decom.user"
+	keySessionInfo = "decom.session-row"
 )
 
-func (s *Server) endSession(c echo.Context, sess *sessions.Session) {
+// clearSession empties the browser's cookie (the server-side row, if any, is
+// the caller's business).
+func (s *Server) clearSession(c echo.Context, sess *sessions.Session) {
 	sess.Values = map[any]any{}
 	sess.Options.MaxAge = -1
 	sess.Save(c.Request(), c.Response())
 	sess.Options.MaxAge = s.sessions.Options.MaxAge
+}
+
+// sessionToken returns the signed-in browser's session token, or "".
+func sessionToken(c echo.Context) string {
+	if sess := session(c); sess != nil && currentUser(c) != nil {
+		t, _ := sess.Values[sessToken].(string)
+		return t
+	}
+	return ""
+}
+
+// currentSession returns the signed-in browser's session row, or nil.
+func currentSession(c echo.Context) *auth.Session {
+	se, _ := c.Get(keySessionInfo).(*auth.Session)
+	return se
 }
 
 // currentUser returns the signed-in user, or nil.
@@ -116,21 +118,32 @@ func session(c echo.Context) *sessions.Session {
 	return sess
 }
 
-// startSession replaces whatever session the browser had with a new one for
-// u (a new session ID, new timestamps), and drops the CSRF cookie so the next
-// page issues a new token.
-func (s *Server) startSession(c echo.Context, u auth.User) error {
+// startSession creates a server-side session for u and replaces whatever
+// the browser had with its token. A session the browser held before is ended,
+// so a cookie copied before sign-in does not outlive it.
+func (s *Server) startSession(c echo.Context, u auth.User, method string) error {
 	sess := session(c)
 	if sess == nil {
 		sess, _ = s.sessions.New(c.Request(), sessionName)
 	}
-	b := make([]byte, 16)
-	rand.Read(b)
-	now := s.Now().Unix()
-	sess.Values = map[any]any{sessUserID: u.ID, sessID: hex.EncodeToString(b), sessCreated: now, sessSeen: now}
+	if old := sessionToken(c); old != "" {
+		if err := s.Users.EndSession(c.Request().Context(), s.origin(c), old); err != nil {
+			return err
+		}
+	}
+	token, err := s.Users.StartSession(c.Request().Context(), u, auth.SessionMeta{
+		Method: method, ClientIP: c.RealIP(), UserAgent: c.Request().UserAgent()})
+	if err != nil {
+		return err
+	}
+	sess.Values = map[any]any{sessToken: token}
 	sess.Options.MaxAge = s.sessions.Options.MaxAge
-	c.SetCookie(&http.Cookie{Name: "_csrf", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteStrictMode})
 	return sess.Save(c.Request(), c.Response())
+}
+
+// origin is the audit log's who and where for this request.
+func (s *Server) origin(c echo.Context) auth.Origin {
+	return auth.Origin{Actor: usernameOf(c), ClientIP: c.RealIP(), UserAgent: c.Request().UserAgent()}
 }
 
 // setFlash queues a message for the next page the user sees and saves the

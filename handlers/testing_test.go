@@ -132,7 +132,7 @@ func (c *fakeClock) Add(d time.Duration) {
 
 // newTestServer runs the real Echo stack over a fresh SQLite file, the five
 // test users and a fake cloud.
-func newTestServer(t testing.TB) *testServer {
+func newTestServer(t testing.TB, opts ...func(*Deps)) *testServer {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(filepath.Join(t.TempDir(), "test.db"))
@@ -151,7 +151,7 @@ func newTestServer(t testing.TB) *testServer {
 		}
 	}
 	fc := newFakeCloud(120)
-	srv, err := newServer(Deps{
+	d := Deps{
 		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Users:       users,
 		Inventory:   inventory.New(fc, inventory.Options{Now: clock.Now}),
@@ -162,7 +162,11 @@ func newTestServer(t testing.TB) *testServer {
 		SessionKeys: auth.SessionKeys{Hash: make([]byte, 32), Block: make([]byte, 32)},
 		Simulated:   true,
 		Now:         clock.Now,
-	})
+	}
+	for _, o := range opts {
+		o(&d)
+	}
+	srv, err := newServer(d)
 	if err != nil {
 		t.Fatal(err)
 	}

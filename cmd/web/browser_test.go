@@ -34,7 +34,8 @@ func (s *syncBuffer) String() string {
 const demoPassword = "browser-test-password"
 
 // startConsole runs "web serve" as a user would (embedded simulator, fresh
-// data directory) and returns its base URL.
+// data directory) and returns its base URL. It listens on a free port unless
+// extraEnv sets DECOM_LISTEN.
 func startConsole(t *testing.T, extraEnv map[string]string) string {
 	t.Helper()
 	env := map[string]string{"DECOM_DEMO_PASSWORD": demoPassword, "DECOM_LOG_LEVEL": "warn"}
@@ -44,8 +45,12 @@ func startConsole(t *testing.T, extraEnv map[string]string) string {
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &syncBuffer{}
 	done := make(chan error, 1)
+	args := []string{"--data", t.TempDir()}
+	if env["DECOM_LISTEN"] == "" {
+		args = append(args, "--listen", "127.0.0.1:0")
+	}
 	go func() {
-		done <- runServe(ctx, []string{"--listen", "127.0.0.1:0", "--data", t.TempDir()}, func(k string) string { return env[k] }, out)
+		done <- runServe(ctx, args, func(k string) string { return env[k] }, out)
 	}()
 	t.Cleanup(func() {
 		cancel()

@@ -11,7 +11,7 @@ import (
 // secret never sits in the process environment.
 var secretVars = []string{
 	"HUAWEICLOUD_SDK_SK", "HUAWEICLOUD_SDK_SECURITY_TOKEN", "DECOM_CLOUD_TOKEN",
-	"DECOM_SESSION_KEY", "DECOM_DEMO_PASSWORD", "DECOM_USER_PASSWORD",
+	"DECOM_SESSION_KEY", "DECOM_DEMO_PASSWORD", "DECOM_USER_PASSWORD", "DECOM_OIDC_CLIENT_SECRET",
 }
 
 // withSecretFiles returns getenv with every secret variable that is unset

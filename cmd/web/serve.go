@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
@@ -64,7 +65,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		fmt.Fprintf(stdout, "cloud simulator: %s/ (control API under /_sim/)\n", cc.simURL)
 	}
 
-	users := auth.New(db, auth.Options{})
+	users := auth.New(db, auth.Options{IdleTimeout: cfg.IdleTimeout, AbsoluteTimeout: cfg.SessionLifetime})
 	if err := ensureUsers(ctx, users, cc.simulated, cfg.DemoPassword, stdout); err != nil {
 		return err
 	}
@@ -76,6 +77,16 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	deps, workers, err := buildDeps(cfg, db, cc, users, keys, m, reg, log)
 	if err != nil {
 		return err
+	}
+	if sso, w := startSSO(ctx, cfg, log, stdout); sso != nil {
+		deps.SSO, deps.SSOName = sso, cfg.OIDC.Name
+		if w != nil {
+			workers = append(workers, *w)
+		}
+	}
+	deps.NoPasswordLogin = !cfg.PasswordLogin
+	if cfg.PublicURL != "" {
+		deps.PublicURL, _ = url.Parse(cfg.PublicURL) // checked by Validate
 	}
 	stopWorkers := startWorkers(ctx, workers, log)
 	defer stopWorkers() // before the deferred cloud and database closes
@@ -120,7 +131,7 @@ func buildDeps(cfg serveConfig, db *sql.DB, cc consoleCloud, users *auth.Service
 	if err != nil {
 		return handlers.Deps{}, nil, err
 	}
-	notes := notify.New(db, notify.Options{PublicURL: cfg.PublicURL, Client: notify.NewClient(cfg.NotifyAllow, 10*time.Second),
+	notes := notify.New(db, notify.Options{PublicURL: cfg.linkBase(), Client: notify.NewClient(cfg.NotifyAllow, 10*time.Second),
 		Logger: log})
 	poll := poller.New(db, cc.client, poller.Options{Logger: log, Notified: notes.Wake})
 	chg := changes.New(db, cc.client, changes.Options{Wake: poll.Wake, Notified: notes.Wake, Logger: log,
@@ -136,7 +147,7 @@ func buildDeps(cfg serveConfig, db *sql.DB, cc consoleCloud, users *auth.Service
 		Logger: log, Users: users, Inventory: inv,
 		Changes: chg, Audit: auditLog, Notify: notes, Recycle: cc.client,
 		SessionKeys: keys, SecureCookies: cfg.SecureCookies,
-		IdleTimeout: cfg.IdleTimeout, AbsoluteTimeout: cfg.SessionLifetime,
+		IdleTimeout: cfg.IdleTimeout, AbsoluteTimeout: cfg.SessionLifetime, TrustedProxies: cfg.trustedNets,
 		Metrics: m, Gatherer: reg,
 		Ready:     func(ctx context.Context) error { return db.PingContext(ctx) },
 		Simulated: cc.simulated, SimURL: cc.simURL,

@@ -5,9 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
-	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/decom/decom/notify"
@@ -29,9 +30,21 @@ type serveConfig struct {
 	LogFormat       string
 	LogLevel        string
 	DemoPassword    string // env only: a flag would show in ps
-	PublicURL       string // the console's URL as users reach it, for links in notifications
-	NotifyAllow     []netip.Prefix
-	notifyAllowRaw  string
+	TrustedProxies  string // CIDR,…: proxies whose X-Forwarded-For names the client
+	trustedNets     []*net.IPNet
+
+	PublicURL     string // the console's external URL; the OIDC redirect is <PublicURL>/auth/oidc/callback
+	PasswordLogin bool
+	OIDC          oidcConfig
+	NotifyAllow   []netip.Prefix // --notify-allow: internal ranges notification webhooks may reach
+	notifyAllow   string
+}
+
+// oidcConfig is single sign-on's part of the configuration.
+type oidcConfig struct {
+	Issuer, ClientID, ClientSecret, Name string
+	Scopes, GroupsClaim, UsernameClaim   string
+	RoleMap                              string
 }
 
 // envDefault returns getenv(key), or def when unset.
@@ -68,10 +81,19 @@ func parseServeConfig(args []string, getenv func(string) string, stdout io.Write
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", dur("DECOM_IDLE_TIMEOUT", 30*time.Minute), "sign out after this long without a request (env DECOM_IDLE_TIMEOUT)")
 	fs.DurationVar(&c.SessionLifetime, "session-lifetime", dur("DECOM_SESSION_LIFETIME", 12*time.Hour), "sign out this long after sign-in (env DECOM_SESSION_LIFETIME)")
 	fs.DurationVar(&c.CacheTTL, "cache-ttl", dur("DECOM_CACHE_TTL", 30*time.Second), "how long inventory reads are served from the cache (env DECOM_CACHE_TTL)")
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", getenv("DECOM_TRUSTED_PROXIES"),
+		"comma-separated CIDRs of reverse proxies whose X-Forwarded-For gives the client address; "+
+			"without it the address is the TCP peer's (env DECOM_TRUSTED_PROXIES)")
 	fs.StringVar(&c.PublicURL, "public-url", getenv("DECOM_PUBLIC_URL"),
-		"the console's URL as users reach it (https://decom.example.com), for links in notifications; default http://<listen> (env DECOM_PUBLIC_URL)")
-	fs.StringVar(&c.notifyAllowRaw, "notify-allow", getenv("DECOM_NOTIFY_ALLOW"),
-		"comma-separated CIDRs that notification webhooks may reach although private, loopback or link-local (env DECOM_NOTIFY_ALLOW)")
+		"the console's external URL, e.g. https://decom.example.com; single sign-on returns to "+
+			"<public-url>/auth/oidc/callback (env DECOM_PUBLIC_URL)")
+	fs.BoolVar(&c.PasswordLogin, "password-login", boolEnvDefault(getenv, "DECOM_PASSWORD_LOGIN", true),
+		"offer the username and password form; false hides and refuses it, leaving single sign-on only "+
+			"(env DECOM_PASSWORD_LOGIN)")
+	addOIDCFlags(fs, &c.OIDC, getenv)
+	fs.StringVar(&c.notifyAllow, "notify-allow", getenv("DECOM_NOTIFY_ALLOW"),
+		"comma-separated CIDRs that notification webhooks may reach although private, loopback or "+
+			"link-local (env DECOM_NOTIFY_ALLOW)")
 	fs.StringVar(&c.LogFormat, "log-format", envDefault(getenv, "DECOM_LOG_FORMAT", "text"), "log format: text or json (env DECOM_LOG_FORMAT)")
 	fs.StringVar(&c.LogLevel, "log-level", envDefault(getenv, "DECOM_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env DECOM_LOG_LEVEL)")
 	fs.Usage = func() {
@@ -84,6 +106,13 @@ func parseServeConfig(args []string, getenv func(string) string, stdout io.Write
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
 	}
+	if c.OIDC.ClientSecret == "" {
+		k, err := secretFromEnv(getenv, "DECOM_OIDC_CLIENT_SECRET")
+		if err != nil {
+			return c, err
+		}
+		c.OIDC.ClientSecret = k
+	}
 	if c.SessionKey == "" {
 		k, err := secretFromEnv(getenv, "DECOM_SESSION_KEY")
 		if err != nil {
@@ -92,20 +121,16 @@ func parseServeConfig(args []string, getenv func(string) string, stdout io.Write
 		c.SessionKey = k
 	}
 	c.DemoPassword = getenv("DECOM_DEMO_PASSWORD")
-	if c.TLSCert != "" {
+	if c.TLSCert != "" || strings.HasPrefix(c.PublicURL, "https://") {
 		c.SecureCookies = true
 	}
-	allow, err := notify.ParseAllow(c.notifyAllowRaw)
+	nets, err := parseCIDRs(c.TrustedProxies)
 	if err != nil {
 		return c, err
 	}
-	c.NotifyAllow = allow
-	if c.PublicURL == "" {
-		scheme := "http"
-		if c.TLSCert != "" {
-			scheme = "https"
-		}
-		c.PublicURL = scheme + "://" + c.Listen
+	c.trustedNets = nets
+	if c.NotifyAllow, err = notify.ParseAllow(c.notifyAllow); err != nil {
+		return c, err
 	}
 	return c, c.Validate()
 }
@@ -125,16 +150,13 @@ func (c serveConfig) Validate() error {
 	if c.CacheTTL < 0 || c.CacheTTL > 10*time.Minute {
 		errs = append(errs, errors.New("--cache-ttl must be between 0 and 10m"))
 	}
-	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
-		u.User != nil || u.RawQuery != "" {
-		errs = append(errs, errors.New("--public-url must be an http(s) URL without user info or query"))
-	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, errors.New("--log-format must be text or json"))
 	}
 	if c.DemoPassword != "" && len(c.DemoPassword) < 10 {
 		errs = append(errs, errors.New("DECOM_DEMO_PASSWORD must be at least 10 characters"))
 	}
+	errs = append(errs, c.validateSSO()...)
 	return errors.Join(errs...)
 }
 
@@ -149,5 +171,43 @@ func (c serveConfig) logAttrs() []any {
 	return []any{"listen", c.Listen, "data", c.Data, "sim_listen", c.SimListen, "cloud_config", c.CloudConfig,
 		"session_key", mask(c.SessionKey), "tls", c.TLSCert != "", "secure_cookies", c.SecureCookies,
 		"idle_timeout", c.IdleTimeout, "session_lifetime", c.SessionLifetime, "cache_ttl", c.CacheTTL,
-		"demo_password", mask(c.DemoPassword), "public_url", c.PublicURL, "notify_allow", c.notifyAllowRaw}
+		"demo_password", mask(c.DemoPassword), "trusted_proxies", c.TrustedProxies, "public_url", c.PublicURL,
+		"password_login", c.PasswordLogin, "oidc_issuer", c.OIDC.Issuer, "oidc_client_id", c.OIDC.ClientID,
+		"oidc_client_secret", mask(c.OIDC.ClientSecret), "oidc_role_map", c.OIDC.RoleMap, "notify_allow", c.notifyAllow}
+}
+
+// linkBase is the base of links to the console in notifications:
+// --public-url, or this server's own address when it is not set.
+func (c serveConfig) linkBase() string {
+	if c.PublicURL != "" {
+		return strings.TrimSuffix(c.PublicURL, "/")
+	}
+	if c.TLSCert != "" {
+		return "https://" + c.Listen
+	}
+	return "http://" + c.Listen
+}
+
+// parseCIDRs parses "10.0.0.0/8, 192.0.2.1"; a bare address is one host.
+func parseCIDRs(s string) ([]*net.IPNet, error) {
+	var out []*net.IPNet
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if !strings.Contains(f, "/") {
+			if ip := net.ParseIP(f); ip != nil && ip.To4() != nil {
+				f += "/32"
+			} else {
+				f += "/128"
+			}
+		}
+		_, n, err := net.ParseCIDR(f)
+		if err != nil {
+			return nil, fmt.Errorf("--trusted-proxies: %q is not a CIDR or an address", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }

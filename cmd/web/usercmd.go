@@ -19,6 +19,11 @@ commands:
   add      create a user:            web user add --roles requester,approver NAME
   passwd   set a user's password:    web user passwd NAME
   disable  stop a user signing in:   web user disable NAME
+  roles    replace a user's roles:   web user roles --roles auditor NAME
+  signout  end all a user's sessions: web user signout NAME
+
+A password change, disabling and a role change also end all the user's
+sessions, at once.
 
 The password comes from --password-file (use - for standard input), else the
 environment variable DECOM_USER_PASSWORD, else a random one is generated and
@@ -32,13 +37,13 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 		return nil
 	}
 	cmd := args[0]
-	if cmd != "add" && cmd != "passwd" && cmd != "disable" {
+	if cmd != "add" && cmd != "passwd" && cmd != "disable" && cmd != "roles" && cmd != "signout" {
 		return fmt.Errorf("unknown user command %q\n%s", cmd, userUsage)
 	}
 	fs := flag.NewFlagSet("user "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	data := fs.String("data", envOr(getenv, "DECOM_DATA", "./data"), "data directory (env DECOM_DATA)")
-	roles := fs.String("roles", "viewer", "add: comma-separated roles: viewer, requester, approver, auditor, admin")
+	roles := fs.String("roles", "viewer", "add, roles: comma-separated roles: viewer, requester, approver, auditor, admin")
 	pwFile := fs.String("password-file", "", "read the password from this file's first line (- for standard input)")
 	fs.Usage = func() { fmt.Fprint(stdout, userUsage+"\nflags:\n"); fs.PrintDefaults() }
 	if err := fs.Parse(args[1:]); err != nil {
@@ -94,7 +99,22 @@ func userAction(ctx context.Context, users *auth.Service, o auth.Origin, a userA
 		if err := users.Disable(ctx, o, a.name); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "%s disabled; their sessions end at their next request\n", a.name)
+		fmt.Fprintf(stdout, "%s disabled; their sessions have ended\n", a.name)
+	case "roles":
+		rs, err := auth.ParseRoles(a.roles)
+		if err != nil {
+			return err
+		}
+		if err := users.SetRoles(ctx, o, a.name, rs); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "roles of %s: %s; their sessions have ended\n", a.name, a.roles)
+	case "signout":
+		n, err := users.RevokeUserSessions(ctx, o, a.name, "signed out by an operator")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%d session(s) of %s ended\n", n, a.name)
 	default:
 		return fmt.Errorf("unknown user command %q\n%s", a.cmd, userUsage)
 	}

@@ -48,6 +48,24 @@ func TestUserCommands(t *testing.T) {
 	if err != nil || !u.Roles.Has(auth.RoleApprover) {
 		t.Fatalf("sign in with new password: %v", err)
 	}
+	// A role change ends the user's sessions.
+	if _, err := users.StartSession(ctx, u, auth.SessionMeta{}); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := run("roles", "--roles", "auditor", "erin"); err != nil || !strings.Contains(out, "sessions have ended") {
+		t.Fatalf("roles: %v\n%s", err, out)
+	}
+	if list, _ := users.ListSessions(ctx, "erin"); len(list) != 0 {
+		t.Errorf("%d sessions survived the role change", len(list))
+	}
+	if u, _ := users.ByUsername(ctx, "erin"); !u.Roles.Has(auth.RoleAuditor) || u.Roles.Has(auth.RoleApprover) {
+		t.Errorf("roles = %v", u.Roles)
+	}
+	users.StartSession(ctx, u, auth.SessionMeta{})
+	users.StartSession(ctx, u, auth.SessionMeta{})
+	if out, err := run("signout", "erin"); err != nil || !strings.Contains(out, "2 session(s) of erin ended") {
+		t.Errorf("signout: %v\n%s", err, out)
+	}
 	if _, err := run("disable", "erin"); err != nil {
 		t.Fatal(err)
 	}
