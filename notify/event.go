@@ -27,11 +27,14 @@ const (
 	KindFailed   Kind = "execution_failed"
 	KindExpired  Kind = "expired"
 	KindComment  Kind = "comment"
+	// KindBreakGlass: a requester approved their own change under
+	// break-glass (issue 12 item 5 announces it with this kind).
+	KindBreakGlass Kind = "break_glass_approved"
 )
 
 // Kinds lists every Kind.
 var Kinds = []Kind{KindPending, KindApproved, KindRejected, KindSentBack, KindStarted, KindFinished,
-	KindFailed, KindExpired, KindComment}
+	KindFailed, KindExpired, KindComment, KindBreakGlass}
 
 // Title is the human headline of a kind.
 func (k Kind) Title() string {
@@ -54,6 +57,8 @@ func (k Kind) Title() string {
 		return "expired before execution"
 	case KindComment:
 		return "has a new comment"
+	case KindBreakGlass:
+		return "was approved by its requester under BREAK-GLASS"
 	}
 	return string(k)
 }
