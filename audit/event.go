@@ -29,6 +29,7 @@ const (
 	ActionChangeFinished     Action = "change_finished"
 	ActionUserChanged        Action = "user_changed"
 	ActionPolicyChanged      Action = "policy_changed"
+	ActionProtectionChanged  Action = "protection_changed"
 	ActionAuditExport        Action = "audit_export"
 	ActionSessionRevoked     Action = "session_revoked" // sessions ended by someone or something other than sign-out
 	ActionCommented          Action = "commented"
@@ -41,7 +42,7 @@ var Actions = []Action{
 	ActionRejected, ActionCancelled, ActionExpired, ActionExecutionStarted,
 	ActionRevalidationFailed, ActionCloudCall, ActionResourceOutcome, ActionChangeFinished,
 	ActionUserChanged, ActionPolicyChanged, ActionAuditExport, ActionSessionRevoked, ActionCommented,
-	ActionChannelChanged,
+	ActionChannelChanged, ActionProtectionChanged,
 }
 
 // DestructiveActions are the actions counted by DailyDestructive: one

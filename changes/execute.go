@@ -107,7 +107,8 @@ func checkUnexpired(ctx context.Context, tx *sql.Tx, id int64, now time.Time) er
 	return nil
 }
 
-// live re-reads every planned resource and, for a sweep, the failed set.
+// live re-reads every planned resource, the protection rules and, for a
+// sweep, the failed set.
 func (s *Service) live(ctx context.Context, p Plan) (Live, error) {
 	refs := make([]cloud.Ref, len(p.Items))
 	for i, it := range p.Items {
@@ -115,7 +116,13 @@ func (s *Service) live(ctx context.Context, p Plan) (Live, error) {
 	}
 	var l Live
 	var err error
+	if l.Rules, err = s.ProtectionRules(ctx); err != nil {
+		return Live{}, err
+	}
 	if l.Resources, err = s.readMany(ctx, refs); err != nil {
+		return Live{}, err
+	}
+	if err := s.rereadDMSTags(ctx, l.Resources); err != nil {
 		return Live{}, err
 	}
 	if p.Sweep != nil {

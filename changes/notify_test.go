@@ -15,10 +15,7 @@ import (
 	"github.com/decom/decom/notify"
 )
 
-var (
-	root    = changes.Actor{Name: "root", Roles: auth.Roles{auth.RoleAdmin}}
-	auditor = changes.Actor{Name: "eve", Roles: auth.Roles{auth.RoleAuditor}}
-)
+var auditor = changes.Actor{Name: "eve", Roles: auth.Roles{auth.RoleAuditor}}
 
 // addChannel configures a channel for project ("" = global).
 func (e *env) addChannel(t *testing.T, project string) {

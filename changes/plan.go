@@ -46,8 +46,10 @@ type Warning struct {
 
 // Warning codes.
 const (
-	WarnForce        = "force_delete"
-	WarnPrepaid      = "prepaid"
+	WarnForce   = "force_delete"
+	WarnPrepaid = "prepaid"
+	// WarnTransitional is found only in plans made before deletability was
+	// checked at plan time: such resources are now excluded (Exclusion).
 	WarnTransitional = "transitional"
 )
 
@@ -69,33 +71,58 @@ type Plan struct {
 	Ticket   string    `json:"ticket,omitempty"`
 	Sweep    *Sweep    `json:"sweep,omitempty"`
 	Warnings []Warning `json:"warnings"`
+	// Excluded lists what was asked for but left out, and why: protected
+	// resources and those whose status the cloud refuses to delete. It
+	// deletes nothing, so it is not part of the hash.
+	Excluded []Exclusion `json:"excluded,omitempty"`
 }
 
-// PlanInput is what a requester asks for, with resources as read live.
+// Exclusion is a resource left out of a plan because Blocked says so.
+type Exclusion struct {
+	cloud.Ref
+	Name      string `json:"name"`
+	Status    string `json:"status"`
+	Protected bool   `json:"protected"`
+	Reason    string `json:"reason"`
+}
+
+// PlanInput is what a requester asks for, with resources as read live, and
+// the protection rules in force.
 type PlanInput struct {
 	Resources []cloud.Resource
+	Rules     []Rule
 	Force     bool
 	Reason    string
 	Ticket    string
 	Sweep     *Sweep
 }
 
-// BuildPlan turns a selection into a plan: items sorted by key, duplicates
-// dropped, batches chunked to the API limits, warnings derived.
+// BuildPlan turns a selection into a plan: blocked resources (Blocked:
+// protected, or in a status the cloud refuses) left out with their reason,
+// items sorted by key, duplicates dropped, batches chunked to the API
+// limits, warnings derived.
 func BuildPlan(in PlanInput) Plan {
 	seen := map[string]bool{}
 	items := make([]Item, 0, len(in.Resources))
+	var excluded []Exclusion
+	rules := NewMatcher(in.Rules)
 	for _, r := range in.Resources {
 		if seen[r.Key()] {
 			continue
 		}
 		seen[r.Key()] = true
+		if b, ok := rules.Blocked(r); ok {
+			excluded = append(excluded, Exclusion{Ref: r.Ref, Name: r.Name, Status: r.Status, Protected: b.Protected,
+				Reason: b.Reason})
+			continue
+		}
 		items = append(items, Item{Ref: r.Ref, Name: r.Name, Status: r.Status, Class: r.Class,
 			Prepaid: r.Prepaid, SeenAt: r.ReadAt.UTC()})
 	}
 	sort.Slice(items, func(i, j int) bool { return items[i].Key() < items[j].Key() })
+	sort.Slice(excluded, func(i, j int) bool { return excluded[i].Key() < excluded[j].Key() })
 	p := Plan{Version: PlanVersion, Items: items, Force: in.Force, Reason: in.Reason,
-		Ticket: in.Ticket, Sweep: in.Sweep}
+		Ticket: in.Ticket, Sweep: in.Sweep, Excluded: excluded}
 	p.Batches = buildBatches(items, in.Force)
 	p.Warnings = buildWarnings(items, p.HasForce())
 	return p
@@ -209,10 +236,6 @@ func buildWarnings(items []Item, force bool) []Warning {
 		if it.Prepaid {
 			out = append(out, Warning{Code: WarnPrepaid, Resource: it.Name,
 				Message: "Yearly/monthly (prepaid) resource: the cloud may refuse the delete, and unused time is not refunded here."})
-		}
-		if it.Class != cloud.ClassActive && it.Class != cloud.ClassFailed {
-			out = append(out, Warning{Code: WarnTransitional, Resource: it.Name,
-				Message: fmt.Sprintf("Status %s: the API refuses deletes in this state.", it.Status)})
 		}
 	}
 	return out

@@ -92,8 +92,6 @@ func TestBuildPlanWarnings(t *testing.T) {
 		{"force on DMS", PlanInput{Force: true, Resources: []cloud.Resource{res("a", cloud.RocketMQ, "RUNNING", cloud.ClassActive)}}, []string{WarnForce}},
 		{"force without DMS is no force", PlanInput{Force: true, Resources: []cloud.Resource{res("a", cloud.CloudDC, "stopped", cloud.ClassActive)}}, nil},
 		{"prepaid", PlanInput{Resources: []cloud.Resource{prepaid}}, []string{WarnPrepaid}},
-		{"transitional", PlanInput{Resources: []cloud.Resource{res("a", cloud.RocketMQ, "RESTARTING", cloud.ClassTransitional)}}, []string{WarnTransitional}},
-		{"deleting", PlanInput{Resources: []cloud.Resource{res("a", cloud.CloudDC, "shutting-down", cloud.ClassDeleting)}}, []string{WarnTransitional}},
 		{"failed is deletable", PlanInput{Resources: []cloud.Resource{res("a", cloud.RocketMQ, "CREATEFAILED", cloud.ClassFailed)}}, nil},
 	}
 	for _, tt := range tests {
@@ -106,6 +104,50 @@ func TestBuildPlanWarnings(t *testing.T) {
 				t.Errorf("warnings (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestBuildPlanExcludes: protected resources and those the cloud refuses to
+// delete in their status are left out with their reason, never planned.
+func TestBuildPlanExcludes(t *testing.T) {
+	ok := res("ok", cloud.CloudDC, "stopped", cloud.ClassActive)
+	running := res("run", cloud.CloudDC, "running", cloud.ClassActive)
+	restarting := res("rst", cloud.RocketMQ, "RESTARTING", cloud.ClassTransitional)
+	deleting := res("del", cloud.CloudDC, "shutting-down", cloud.ClassDeleting)
+	tagged := res("tag", cloud.RocketMQ, "CREATEFAILED", cloud.ClassFailed)
+	tagged.Tags = []cloud.Tag{{Key: "decom:protect", Value: "yes"}}
+	named := res("prod-mq", cloud.RabbitMQ, "RUNNING", cloud.ClassActive)
+	rules := []Rule{{ID: 3, Kind: RuleName, Pattern: "name-prod-*", Note: "production"}}
+	p := BuildPlan(PlanInput{Resources: []cloud.Resource{running, ok, restarting, deleting, tagged, named, ok}, Rules: rules,
+		Reason: "r"})
+	if len(p.Items) != 1 || p.Items[0].ID != "ok" {
+		t.Fatalf("items %+v, want only ok", p.Items)
+	}
+	if len(p.Batches) != 1 || len(p.Batches[0].IDs) != 1 {
+		t.Errorf("batches %+v, want one call for ok", p.Batches)
+	}
+	type ex struct {
+		ID        string
+		Protected bool
+		Reason    string
+	}
+	var got []ex
+	for _, e := range p.Excluded {
+		got = append(got, ex{e.ID, e.Protected, e.Reason})
+	}
+	want := []ex{
+		{"del", false, "shutting-down: already being deleted"},
+		{"run", false, "running: stop it first"},
+		{"prod-mq", true, "protected by rule 3: name name-prod-* (production)"},
+		{"rst", false, "RESTARTING: an operation is in progress; wait until it ends"},
+		{"tag", true, "protected by the built-in tag decom:protect"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("excluded (-want +got):\n%s", diff)
+	}
+	// Exclusions delete nothing: they do not change what approvers approve.
+	if p.Hash() != BuildPlan(PlanInput{Resources: []cloud.Resource{ok}, Reason: "r"}).Hash() {
+		t.Error("the exclusions changed the plan hash")
 	}
 }
 
@@ -146,6 +188,17 @@ func TestRevalidate(t *testing.T) {
 	bRunning.Status, bRunning.Class = "RUNNING", cloud.ClassActive
 	bDeleting := b
 	bDeleting.Status, bDeleting.Class = "DELETING", cloud.ClassDeleting
+	bTagged := b
+	bTagged.Tags = []cloud.Tag{{Key: "decom:protect"}}
+	bTaggedRunning := bRunning
+	bTaggedRunning.Tags = bTagged.Tags
+	cTagged := c
+	cTagged.Tags = bTagged.Tags
+	byService := []Rule{{ID: 1, Kind: RuleService, Pattern: "rocketmq"}}
+	// A plan made before deletability was checked at plan time.
+	old := Plan{Items: []Item{{Ref: cloud.Ref{Account: "acc", Project: "p1", Service: cloud.CloudDC, Kind: cloud.KindInstance,
+		ID: "bm"}, Name: "bm", Status: "running", Class: cloud.ClassActive}}}
+	bmRunning := cloud.Resource{Ref: old.Items[0].Ref, Name: "bm", Status: "running", Class: cloud.ClassActive}
 	byKey := func(rs ...cloud.Resource) map[string]cloud.Resource {
 		m := map[string]cloud.Resource{}
 		for _, r := range rs {
@@ -167,6 +220,11 @@ func TestRevalidate(t *testing.T) {
 		{"sweep grew", sweep, Live{Resources: byKey(a, b), Failed: []cloud.Resource{a, b, c}}, []DiffKind{DiffFailedSetGrew}},
 		{"sweep shrank", sweep, Live{Resources: byKey(a), Failed: []cloud.Resource{a}}, []DiffKind{DiffGone}},
 		{"selection ignores new failures", sel, Live{Resources: byKey(a, b), Failed: []cloud.Resource{c}}, nil},
+		{"protect tag added", sel, Live{Resources: byKey(a, bTagged)}, []DiffKind{DiffProtected}},
+		{"protection reported before a status change", sel, Live{Resources: byKey(a, bTaggedRunning)}, []DiffKind{DiffProtected}},
+		{"rule added", sel, Live{Resources: byKey(a, b), Rules: byService}, []DiffKind{DiffProtected, DiffProtected}},
+		{"sweep ignores a protected new failure", sweep, Live{Resources: byKey(a, b), Failed: []cloud.Resource{a, b, cTagged}}, nil},
+		{"old plan of an undeletable resource", old, Live{Resources: byKey(bmRunning)}, []DiffKind{DiffNotDeletable}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -179,6 +237,23 @@ func TestRevalidate(t *testing.T) {
 			}
 		})
 	}
+	t.Run("reasons", func(t *testing.T) {
+		d := Revalidate(sel, Live{Resources: byKey(a, bTaggedRunning)})
+		if len(d) != 1 || d[0].Reason != "protected by the built-in tag decom:protect" || d[0].Live != "RUNNING" {
+			t.Errorf("protected difference %+v", d)
+		}
+		d = Revalidate(old, Live{Resources: byKey(bmRunning)})
+		if len(d) != 1 || d[0].Reason != "running: stop it first" {
+			t.Errorf("not deletable difference %+v", d)
+		}
+	})
+	t.Run("replan excludes protected", func(t *testing.T) {
+		got := Replan(sel, Live{Resources: byKey(a, bTagged)})
+		if len(got.Items) != 1 || got.Items[0].ID != "a" || len(got.Excluded) != 1 || got.Excluded[0].ID != "b" ||
+			!got.Excluded[0].Protected {
+			t.Errorf("replan: items %+v excluded %+v", got.Items, got.Excluded)
+		}
+	})
 	t.Run("replan", func(t *testing.T) {
 		if got := Replan(sel, Live{Resources: byKey(a, bRunning)}); len(got.Items) != 2 || got.Items[1].Status != "RUNNING" {
 			t.Errorf("replan selection: %+v", got.Items)

@@ -14,6 +14,8 @@ const (
 	DiffGone          DiffKind = "gone"           // the resource no longer exists
 	DiffStatus        DiffKind = "status_changed" // its status is not the planned one
 	DiffFailedSetGrew DiffKind = "failed_set_changed"
+	DiffProtected     DiffKind = "protected"     // a protection rule or the protect tag now covers it
+	DiffNotDeletable  DiffKind = "not_deletable" // the cloud refuses a delete in its status
 )
 
 // Difference is one way the live state differs from the plan.
@@ -21,16 +23,18 @@ type Difference struct {
 	Kind    DiffKind  `json:"kind"`
 	Ref     cloud.Ref `json:"ref"`
 	Name    string    `json:"name"`
-	Planned string    `json:"planned"` // planned status ("" for a new failed instance)
-	Live    string    `json:"live"`    // live status ("" when gone)
+	Planned string    `json:"planned"`          // planned status ("" for a new failed instance)
+	Live    string    `json:"live"`             // live status ("" when gone)
+	Reason  string    `json:"reason,omitempty"` // why it is blocked (protected, not deletable)
 }
 
 // Live is the live state re-read at execution: resources by Ref.Key()
-// (absent = gone) and, for a sweep plan, every instance of the swept service
-// currently in CREATEFAILED.
+// (absent = gone), for a sweep plan every instance of the swept service
+// currently in CREATEFAILED, and the protection rules in force now.
 type Live struct {
 	Resources map[string]cloud.Resource
 	Failed    []cloud.Resource
+	Rules     []Rule
 }
 
 // FailedStatus is the DMS status a sweep selects.
@@ -40,14 +44,26 @@ const FailedStatus = "CREATEFAILED"
 // difference, sorted by resource key. No differences means execute.
 func Revalidate(p Plan, live Live) []Difference {
 	var out []Difference
+	rules := NewMatcher(live.Rules)
 	for _, it := range p.Items {
 		r, ok := live.Resources[it.Key()]
-		switch {
-		case !ok || r.Class == cloud.ClassGone:
+		if !ok || r.Class == cloud.ClassGone {
 			out = append(out, Difference{Kind: DiffGone, Ref: it.Ref, Name: it.Name, Planned: it.Status})
-		case r.Status != it.Status:
-			out = append(out, Difference{Kind: DiffStatus, Ref: it.Ref, Name: it.Name, Planned: it.Status, Live: r.Status})
+			continue
 		}
+		d := Difference{Ref: it.Ref, Name: it.Name, Planned: it.Status, Live: r.Status}
+		b, blocked := rules.Blocked(r)
+		switch {
+		case blocked && b.Protected:
+			d.Kind, d.Reason = DiffProtected, b.Reason
+		case r.Status != it.Status:
+			d.Kind = DiffStatus
+		case blocked:
+			d.Kind, d.Reason = DiffNotDeletable, b.Reason
+		default:
+			continue
+		}
+		out = append(out, d)
 	}
 	if p.Sweep != nil {
 		planned := map[string]bool{}
@@ -55,7 +71,8 @@ func Revalidate(p Plan, live Live) []Difference {
 			planned[it.Key()] = true
 		}
 		for _, r := range live.Failed {
-			if !planned[r.Key()] {
+			// A blocked instance was left out of the plan and would be again.
+			if _, blocked := rules.Blocked(r); !planned[r.Key()] && !blocked {
 				out = append(out, Difference{Kind: DiffFailedSetGrew, Ref: r.Ref, Name: r.Name, Live: r.Status})
 			}
 		}
@@ -65,10 +82,10 @@ func Revalidate(p Plan, live Live) []Difference {
 }
 
 // Replan builds the plan to approve again after differences: the same
-// options, with live resources (gone ones dropped) or, for a sweep, the
-// current failed set.
+// options, with live resources (gone ones dropped, blocked ones excluded with
+// their reason) or, for a sweep, the current failed set.
 func Replan(p Plan, live Live) Plan {
-	in := PlanInput{Force: p.Force, Reason: p.Reason, Ticket: p.Ticket, Sweep: p.Sweep}
+	in := PlanInput{Rules: live.Rules, Force: p.Force, Reason: p.Reason, Ticket: p.Ticket, Sweep: p.Sweep}
 	if p.Sweep != nil {
 		in.Resources = live.Failed
 		return BuildPlan(in)

@@ -121,8 +121,15 @@ func (s *Service) Plan(ctx context.Context, a Actor, req PlanRequest) (Change, e
 	if len(res) == 0 {
 		return Change{}, &ValidationError{Fields: map[string]string{"resources": "none of the resources exists any more"}}
 	}
-	plan := BuildPlan(PlanInput{Resources: res, Force: req.Force, Reason: strings.TrimSpace(req.Reason),
+	rules, err := s.ProtectionRules(ctx)
+	if err != nil {
+		return Change{}, err
+	}
+	plan := BuildPlan(PlanInput{Resources: res, Rules: rules, Force: req.Force, Reason: strings.TrimSpace(req.Reason),
 		Ticket: strings.TrimSpace(req.Ticket), Sweep: req.Sweep})
+	if len(plan.Items) == 0 {
+		return Change{}, &ValidationError{Fields: map[string]string{"resources": nothingPlannable(plan.Excluded)}}
+	}
 	pol, err := s.policyFor(ctx, plan)
 	if err != nil {
 		return Change{}, err
@@ -150,6 +157,20 @@ func (s *Service) Plan(ctx context.Context, a Actor, req PlanRequest) (Change, e
 	}
 	s.notified()
 	return s.Get(ctx, c.ID)
+}
+
+// nothingPlannable says why every requested resource was left out.
+func nothingPlannable(ex []Exclusion) string {
+	const show = 5
+	var parts []string
+	for i, e := range ex {
+		if i == show {
+			parts = append(parts, fmt.Sprintf("and %d more", len(ex)-show))
+			break
+		}
+		parts = append(parts, e.Name+": "+e.Reason)
+	}
+	return "nothing can be planned: " + strings.Join(parts, "; ")
 }
 
 // resolve reads the live state of the selection, or lists the swept

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -166,24 +167,46 @@ func TestParseTimes(t *testing.T) {
 }
 
 func TestDeletable(t *testing.T) {
+	dms := func(status string) Resource {
+		return Resource{Ref: Ref{Service: RocketMQ}, Status: status, Class: DMSClass(status)}
+	}
+	cdc := func(state string) Resource {
+		return Resource{Ref: Ref{Service: CloudDC}, Status: state, Class: CloudDCClass(state)}
+	}
 	tests := []struct {
-		name string
-		r    Resource
-		want bool
+		name   string
+		r      Resource
+		reason string // "" = deletable
 	}{
-		{"dms running", Resource{Ref: Ref{Service: RocketMQ}, Status: "RUNNING", Class: ClassActive}, true},
-		{"dms createfailed", Resource{Ref: Ref{Service: RabbitMQ}, Status: "CREATEFAILED", Class: ClassFailed}, true},
-		{"dms deleting", Resource{Ref: Ref{Service: RocketMQ}, Status: "DELETING", Class: ClassDeleting}, false},
-		{"dms restarting", Resource{Ref: Ref{Service: RocketMQ}, Status: "RESTARTING", Class: ClassTransitional}, false},
-		{"clouddc running must be stopped first", Resource{Ref: Ref{Service: CloudDC}, Status: "running", Class: ClassActive}, false},
-		{"clouddc stopped", Resource{Ref: Ref{Service: CloudDC}, Status: "stopped", Class: ClassActive}, true},
-		{"clouddc error", Resource{Ref: Ref{Service: CloudDC}, Status: "error", Class: ClassFailed}, true},
-		{"clouddc terminated", Resource{Ref: Ref{Service: CloudDC}, Status: "terminated", Class: ClassGone}, false},
+		{"dms running", dms("RUNNING"), ""},
+		{"dms createfailed", Resource{Ref: Ref{Service: RabbitMQ}, Status: "CREATEFAILED", Class: ClassFailed}, ""},
+		{"dms frozen", dms("FROZEN"), ""},
+		{"dms deleting", dms("DELETING"), "DELETING: already being deleted"},
+		{"dms restarting", dms("RESTARTING"), "RESTARTING: an operation is in progress; wait until it ends"},
+		{"dms extending", dms("EXTENDING"), "EXTENDING: an operation is in progress; wait until it ends"},
+		{"dms creating", dms("CREATING"), "CREATING: an operation is in progress; wait until it ends"},
+		{"dms starting (restored from the bin)", dms("STARTING"), "STARTING: an operation is in progress; wait until it ends"},
+		{"dms unknown status", dms("SOMETHINGNEW"), "SOMETHINGNEW: an operation is in progress; wait until it ends"},
+		{"dms empty status", dms(""), "unknown status: an operation is in progress; wait until it ends"},
+		{"clouddc running must be stopped first", cdc("running"), "running: stop it first"},
+		{"clouddc running in upper case", cdc("RUNNING"), "RUNNING: stop it first"},
+		{"clouddc stopped", cdc("stopped"), ""},
+		{"clouddc pending", cdc("pending"), ""},
+		{"clouddc error", cdc("error"), ""},
+		{"clouddc stopping", cdc("stopping"), "stopping: an operation is in progress; wait until it ends"},
+		{"clouddc shutting-down", cdc("shutting-down"), "shutting-down: already being deleted"},
+		{"clouddc terminated", cdc("terminated"), "terminated: already deleted"},
+		{"roma app", Resource{Ref: Ref{Service: ROMA, Kind: KindApp}, Status: "ACTIVE", Class: ClassActive}, ""},
+		{"unknown class", Resource{Ref: Ref{Service: ROMA}, Status: "X", Class: "weird"},
+			"X: an operation is in progress; wait until it ends"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := tt.r.Deletable(); got != tt.want {
-				t.Errorf("Deletable() = %v, want %v", got, tt.want)
+			if got := tt.r.NotDeletableReason(); got != tt.reason {
+				t.Errorf("NotDeletableReason() = %q, want %q", got, tt.reason)
+			}
+			if got, want := tt.r.Deletable(), tt.reason == ""; got != want {
+				t.Errorf("Deletable() = %v, want %v", got, want)
 			}
 		})
 	}
@@ -210,6 +233,51 @@ func TestDeleteFailed(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := tt.r.DeleteFailed(); got != tt.want {
 				t.Errorf("DeleteFailed() = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestTagSelector(t *testing.T) {
+	tags := []Tag{{Key: "env", Value: "Prod"}, {Key: "decom:protect", Value: ""}, {Key: "team", Value: "a=b"}}
+	tests := []struct {
+		in      string
+		want    TagSelector
+		matches bool
+		err     bool
+	}{
+		{in: "env", want: TagSelector{Key: "env", AnyValue: true}, matches: true},
+		{in: "ENV", want: TagSelector{Key: "ENV", AnyValue: true}, matches: true},
+		{in: "env=prod", want: TagSelector{Key: "env", Value: "prod"}, matches: true},
+		{in: "env=dev", want: TagSelector{Key: "env", Value: "dev"}, matches: false},
+		{in: " env =Prod", want: TagSelector{Key: "env", Value: "Prod"}, matches: true},
+		{in: "decom:protect=", want: TagSelector{Key: "decom:protect", Value: ""}, matches: true},
+		{in: "team=a=b", want: TagSelector{Key: "team", Value: "a=b"}, matches: true},
+		{in: "owner", want: TagSelector{Key: "owner", AnyValue: true}, matches: false},
+		{in: "", err: true},
+		{in: "=x", err: true},
+		{in: "   ", err: true},
+		{in: strings.Repeat("k", 129), err: true},
+		{in: "k=" + strings.Repeat("v", 256), err: true},
+		{in: "k\n", err: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := ParseTagSelector(tt.in)
+			if (err != nil) != tt.err {
+				t.Fatalf("ParseTagSelector(%q) error %v, want error %v", tt.in, err, tt.err)
+			}
+			if tt.err {
+				return
+			}
+			if got != tt.want {
+				t.Errorf("ParseTagSelector(%q) = %+v, want %+v", tt.in, got, tt.want)
+			}
+			if m := got.Matches(tags); m != tt.matches {
+				t.Errorf("Matches = %v, want %v", m, tt.matches)
+			}
+			if again, _ := ParseTagSelector(got.String()); again != got {
+				t.Errorf("String() %q does not parse back: %+v", got.String(), again)
 			}
 		})
 	}

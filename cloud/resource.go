@@ -4,7 +4,10 @@
 // shared/cloud-api.md to the letter.
 package cloud
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Service names one of the four services decom manages.
 type Service string
@@ -88,14 +91,35 @@ type Tag struct {
 	Value string `json:"value"`
 }
 
-// Deletable reports whether the cloud API accepts a delete in this status.
-// CloudDC deletes only pending, stopped and error instances (the SDK's state
-// diagram); a running one is active but must be stopped first.
-func (r Resource) Deletable() bool {
-	if r.Service == CloudDC && r.Status == "running" {
-		return false
+// Deletable reports whether the cloud API accepts a delete in this status:
+// NotDeletableReason has nothing to say.
+func (r Resource) Deletable() bool { return r.NotDeletableReason() == "" }
+
+// NotDeletableReason says, for people, why the cloud API refuses a delete of
+// r in its current status, or "" when it accepts one. It is the one place
+// that decides deletability (cloud-api.md §2.5, §4.3, §4.5): CloudDC deletes
+// only pending, stopped and error instances, so a running one must be stopped
+// first; DMS refuses instances in transitional states; nothing deletes what
+// is already being deleted or gone. The text starts with the status as the
+// cloud reports it ("running: stop it first").
+func (r Resource) NotDeletableReason() string {
+	status := r.Status
+	if status == "" {
+		status = "unknown status"
 	}
-	return r.Class == ClassActive || r.Class == ClassFailed
+	switch {
+	case r.Service == CloudDC && strings.EqualFold(r.Status, "running"):
+		return status + ": stop it first"
+	case r.Class == ClassActive || r.Class == ClassFailed:
+		return ""
+	case r.Class == ClassDeleting:
+		return status + ": already being deleted"
+	case r.Class == ClassGone:
+		return status + ": already deleted"
+	}
+	// Transitional, or a class decom does not know: never delete what is
+	// not understood.
+	return status + ": an operation is in progress; wait until it ends"
 }
 
 // DeleteFailed reports whether the cloud says a delete of this resource

@@ -16,7 +16,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/decom/decom/audit"
 	"github.com/decom/decom/auth"
+	"github.com/decom/decom/changes"
 	"github.com/decom/decom/cloud"
 	"github.com/decom/decom/cloudsim"
 	"github.com/decom/decom/inventory"
@@ -71,8 +73,24 @@ func newBenchEcho(b *testing.B) (*echo.Echo, []*http.Cookie, *Server) {
 	if err != nil || len(snap.Items) != benchFleet {
 		b.Fatalf("read fleet: %v (%d items)", err, len(snap.Items))
 	}
+	// 20 protection rules, none matching: every row tries them all.
+	chg := changes.New(db, client, changes.Options{})
+	root := changes.Actor{Name: "bench", Roles: auth.Roles{auth.RoleAdmin}}
+	rules := []changes.Rule{{Kind: changes.RuleService, Pattern: "clouddc"}, {Kind: changes.RuleService, Pattern: "roma"},
+		{Kind: changes.RuleService, Pattern: "rabbitmq"}, {Kind: changes.RuleTag, Pattern: "decom-keep"}}
+	for i := range 4 {
+		rules = append(rules, changes.Rule{Kind: changes.RuleTag, Pattern: fmt.Sprintf("keep%d=yes", i)},
+			changes.Rule{Kind: changes.RuleName, Pattern: fmt.Sprintf("prod-%d-*", i)},
+			changes.Rule{Kind: changes.RuleEnterpriseProject, Pattern: fmt.Sprintf("ep-%d", i)},
+			changes.Rule{Kind: changes.RuleProject, Pattern: fmt.Sprintf("project-%d", i)})
+	}
+	for _, r := range rules {
+		if _, err := chg.AddProtectionRule(b.Context(), root, r); err != nil {
+			b.Fatal(err)
+		}
+	}
 	srv, err := newServer(Deps{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Users: users, Inventory: inv,
-		SessionKeys: auth.SessionKeys{Hash: make([]byte, 32), Block: make([]byte, 32)}, Simulated: true})
+		Changes: chg, Audit: audit.New(db, audit.Options{}), SessionKeys: auth.SessionKeys{Hash: make([]byte, 32), Block: make([]byte, 32)}, Simulated: true})
 	if err != nil {
 		b.Fatal(err)
 	}

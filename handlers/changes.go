@@ -31,6 +31,9 @@ type Changes interface {
 	SetPolicy(ctx context.Context, a changes.Actor, p changes.Policy) error
 	AddComment(ctx context.Context, a changes.Actor, id int64, body string) (changes.Comment, error)
 	Comments(ctx context.Context, id int64) ([]changes.Comment, error)
+	ProtectionRules(ctx context.Context) ([]changes.Rule, error)
+	AddProtectionRule(ctx context.Context, a changes.Actor, r changes.Rule) (changes.Rule, error)
+	RemoveProtectionRule(ctx context.Context, a changes.Actor, id int64) error
 }
 
 // actorOf converts the signed-in user for the changes package.
@@ -78,7 +81,9 @@ func (s *Server) renderChangeList(c echo.Context, tab string, f changes.ChangeFi
 // sweep; a GET offers the sweeps.
 func (s *Server) handleChangeNew(c echo.Context) error {
 	vm := views.NewChange{Scope: c.FormValue("scope"), Sweep: sweepOf(c), Errors: map[string]string{}}
-	s.fillSelection(c, &vm)
+	if err := s.fillSelection(c, &vm); err != nil {
+		return err
+	}
 	return s.render(c, http.StatusOK, views.NewChangePage(s.meta(c, "Plan a change request", "changes"), vm))
 }
 
@@ -95,7 +100,9 @@ func (s *Server) handleChangeCreate(c echo.Context) error {
 	var ve *changes.ValidationError
 	if errors.As(err, &ve) {
 		vm.Errors = ve.Fields
-		s.fillSelection(c, &vm)
+		if err := s.fillSelection(c, &vm); err != nil {
+			return err
+		}
 		return s.render(c, http.StatusUnprocessableEntity, views.NewChangePage(s.meta(c, "Plan a change request", "changes"), vm))
 	}
 	if err != nil {
@@ -129,13 +136,24 @@ func sweepOf(c echo.Context) views.Sweep {
 		Label: svc + " in " + c.FormValue("sweep_project")}
 }
 
-// fillSelection adds what the plan form shows about the selection, or the
-// sweep choices when nothing is selected.
-func (s *Server) fillSelection(c echo.Context, vm *views.NewChange) {
+// fillSelection adds what the plan form shows about the selection (with the
+// resources that will be left out, and why), or the sweep choices when
+// nothing is selected.
+func (s *Server) fillSelection(c echo.Context, vm *views.NewChange) error {
 	u := currentUser(c)
 	if vm.Scope != "" && u != nil {
-		sel := s.Inventory.Selected(u.ID, vm.Scope)
+		rules, err := s.protectionRules(c.Request().Context())
+		if err != nil {
+			return err
+		}
+		sel := s.Inventory.Current(c.Request().Context(), s.Inventory.Selected(u.ID, vm.Scope))
 		vm.Count = len(sel)
+		for _, r := range sel {
+			if b := blockOf(r, rules); b.Blocked {
+				vm.Blocked = append(vm.Blocked, views.ExcludedRow{Service: string(r.Service), Name: r.Name, ID: r.ID,
+					Status: r.Status, Block: b})
+			}
+		}
 		for i, r := range sel {
 			if i < 20 {
 				vm.Sample = append(vm.Sample, string(r.Service)+" "+r.Name+" ("+r.Status+")")
@@ -157,6 +175,7 @@ func (s *Server) fillSelection(c echo.Context, vm *views.NewChange) {
 			}
 		}
 	}
+	return nil
 }
 
 func (s *Server) handleChangeShow(c echo.Context) error {

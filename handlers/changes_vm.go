@@ -69,8 +69,9 @@ func changeVM(c changes.Change, acts changes.Actions) views.ChangeDetail {
 	}
 	for _, d := range c.Differences {
 		vm.Differences = append(vm.Differences, views.DifferenceRow{Kind: string(d.Kind), Name: d.Name, ID: d.Ref.ID,
-			Planned: d.Planned, Live: d.Live})
+			Planned: d.Planned, Live: d.Live, Reason: d.Reason})
 	}
+	vm.Excluded = excludedRows(c.Plan.Excluded)
 	for _, d := range c.Decisions {
 		rev := "earlier"
 		if d.Current(c) {

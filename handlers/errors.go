@@ -25,6 +25,7 @@ var errorStatuses = []struct {
 	{auth.ErrNoSession, http.StatusNotFound},
 	{auth.ErrInvalidCredentials, http.StatusUnauthorized},
 	{changes.ErrNotFound, http.StatusNotFound},
+	{changes.ErrRuleNotFound, http.StatusNotFound},
 	{changes.ErrForbidden, http.StatusForbidden},
 	{changes.ErrConflict, http.StatusConflict},
 	{changes.ErrInvalidState, http.StatusConflict},

@@ -104,7 +104,11 @@ func (s *Server) handleInventoryDetail(c echo.Context) error {
 	if !ok {
 		return echo.NewHTTPError(http.StatusNotFound, "No such resource in the inventory.")
 	}
-	vm := detailVM(r, s.readInfo(snap.ReadAt, nil, string(svc), "", c.Request().URL.RequestURI()))
+	rules, err := s.protectionRules(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	vm := detailVM(r, rules, s.readInfo(snap.ReadAt, nil, string(svc), "", c.Request().URL.RequestURI()))
 	return s.render(c, http.StatusOK, views.ResourceDetailPage(s.meta(c, r.Name, "inventory"), vm))
 }
 
@@ -122,7 +126,11 @@ func (s *Server) handleROMAAssetDetail(c echo.Context) error {
 	if !ok {
 		return echo.NewHTTPError(http.StatusNotFound, "No such asset in the inventory.")
 	}
-	vm := detailVM(r, s.readInfo(v.snap.ReadAt, nil, "", v.instance, c.Request().URL.RequestURI()))
+	rules, err := s.protectionRules(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	vm := detailVM(r, rules, s.readInfo(v.snap.ReadAt, nil, "", v.instance, c.Request().URL.RequestURI()))
 	vm.Crumbs = append(v.crumbs, views.Crumb{Label: v.heading, URL: v.path}, views.Crumb{Label: r.Name})
 	return s.render(c, http.StatusOK, views.ResourceDetailPage(s.meta(c, r.Name, "inventory"), vm))
 }
@@ -183,7 +191,10 @@ func (s *Server) renderList(c echo.Context, v listView) error {
 	if err := f.Validate(s.Inventory.Accounts()); err != nil {
 		return err
 	}
-	res := s.resultsVM(c, v, f)
+	res, err := s.resultsVM(c, v, f)
+	if err != nil {
+		return err
+	}
 	res.RefreshFilters = isFragment(c)
 	if isFragment(c) {
 		return s.render(c, http.StatusOK, views.InventoryResults(res))
@@ -196,7 +207,7 @@ func (s *Server) renderList(c echo.Context, v listView) error {
 }
 
 // filterParams are the query parameters of a list, carried by the selection form.
-var filterParams = []string{"account", "project", "status", "kind", "q", "sort", "dir", "page", "per"}
+var filterParams = []string{"account", "project", "status", "kind", "q", "tag", "ep", "sort", "dir", "page", "per"}
 
 // maxFormKeys bounds the keys one selection post may carry.
 const maxFormKeys = 500
@@ -222,13 +233,17 @@ func (s *Server) applySelection(c echo.Context, v listView) error {
 	if err != nil {
 		return err
 	}
+	rules, err := s.protectionRules(c.Request().Context())
+	if err != nil {
+		return err
+	}
 	uid := currentUser(c).ID
 	op := form.Get("op")
 	switch op {
 	case "", "page":
-		s.syncPage(uid, v, form["visible"], form["key"])
+		s.syncPage(uid, v, form["visible"], form["key"], rules)
 	case "all":
-		s.Inventory.Select(uid, v.scope, v.snap.Matching(f)...)
+		s.Inventory.Select(uid, v.scope, unblocked(v.snap.Matching(f), rules)...)
 	case "clear":
 		s.Inventory.ClearSelection(uid, v.scope)
 	default:
@@ -237,7 +252,10 @@ func (s *Server) applySelection(c echo.Context, v listView) error {
 	if !isFragment(c) {
 		return c.Redirect(http.StatusSeeOther, listURL(v.path, f))
 	}
-	res := s.resultsVM(c, v, f)
+	res, err := s.resultsVM(c, v, f)
+	if err != nil {
+		return err
+	}
 	res.RefreshFilters = true
 	if op == "" || op == "page" {
 		return s.render(c, http.StatusOK, views.SelectionBar(res.Selection))
@@ -245,7 +263,10 @@ func (s *Server) applySelection(c echo.Context, v listView) error {
 	return s.render(c, http.StatusOK, views.InventoryResults(res))
 }
 
-func (s *Server) syncPage(uid int64, v listView, visible, checked []string) {
+// syncPage makes the selection follow the page's checkboxes. A blocked
+// resource (protected, or not deletable now) is never added, whatever the
+// form says, and leaves the selection if it was in it.
+func (s *Server) syncPage(uid int64, v listView, visible, checked []string, rules *changes.Matcher) {
 	var add []cloud.Resource
 	var remove []string
 	for _, k := range visible {
@@ -258,6 +279,7 @@ func (s *Server) syncPage(uid int64, v listView, visible, checked []string) {
 			add = append(add, r)
 		}
 	}
+	add = unblocked(add, rules)
 	s.Inventory.Deselect(uid, v.scope, remove...)
 	s.Inventory.Select(uid, v.scope, add...)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/decom/decom/changes"
 	"github.com/decom/decom/cloud"
 	"github.com/decom/decom/inventory"
 	"github.com/decom/decom/views"
@@ -113,7 +114,11 @@ func overviewVM(ov inventory.Overview, read views.ReadInfo) views.InventoryOverv
 }
 
 // resultsVM builds the #inventory-results fragment's model for filter f.
-func (s *Server) resultsVM(c echo.Context, v listView, f inventory.Filter) views.ResourceTable {
+func (s *Server) resultsVM(c echo.Context, v listView, f inventory.Filter) (views.ResourceTable, error) {
+	rules, err := s.protectionRules(c.Request().Context())
+	if err != nil {
+		return views.ResourceTable{}, err
+	}
 	page := v.snap.Query(f)
 	f.Page = page.Page
 	u := currentUser(c)
@@ -140,15 +145,18 @@ func (s *Server) resultsVM(c echo.Context, v listView, f inventory.Filter) views
 	slices.SortFunc(vm.Hidden, func(a, b views.Field) int { return strings.Compare(a.Name, b.Name) })
 	vm.Hidden = append(vm.Hidden, views.Field{Name: "page", Value: strconv.Itoa(page.Page)})
 	for i, r := range page.Items {
-		vm.Rows = append(vm.Rows, resourceRow(r, selected[keys[i]]))
+		row := resourceRow(r, selected[keys[i]], rules)
+		vm.Selection.Skips = vm.Selection.Skips || row.Block.Blocked
+		vm.Rows = append(vm.Rows, row)
 	}
-	return vm
+	return vm, nil
 }
 
-func resourceRow(r cloud.Resource, selected bool) views.ResourceRow {
+func resourceRow(r cloud.Resource, selected bool, rules *changes.Matcher) views.ResourceRow {
 	row := views.ResourceRow{
 		Key: r.Key(), Name: r.Name, ID: r.ID, Kind: string(r.Kind), Account: r.Account, Project: r.Project,
 		Region: r.Region, Status: r.Status, Class: string(r.Class), DetailURL: resourceURL(r.Ref), Selected: selected,
+		Tags: tagTexts(r.Tags), EnterpriseProject: r.EnterpriseProject, Block: blockOf(r, rules),
 	}
 	if row.Status == "" {
 		row.Status = classLabel(r.Class)
@@ -216,7 +224,21 @@ func pager(path string, f inventory.Filter, p inventory.Page) views.Pager {
 
 func (s *Server) filterForm(v listView, f inventory.Filter) views.FilterForm {
 	ff := views.FilterForm{Path: v.path, Account: f.Account, Project: f.Project, Status: f.Status, Q: f.Q,
-		Kind: string(f.Kind), Sort: f.Sort, Per: strconv.Itoa(f.PerPage)}
+		Kind: string(f.Kind), Sort: f.Sort, Per: strconv.Itoa(f.PerPage), EP: f.EP, TagKeys: v.snap.TagKeys()}
+	if f.Tag != nil {
+		ff.Tag = f.Tag.String()
+	}
+	eps := v.snap.EnterpriseProjects()
+	if f.EP != "" && !slices.Contains(eps, f.EP) {
+		eps = append([]string{f.EP}, eps...) // keep a chosen one that matches nothing now
+	}
+	for _, ep := range eps {
+		label := ep
+		if ep == "0" {
+			label = "0 (default)"
+		}
+		ff.EPs = append(ff.EPs, views.Option{Value: ep, Label: label})
+	}
 	if f.Desc {
 		ff.Dir = "desc"
 	}
@@ -254,16 +276,32 @@ func (s *Server) filterForm(v listView, f inventory.Filter) views.FilterForm {
 	return ff
 }
 
-func detailVM(r cloud.Resource, read views.ReadInfo) views.ResourceDetail {
+func detailVM(r cloud.Resource, rules *changes.Matcher, read views.ReadInfo) views.ResourceDetail {
+	deletable := "yes"
+	if why := r.NotDeletableReason(); why != "" {
+		deletable = "no: " + why
+	}
+	ep := r.EnterpriseProject
+	if ep == "" {
+		ep = "none"
+	}
+	block := blockOf(r, rules)
+	protection := "not protected"
+	if block.Protected {
+		protection = block.Reason
+	}
 	vm := views.ResourceDetail{
 		Name: r.Name, Status: r.Status, Class: string(r.Class), Read: read,
+		Tags: tagTexts(r.Tags), Block: block,
 		Crumbs: []views.Crumb{{Label: "Inventory", URL: "/inventory"}, {Label: serviceLabel(r.Service), URL: "/inventory/" + string(r.Service)}, {Label: r.Name}},
 		Fields: []views.Field{
 			{Name: "ID", Value: r.ID}, {Name: "Service", Value: serviceLabel(r.Service)}, {Name: "Kind", Value: string(r.Kind)},
 			{Name: "Account", Value: r.Account}, {Name: "Project", Value: r.Project}, {Name: "Region", Value: r.Region},
 			{Name: "Cloud status", Value: r.Status}, {Name: "Status class", Value: classLabel(r.Class)},
 			{Name: "Billing", Value: map[bool]string{true: "Prepaid (yearly/monthly)", false: "Pay per use"}[r.Prepaid]},
-			{Name: "Deletable now", Value: map[bool]string{true: "yes", false: "no"}[r.Deletable()]},
+			{Name: "Deletable now", Value: deletable},
+			{Name: "Enterprise project", Value: ep},
+			{Name: "Protection", Value: protection},
 		},
 	}
 	if r.Parent != "" {

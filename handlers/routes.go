@@ -102,6 +102,9 @@ func (s *Server) routes() []route {
 		{Method: http.MethodGet, Path: "/admin/deliveries", Handler: s.handleDeliveries, Roles: admins},
 		{Method: http.MethodGet, Path: "/admin/sessions", Handler: s.handleAdminSessions, Roles: admins},
 		{Method: http.MethodPost, Path: "/admin/sessions/:id/revoke", Handler: s.handleAdminSessionRevoke, Roles: admins},
+		{Method: http.MethodGet, Path: "/admin/protection", Handler: s.handleProtection, Roles: admins},
+		{Method: http.MethodPost, Path: "/admin/protection", Handler: s.handleProtectionAdd, Roles: admins},
+		{Method: http.MethodPost, Path: "/admin/protection/:id/delete", Handler: s.handleProtectionRemove, Roles: admins},
 	}
 }
 

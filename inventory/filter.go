@@ -17,6 +17,10 @@ type Filter struct {
 	Status  string // a status class ("failed") or a raw cloud status ("CREATEFAILED"), any case
 	Kind    cloud.Kind
 	Q       string // case-insensitive substring of name or ID
+	// Tag keeps resources with this tag ("key" or "key=value", case
+	// ignored: cloud.TagSelector); nil keeps all.
+	Tag     *cloud.TagSelector
+	EP      string // enterprise project ID, case ignored
 	Sort    string
 	Desc    bool
 	Page    int
@@ -63,6 +67,9 @@ func ParseFilter(q url.Values, kinds []cloud.Kind) (Filter, error) {
 	if len(f.Q) > 200 {
 		return Filter{}, &FilterError{"q", "longer than 200 characters"}
 	}
+	if err := f.parseTagAndEP(q); err != nil {
+		return Filter{}, err
+	}
 	if f.Kind != "" && !slices.Contains(kinds, f.Kind) {
 		return Filter{}, &FilterError{"kind", "not one of this view's kinds"}
 	}
@@ -93,6 +100,22 @@ func ParseFilter(q url.Values, kinds []cloud.Kind) (Filter, error) {
 	return f, nil
 }
 
+// parseTagAndEP reads tag ("key" or "key=value") and ep (an enterprise
+// project ID). A parameter given but empty means no filter, as for the others.
+func (f *Filter) parseTagAndEP(q url.Values) error {
+	if s := q.Get("tag"); s != "" {
+		sel, err := cloud.ParseTagSelector(s)
+		if err != nil {
+			return &FilterError{"tag", "use key or key=value: " + err.Error()}
+		}
+		f.Tag = &sel
+	}
+	if f.EP = q.Get("ep"); f.EP != "" && !tokenRE.MatchString(f.EP) {
+		return &FilterError{"ep", "unexpected characters"}
+	}
+	return nil
+}
+
 // Values is the canonical query string of f, leaving out defaults, so URLs
 // stay short and equal filters give equal URLs.
 func (f Filter) Values() url.Values {
@@ -107,6 +130,10 @@ func (f Filter) Values() url.Values {
 	set("status", f.Status)
 	set("kind", string(f.Kind))
 	set("q", f.Q)
+	if f.Tag != nil {
+		v.Set("tag", f.Tag.String())
+	}
+	set("ep", f.EP)
 	set("sort", f.Sort)
 	if f.Desc {
 		v.Set("dir", "desc")
@@ -171,6 +198,9 @@ func (m *matcher) match(r *cloud.Resource, search string) bool {
 		return false
 	}
 	if f.Kind != "" && r.Kind != f.Kind {
+		return false
+	}
+	if f.EP != "" && !strings.EqualFold(r.EnterpriseProject, f.EP) || f.Tag != nil && !f.Tag.Matches(r.Tags) {
 		return false
 	}
 	if f.Status != "" {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -80,6 +81,17 @@ func TestParseFilter(t *testing.T) {
 		{"status markup", "status=%3Cb%3E", Filter{}, "status"},
 		{"kind not allowed", "kind=app", Filter{}, "kind"},
 		{"repeated", "q=a&q=b", Filter{}, "q"},
+		{"tag key", "tag=env", Filter{Tag: &cloud.TagSelector{Key: "env", AnyValue: true}, Page: 1, PerPage: 50}, ""},
+		{"tag key=value", "tag=env%3Dprod", Filter{Tag: &cloud.TagSelector{Key: "env", Value: "prod"}, Page: 1, PerPage: 50}, ""},
+		{"tag key=", "tag=decom:protect=", Filter{Tag: &cloud.TagSelector{Key: "decom:protect"}, Page: 1, PerPage: 50}, ""},
+		{"tag empty is no filter", "tag=", Filter{Page: 1, PerPage: 50}, ""},
+		{"tag without key", "tag=%3Dprod", Filter{}, "tag"},
+		{"tag key too long", "tag=" + strings.Repeat("k", 129), Filter{}, "tag"},
+		{"tag control character", "tag=a%0Ab", Filter{}, "tag"},
+		{"tag repeated", "tag=a&tag=b", Filter{}, "tag"},
+		{"ep", "ep=0", Filter{EP: "0", Page: 1, PerPage: 50}, ""},
+		{"ep markup", "ep=%3Cb%3E", Filter{}, "ep"},
+		{"ep with a space", "ep=a+b", Filter{}, "ep"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -144,6 +156,52 @@ func TestQuery(t *testing.T) {
 	}
 	if got := len(s.Matching(Filter{Status: "failed"})); got != 10 {
 		t.Errorf("Matching = %d", got)
+	}
+}
+
+func TestQueryTagsAndEP(t *testing.T) {
+	mk := func(name, ep string, tags ...cloud.Tag) cloud.Resource {
+		r := res("p1", name, "RUNNING", cloud.ClassActive)
+		r.EnterpriseProject, r.Tags = ep, tags
+		return r
+	}
+	s := newSnapshot([]cloud.Resource{
+		mk("a", "0", cloud.Tag{Key: "env", Value: "prod"}),
+		mk("b", "ep-fin", cloud.Tag{Key: "Env", Value: "dev"}, cloud.Tag{Key: "decom:protect"}),
+		mk("c", "EP-FIN"),
+		mk("d", ""),
+	}, time.Now(), nil)
+	sel := func(s string) *cloud.TagSelector { t, _ := cloud.ParseTagSelector(s); return &t }
+	tests := []struct {
+		name string
+		f    Filter
+		want []string
+	}{
+		{"tag key, any case", Filter{Tag: sel("ENV")}, []string{"a", "b"}},
+		{"tag key=value", Filter{Tag: sel("env=prod")}, []string{"a"}},
+		{"tag value case", Filter{Tag: sel("env=DEV")}, []string{"b"}},
+		{"tag with empty value", Filter{Tag: sel("decom:protect=")}, []string{"b"}},
+		{"no such tag", Filter{Tag: sel("owner")}, nil},
+		{"ep", Filter{EP: "ep-fin"}, []string{"b", "c"}},
+		{"default ep", Filter{EP: "0"}, []string{"a"}},
+		{"tag and ep", Filter{Tag: sel("env"), EP: "ep-fin"}, []string{"b"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			for _, r := range s.Matching(tt.f) {
+				got = append(got, r.Name)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("matches (-want +got):\n%s", diff)
+			}
+		})
+	}
+	if diff := cmp.Diff([]string{"0", "EP-FIN", "ep-fin"}, s.EnterpriseProjects()); diff != "" {
+		t.Errorf("EnterpriseProjects (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"Env", "decom:protect", "env"}, s.TagKeys()); diff != "" {
+		t.Errorf("TagKeys (-want +got):\n%s", diff)
 	}
 }
 

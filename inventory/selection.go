@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"sync"
@@ -119,4 +120,41 @@ func (inv *Inventory) SelectionState(user int64, scope string, keys []string) (c
 		}
 	}
 	return len(sel.items), selected
+}
+
+// Current returns rs as the inventory reads them now (from the cache, read
+// again when stale), so a protect tag or a status change since selecting
+// shows; a resource no longer read is returned as it was selected (the plan
+// re-reads everything live anyway).
+func (inv *Inventory) Current(ctx context.Context, rs []cloud.Resource) []cloud.Resource {
+	snaps := map[string]*Snapshot{}
+	out := make([]cloud.Resource, len(rs))
+	for i, r := range rs {
+		out[i] = r
+		view := "svc:" + string(r.Service)
+		if r.Kind != cloud.KindInstance {
+			view = r.Account + "/" + r.Project + "/" + r.Parent
+		}
+		snap, ok := snaps[view]
+		if !ok {
+			var err error
+			if r.Kind == cloud.KindInstance {
+				snap, err = inv.Service(ctx, r.Service)
+			} else {
+				snap, err = inv.Assets(ctx, cloud.Ref{Account: r.Account, Project: r.Project, Service: r.Service,
+					Kind: cloud.KindInstance, ID: r.Parent})
+			}
+			if err != nil {
+				snap = nil
+			}
+			snaps[view] = snap
+		}
+		if snap == nil {
+			continue
+		}
+		if cur, ok := snap.Lookup(r.Key()); ok {
+			out[i] = cur
+		}
+	}
+	return out
 }

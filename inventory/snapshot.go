@@ -24,6 +24,8 @@ type Snapshot struct {
 	search   []string           // lower-case "name id" per item
 	orders   map[string][]int32 // ascending permutations of Items per sort key
 	statuses []string           // distinct raw statuses, sorted
+	eps      []string           // distinct enterprise projects, sorted
+	tagKeys  []string           // distinct tag keys, sorted
 }
 
 // Sort keys a Filter may name.
@@ -46,7 +48,7 @@ func newSnapshot(items []cloud.Resource, readAt time.Time, errs []string) *Snaps
 		search:   make([]string, len(items)),
 		orders:   make(map[string][]int32, len(sortKeys)),
 	}
-	seen := map[string]bool{}
+	seen, seenEP, seenKey := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for i, r := range items {
 		s.keys[i] = r.Key()
 		s.byKey[s.keys[i]] = i
@@ -56,8 +58,20 @@ func newSnapshot(items []cloud.Resource, readAt time.Time, errs []string) *Snaps
 			seen[r.Status] = true
 			s.statuses = append(s.statuses, r.Status)
 		}
+		if ep := r.EnterpriseProject; ep != "" && !seenEP[ep] {
+			seenEP[ep] = true
+			s.eps = append(s.eps, ep)
+		}
+		for _, t := range r.Tags {
+			if !seenKey[t.Key] {
+				seenKey[t.Key] = true
+				s.tagKeys = append(s.tagKeys, t.Key)
+			}
+		}
 	}
 	slices.Sort(s.statuses)
+	slices.Sort(s.eps)
+	slices.Sort(s.tagKeys)
 	for _, k := range sortKeys {
 		s.orders[k] = s.order(k)
 	}
@@ -92,6 +106,13 @@ func (s *Snapshot) order(key string) []int32 {
 
 // Statuses lists the raw statuses present, for the filter's choices.
 func (s *Snapshot) Statuses() []string { return s.statuses }
+
+// EnterpriseProjects lists the enterprise project IDs present, for the
+// filter's choices.
+func (s *Snapshot) EnterpriseProjects() []string { return s.eps }
+
+// TagKeys lists the tag keys present, for the filter's suggestions.
+func (s *Snapshot) TagKeys() []string { return s.tagKeys }
 
 // Lookup finds one resource by its Ref key.
 func (s *Snapshot) Lookup(key string) (cloud.Resource, bool) {

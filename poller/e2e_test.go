@@ -67,8 +67,12 @@ func TestEndToEnd(t *testing.T) {
 	sel = append(sel, refs(cloud.ROMA, cloud.KindTask, f.romaInstance, f.tasks)...)
 	c1 := e.approved(changes.PlanRequest{Refs: sel, Force: true})
 	c2 := e.approved(changes.PlanRequest{Sweep: &changes.Sweep{Account: account, Project: project, Service: cloud.RabbitMQ}})
-	if len(c1.Plan.Items) != len(sel) || len(c2.Plan.Items) != len(f.rabbitFailed) {
+	// The running CloudDC instance is refused at plan time, not at execution.
+	if len(c1.Plan.Items) != len(sel)-1 || len(c2.Plan.Items) != len(f.rabbitFailed) {
 		t.Fatalf("planned %d and %d items", len(c1.Plan.Items), len(c2.Plan.Items))
+	}
+	if x := c1.Plan.Excluded; len(x) != 1 || x[0].ID != f.cdcRunning[0] || x[0].Reason != "running: stop it first" {
+		t.Errorf("excluded %+v, want the running CloudDC instance", x)
 	}
 	e.execute(c1)
 	e.execute(c2)
@@ -80,11 +84,8 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("unplanned resource %s was deleted", id)
 		}
 	}
-	got, _ := e.svc.Get(context.Background(), c1.ID)
-	for _, op := range got.Operations {
-		if op.Item.ID == f.cdcRunning[0] && op.State != changes.OpFailed {
-			t.Errorf("running CloudDC instance ended %s, want failed", op.State)
-		}
+	if _, ok := live[f.cdcRunning[0]]; !ok {
+		t.Error("the running CloudDC instance was deleted")
 	}
 	for _, id := range []int64{c1.ID, c2.ID} {
 		want := "execution_failed"
@@ -97,6 +98,7 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("change %d (%s): %d %s notifications (%v)", id, e.state(id), n, want, err)
 		}
 	}
+	got, _ := e.svc.Get(context.Background(), c1.ID)
 	st := e.stats()
 	t.Logf("change %d: %s %+v; change %d: %s; cloud calls by status %v", c1.ID, got.State, got.Progress(), c2.ID,
 		e.state(c2.ID), st.ByStatus)

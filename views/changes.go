@@ -52,7 +52,8 @@ type NewChange struct {
 	Ticket     string
 	Force      bool
 	Errors     map[string]string
-	SweepForms []Sweep // choices for "all instances that failed to create"
+	SweepForms []Sweep       // choices for "all instances that failed to create"
+	Blocked    []ExcludedRow // selected but protected or not deletable: left out of the plan
 }
 
 // Sweep identifies a DMS "all failed" sweep.
@@ -83,6 +84,7 @@ type ChangeDetail struct {
 	Batches     []BatchRow
 	Actions     ChangeActions
 	Progress    Progress
+	Excluded    []ExcludedRow // left out of the plan, and why
 	Discussion  Discussion
 	Deliveries  []DeliveryRow
 }
@@ -128,7 +130,7 @@ type ChangeActions struct {
 type WarningRow struct{ Code, Resource, Message string }
 
 // DifferenceRow is one live-state difference found at execution.
-type DifferenceRow struct{ Kind, Name, ID, Planned, Live string }
+type DifferenceRow struct{ Kind, Name, ID, Planned, Live, Reason string }
 
 // DecisionRow is one approval, rejection or cancellation.
 type DecisionRow struct{ Actor, Kind, Comment, At, Revision string }

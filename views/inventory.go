@@ -63,6 +63,9 @@ type FilterForm struct {
 	Accounts, Projects, Kinds   []Option
 	Classes, Statuses           []Option
 	PerChoices                  []Option
+	Tag, EP                     string   // tag ("key" or "key=value") and enterprise project filters
+	EPs                         []Option // enterprise projects present
+	TagKeys                     []string // tag keys present, suggested for the tag filter
 }
 
 // Field is a name and a value: a hidden input, or a line of a detail list.
@@ -102,6 +105,9 @@ type ResourceRow struct {
 	Status, Class, Created   string
 	DetailURL, AssetsURL     string
 	Selected                 bool
+	Tags                     []string // "key=value" (or "key" when the value is empty)
+	EnterpriseProject        string
+	Block                    Block // blocked rows show why and have no working checkbox
 }
 
 // Selection is the #selection-bar fragment: the count and the actions.
@@ -109,6 +115,9 @@ type Selection struct {
 	CanSelect bool // the user may select (requesters)
 	Count     int  // selected in this scope, across pages
 	Matching  int  // resources matching the current filter
+	// Skips: some rows cannot be selected (protected, or not deletable
+	// now), and "select all" leaves such resources out.
+	Skips     bool
 	Scope     string
 	SelectURL string
 	PlanURL   string
@@ -124,4 +133,6 @@ type ResourceDetail struct {
 	Class     string
 	AssetsURL string
 	Read      ReadInfo
+	Tags      []string // "key=value" chips
+	Block     Block    // protected (shield and rule) or not deletable now (reason)
 }

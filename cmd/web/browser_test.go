@@ -38,6 +38,14 @@ const demoPassword = "browser-test-password"
 // extraEnv sets DECOM_LISTEN.
 func startConsole(t *testing.T, extraEnv map[string]string) string {
 	t.Helper()
+	base, _ := startConsoleSim(t, extraEnv)
+	return base
+}
+
+// startConsoleSim is startConsole that also returns the embedded
+// simulator's base URL, for its /_sim/ control API.
+func startConsoleSim(t *testing.T, extraEnv map[string]string) (base, sim string) {
+	t.Helper()
 	env := map[string]string{"DECOM_DEMO_PASSWORD": demoPassword, "DECOM_LOG_LEVEL": "warn"}
 	for k, v := range extraEnv {
 		env[k] = v
@@ -59,10 +67,14 @@ func startConsole(t *testing.T, extraEnv map[string]string) string {
 		}
 	})
 	re := regexp.MustCompile(`decom console: (http://\S+)/`)
+	simRE := regexp.MustCompile(`cloud simulator: (http://\S+)/`)
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		if m := re.FindStringSubmatch(out.String()); m != nil {
-			return m[1]
+			if s := simRE.FindStringSubmatch(out.String()); s != nil {
+				sim = s[1]
+			}
+			return m[1], sim
 		}
 		select {
 		case err := <-done:
@@ -71,7 +83,7 @@ func startConsole(t *testing.T, extraEnv map[string]string) string {
 		}
 	}
 	t.Fatalf("console did not start:\n%s", out.String())
-	return ""
+	return "", ""
 }
 
 func testID(id string) chromedp.CSS { return chromedp.CSS(fmt.Sprintf(`[data-testid=%q]`, id)) }
