@@ -196,6 +196,21 @@ type Operation struct {
 	Polls      int
 	Submitted  time.Time
 	Finished   time.Time
+	// Trail is the cloud's request IDs of the delete calls and latest status
+	// reads made for this resource (the poller records them).
+	Trail []cloud.TrailCall
+}
+
+// RequestIDs lists the cloud's request IDs of the destructive calls made for
+// the operation (destructive true), or of its recorded status reads.
+func (o Operation) RequestIDs(destructive bool) []string {
+	var out []string
+	for _, c := range o.Trail {
+		if c.Destructive == destructive {
+			out = append(out, c.RequestID)
+		}
+	}
+	return out
 }
 
 // ChangeFilter selects changes for the lists.

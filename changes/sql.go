@@ -107,7 +107,7 @@ func listDecisions(ctx context.Context, q querier, id int64) ([]Decision, error)
 func listOperations(ctx context.Context, q querier, id int64) ([]Operation, error) {
 	rows, err := q.QueryContext(ctx, `SELECT seq, batch, account, project, service, kind, parent,
 		resource_id, name, planned_status, state, attempts, polls, last_error, last_status, job_id,
-		submitted_at, finished_at
+		submitted_at, finished_at, request_ids
 		FROM change_operations WHERE change_id = ? ORDER BY seq`, id)
 	if err != nil {
 		return nil, fmt.Errorf("list operations of change %d: %w", id, err)
@@ -116,12 +116,13 @@ func listOperations(ctx context.Context, q querier, id int64) ([]Operation, erro
 	var out []Operation
 	for rows.Next() {
 		var o Operation
-		var submitted, finished string
+		var submitted, finished, trail string
 		if err := rows.Scan(&o.Seq, &o.Batch, &o.Item.Account, &o.Item.Project, &o.Item.Service,
 			&o.Item.Kind, &o.Item.Parent, &o.Item.ID, &o.Item.Name, &o.Item.Status, &o.State, &o.Attempts,
-			&o.Polls, &o.LastError, &o.LastStatus, &o.JobID, &submitted, &finished); err != nil {
+			&o.Polls, &o.LastError, &o.LastStatus, &o.JobID, &submitted, &finished, &trail); err != nil {
 			return nil, fmt.Errorf("scan operation: %w", err)
 		}
+		_ = json.Unmarshal([]byte(trail), &o.Trail) // a bad trail loses only the request IDs
 		o.Submitted, o.Finished = store.ParseTime(submitted), store.ParseTime(finished)
 		out = append(out, o)
 	}

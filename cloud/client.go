@@ -10,7 +10,6 @@ import (
 
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/auth"
-	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/auth/basic"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/config"
 	clouddc "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/clouddc/v1"
 	rabbitmq "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/rabbitmq/v2"
@@ -39,6 +38,7 @@ type Client struct {
 	poll      time.Duration
 	observe   func(svc Service, operation string, err error, d time.Duration)
 	retries   atomic.Int64
+	creds     map[string]*credCache // per account
 
 	mu        sync.Mutex
 	endpoints map[string]*endpoint // account + "|" + endpoint URL
@@ -68,6 +68,9 @@ type Options struct {
 	// PollInterval is how often SubmitROMADelete re-checks a running job of
 	// the same identity (default 2 s).
 	PollInterval time.Duration
+	// CredentialSources replaces the configured credential provider of the
+	// named accounts (tests, and sources the SDK has no provider for).
+	CredentialSources map[string]CredentialSource
 }
 
 // New validates cfg and returns a Client. No network call is made.
@@ -87,11 +90,19 @@ func New(cfg Config, o Options) (*Client, error) {
 		roma:      map[string]*romaIdentity{},
 		dmsCounts: map[string]int{},
 		dmsPlaces: map[string]dmsKey{},
+		creds:     map[string]*credCache{},
 	}
 	for _, a := range cfg.Accounts {
 		a = a.withDefaults()
 		c.accounts = append(c.accounts, a)
 		c.byName[a.Name] = a
+	}
+	if cfg.Network != (Network{}) {
+		t, err := NewTransport(cfg.Network)
+		if err != nil {
+			return nil, err
+		}
+		c.transport = newCtxTransport(t)
 	}
 	if o.Transport != nil {
 		c.transport = newCtxTransport(o.Transport)
@@ -109,6 +120,9 @@ func New(cfg Config, o Options) (*Client, error) {
 		c.poll = o.PollInterval
 	}
 	c.observe = o.Observe
+	for _, a := range c.accounts {
+		c.creds[a.Name] = newCredCache(a, o.CredentialSources[a.Name], c.now)
+	}
 	return c, nil
 }
 
@@ -150,9 +164,9 @@ func (c *Client) session(account, project string, svc Service) (*session, error)
 	if !a.HasProject(project) {
 		return nil, configError(account, "project %q is not configured for account %q", project, account)
 	}
-	url := a.Endpoint(svc)
-	if url == "" {
-		return nil, configError(account, "account %q has no %s endpoint", account, svc)
+	url, err := a.ServiceEndpoint(svc)
+	if err != nil {
+		return nil, err
 	}
 	key := account + "|" + project + "|" + string(svc)
 	c.mu.Lock()
@@ -182,17 +196,18 @@ func (c *Client) endpointLocked(a Account, url string) *endpoint {
 // identityOf names the cloud identity behind an account without revealing
 // the secret: the AK (an identifier), or a short hash of the token.
 func identityOf(a Account) string {
-	if a.AK != "" {
+	switch {
+	case a.credentialKind() != CredStatic:
+		return "provider:" + a.credentialKind() + ":" + a.Name
+	case a.AK != "":
 		return "ak:" + a.AK
 	}
 	return "token:" + fingerprint(a.Token)
 }
 
 func (c *Client) buildSDK(s *session, url string) error {
-	cred, credType, err := credential(s.account, s.project)
-	if err != nil {
-		return err
-	}
+	cred, credType := c.credential(s.account, s.project)
+	var err error
 	hcfg := config.DefaultHttpConfig().WithTimeout(s.account.Timeout).
 		WithHttpRoundTripper(c.transport).WithUserAgent("decom")
 	build := func(b *core.HcHttpClientBuilder) (*core.HcHttpClient, error) {
@@ -227,23 +242,15 @@ func (c *Client) buildSDK(s *session, url string) error {
 	return err
 }
 
-// credential builds the SDK credential: basic.Credentials for AK/SK, our
-// TokenCredential for a token. The project ID is always set, so the SDK
-// never calls IAM (§1.4).
-func credential(a Account, project string) (auth.ICredential, string, error) {
-	if a.Token != "" {
-		return NewTokenCredential(project, a.Token), tokenCredentialType, nil
+// credential builds the SDK credential: our TokenCredential for an IAM
+// token, else a sourceCredential signing with the account's current AK/SK
+// (static, or from the SDK's providers, refreshed before expiry). The project
+// ID is always set, so the SDK never calls IAM (§1.4).
+func (c *Client) credential(a Account, project string) (auth.ICredential, string) {
+	if a.credentialKind() == CredStatic && a.Token != "" {
+		return NewTokenCredential(project, a.Token), tokenCredentialType
 	}
-	b := basic.NewCredentialsBuilder().WithAk(a.AK).WithSk(a.SK).WithProjectId(project)
-	if a.SecurityToken != "" {
-		b = b.WithSecurityToken(a.SecurityToken)
-	}
-	cred, err := b.SafeBuild()
-	if err != nil {
-		// The SDK's message may describe the credential; keep only our own.
-		return nil, "", configError(a.Name, "account %q: invalid AK/SK credentials", a.Name)
-	}
-	return cred, "basic.Credentials", nil
+	return &sourceCredential{cache: c.creds[a.Name], project: project}, sourceCredentialType
 }
 
 // errUnsupported is returned for an operation a service does not have.

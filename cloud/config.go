@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,11 +18,6 @@ const (
 	DefaultBurst     = 5                // limiter burst
 	DefaultTimeout   = 30 * time.Second // per HTTP attempt
 )
-
-// cloudDCRegions are the regions with a CloudDC endpoint (§1.1).
-var cloudDCRegions = map[string]bool{
-	"cn-east-3": true, "cn-southwest-2": true, "cn-south-1": true, "ap-southeast-3": true,
-}
 
 // Endpoints holds one base URL per service family (scheme and host only: the
 // SDK drops any path). Empty means the family is not used for the account.
@@ -43,6 +39,13 @@ type Account struct {
 	SK            string
 	SecurityToken string
 	Token         string
+	// Credentials chooses the provider: static, env, profile, metadata or
+	// auto ("" = auto: static when AK/SK or a token is set here, else the
+	// SDK's chain of environment, profile file and instance metadata).
+	Credentials string
+	// RefreshBefore: temporary credentials are replaced this long before
+	// they expire; 0 = DefaultRefreshBefore.
+	RefreshBefore time.Duration
 	Simulated     bool
 	RateLimit     float64       // requests per second per endpoint; 0 = DefaultRateLimit
 	Burst         int           // 0 = DefaultBurst
@@ -52,25 +55,13 @@ type Account struct {
 // Config lists the accounts the Client serves.
 type Config struct {
 	Accounts []Account `json:"accounts"`
+	// Network holds the proxy, CA bundle and connect-timeout settings shared
+	// by every account.
+	Network Network `json:"network,omitempty"`
 }
 
-// DefaultEndpoints derives the real endpoints of a region (§1.1). CloudDC is
-// left empty outside the four regions that have it.
-func DefaultEndpoints(region string) Endpoints {
-	if region == "" {
-		return Endpoints{}
-	}
-	e := Endpoints{
-		DMS:  "https://dms." + region + ".myhuaweicloud.com",
-		ROMA: "https://roma." + region + ".myhuaweicloud.com",
-	}
-	if cloudDCRegions[region] {
-		e.CloudDC = "https://clouddc." + region + ".myhuaweicloud.com"
-	}
-	return e
-}
-
-// Endpoint returns the account's endpoint for svc ("" if not configured).
+// Endpoint returns the account's endpoint for svc: the explicit one, or
+// (after defaults) the region's; "" if neither. ServiceEndpoint says why.
 func (a Account) Endpoint(svc Service) string {
 	switch svc {
 	case RocketMQ, RabbitMQ:
@@ -108,7 +99,49 @@ func (a Account) Validate() error {
 			errs = append(errs, fmt.Sprintf("project ID %q is not valid", p))
 		}
 	}
+	errs = append(errs, a.credentialErrors()...)
+	e := a.withDefaults().Endpoints // region-derived where not given
+	switch {
+	case e.DMS == "" && e.ROMA == "" && e.CloudDC == "" && a.Region != "":
+		errs = append(errs, fmt.Sprintf("region %q offers none of DMS, ROMA Connect and CloudDC in the SDK's "+
+			"region tables (a typo?); set the region or explicit endpoints", a.Region))
+	case e.DMS == "" && e.ROMA == "" && e.CloudDC == "":
+		errs = append(errs, "no endpoint: set a region or at least one endpoint")
+	}
+	for _, ep := range []struct{ name, url string }{{"dms", e.DMS}, {"roma", e.ROMA}, {"clouddc", e.CloudDC}} {
+		if msg := checkEndpoint(ep.url); msg != "" {
+			errs = append(errs, fmt.Sprintf("endpoint %s %q: %s", ep.name, ep.url, msg))
+		}
+	}
+	if a.RateLimit < 0 || a.Burst < 0 || a.Timeout < 0 || a.RefreshBefore < 0 {
+		errs = append(errs, "rate_limit, burst and timeout must not be negative")
+	}
+	if len(errs) > 0 {
+		name := a.Name
+		if name == "" {
+			name = "(unnamed)"
+		}
+		return configError(name, "%s", strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// credentialErrors checks the credential provider choice against the
+// credentials the config holds.
+func (a Account) credentialErrors() []string {
+	var errs []string
 	hasAKSK := a.AK != "" || a.SK != ""
+	held := hasAKSK || a.Token != "" || a.SecurityToken != ""
+	kind := a.credentialKind()
+	switch {
+	case a.Credentials != "" && !slices.Contains(CredentialKinds, a.Credentials):
+		return []string{fmt.Sprintf("credentials %q: want one of %s", a.Credentials, strings.Join(CredentialKinds, ", "))}
+	case kind != CredStatic && held:
+		return []string{fmt.Sprintf("credentials is %q: remove ak, sk, security_token and token from the config "+
+			"(they would be ignored)", kind)}
+	case kind != CredStatic:
+		return nil
+	}
 	switch {
 	case hasAKSK && a.Token != "":
 		errs = append(errs, "give either AK/SK or a token, not both")
@@ -120,26 +153,7 @@ func (a Account) Validate() error {
 	if a.SecurityToken != "" && !hasAKSK {
 		errs = append(errs, "security_token needs AK and SK")
 	}
-	e := a.withDefaults().Endpoints // region-derived where not given
-	if e.DMS == "" && e.ROMA == "" && e.CloudDC == "" {
-		errs = append(errs, "no endpoint: set a region or at least one endpoint")
-	}
-	for _, ep := range []struct{ name, url string }{{"dms", e.DMS}, {"roma", e.ROMA}, {"clouddc", e.CloudDC}} {
-		if msg := checkEndpoint(ep.url); msg != "" {
-			errs = append(errs, fmt.Sprintf("endpoint %s %q: %s", ep.name, ep.url, msg))
-		}
-	}
-	if a.RateLimit < 0 || a.Burst < 0 || a.Timeout < 0 {
-		errs = append(errs, "rate_limit, burst and timeout must not be negative")
-	}
-	if len(errs) > 0 {
-		name := a.Name
-		if name == "" {
-			name = "(unnamed)"
-		}
-		return configError(name, "%s", strings.Join(errs, "; "))
-	}
-	return nil
+	return errs
 }
 
 // checkEndpoint returns why u is not a usable endpoint, or "".
@@ -170,6 +184,9 @@ func (c Config) Validate() error {
 	}
 	seen := map[string]bool{}
 	var errs []error
+	if err := c.Network.validate(); err != nil {
+		errs = append(errs, err)
+	}
 	for _, a := range c.Accounts {
 		if err := a.Validate(); err != nil {
 			errs = append(errs, err)
@@ -215,9 +232,10 @@ func mask(s string) string {
 
 // String shows the account with every secret masked.
 func (a Account) String() string {
-	return fmt.Sprintf("Account{Name:%q Region:%q Projects:%q Endpoints:%+v AK:%s SK:%s SecurityToken:%s Token:%s Simulated:%t RateLimit:%g Burst:%d Timeout:%s}",
-		a.Name, a.Region, a.Projects, a.Endpoints, maskAK(a.AK), mask(a.SK), mask(a.SecurityToken), mask(a.Token),
-		a.Simulated, a.RateLimit, a.Burst, a.Timeout)
+	return fmt.Sprintf("Account{Name:%q Region:%q Projects:%q Endpoints:%+v Credentials:%s AK:%s SK:%s "+
+		"SecurityToken:%s Token:%s Simulated:%t RateLimit:%g Burst:%d Timeout:%s}",
+		a.Name, a.Region, a.Projects, a.Endpoints, a.credentialKind(), maskAK(a.AK), mask(a.SK), mask(a.SecurityToken),
+		mask(a.Token), a.Simulated, a.RateLimit, a.Burst, a.Timeout)
 }
 
 // GoString is String, so %#v masks secrets too.
@@ -244,6 +262,8 @@ type accountJSON struct {
 	SecurityToken string    `json:"security_token,omitempty"`
 	Token         string    `json:"token,omitempty"`
 	TokenFile     string    `json:"token_file,omitempty"`
+	Credentials   string    `json:"credentials,omitempty"`
+	RefreshBefore string    `json:"refresh_before,omitempty"`
 	Simulated     bool      `json:"simulated,omitempty"`
 	RateLimit     float64   `json:"rate_limit,omitempty"`
 	Burst         int       `json:"burst,omitempty"`
@@ -255,7 +275,10 @@ type accountJSON struct {
 func (a Account) MarshalJSON() ([]byte, error) {
 	j := accountJSON{Name: a.Name, Region: a.Region, Projects: a.Projects, Endpoints: a.Endpoints,
 		AK: maskAK(a.AK), SK: mask(a.SK), SecurityToken: mask(a.SecurityToken), Token: mask(a.Token),
-		Simulated: a.Simulated, RateLimit: a.RateLimit, Burst: a.Burst}
+		Credentials: a.credentialKind(), Simulated: a.Simulated, RateLimit: a.RateLimit, Burst: a.Burst}
+	if a.RefreshBefore != 0 {
+		j.RefreshBefore = a.RefreshBefore.String()
+	}
 	if a.Timeout != 0 {
 		j.Timeout = a.Timeout.String()
 	}
@@ -270,8 +293,15 @@ func (a *Account) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*a = Account{Name: j.Name, Region: j.Region, Projects: j.Projects, Endpoints: j.Endpoints,
-		AK: j.AK, SK: j.SK, SecurityToken: j.SecurityToken, Token: j.Token,
+		AK: j.AK, SK: j.SK, SecurityToken: j.SecurityToken, Token: j.Token, Credentials: j.Credentials,
 		Simulated: j.Simulated, RateLimit: j.RateLimit, Burst: j.Burst}
+	if j.RefreshBefore != "" {
+		d, err := time.ParseDuration(j.RefreshBefore)
+		if err != nil {
+			return fmt.Errorf("account %q: refresh_before %q: %w", j.Name, j.RefreshBefore, err)
+		}
+		a.RefreshBefore = d
+	}
 	if j.Timeout != "" {
 		d, err := time.ParseDuration(j.Timeout)
 		if err != nil {
@@ -338,8 +368,10 @@ func jsonErrorText(err error) string {
 // or DECOM_CLOUD_TOKEN; HUAWEICLOUD_SDK_PROJECT_ID (comma-separated for
 // several); DECOM_CLOUD_REGION (or HUAWEICLOUD_SDK_REGION);
 // DECOM_CLOUD_ENDPOINT_DMS/_ROMA/_CLOUDDC overriding the region defaults;
-// DECOM_CLOUD_ACCOUNT names it ("env" by default). ok is false when no
-// credential variable is set at all. The account is validated.
+// DECOM_CLOUD_ACCOUNT names it ("env" by default); DECOM_CLOUD_CREDENTIALS
+// chooses the provider (env, profile, metadata, auto; static by default when
+// AK/SK or a token is set). ok is false when no credential variable is set at
+// all. The account is validated.
 func AccountFromEnv(getenv func(string) string) (Account, bool, error) {
 	a := Account{
 		Name:          getenv("DECOM_CLOUD_ACCOUNT"),
@@ -349,7 +381,14 @@ func AccountFromEnv(getenv func(string) string) (Account, bool, error) {
 		SecurityToken: getenv("HUAWEICLOUD_SDK_SECURITY_TOKEN"),
 		Token:         getenv("DECOM_CLOUD_TOKEN"),
 	}
-	if a.AK == "" && a.SK == "" && a.Token == "" {
+	a.Credentials = getenv("DECOM_CLOUD_CREDENTIALS")
+	switch {
+	case a.Credentials == CredEnv:
+		// The SDK's environment provider reads these itself, and again on refresh.
+		a.AK, a.SK, a.SecurityToken = "", "", ""
+	case a.Credentials != "" && a.Credentials != CredStatic && a.Credentials != CredAuto:
+		a.AK, a.SK, a.SecurityToken, a.Token = "", "", "", ""
+	case a.AK == "" && a.SK == "" && a.Token == "" && a.Credentials == "":
 		return Account{}, false, nil
 	}
 	if a.Name == "" {

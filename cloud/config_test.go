@@ -33,11 +33,17 @@ func TestAccountValidate(t *testing.T) {
 		{"missing name", func(a *Account) { a.Name = "" }, "name is missing"},
 		{"missing project", func(a *Account) { a.Projects = nil }, "no project ID"},
 		{"empty project", func(a *Account) { a.Projects = []string{""} }, "project ID \"\" is not valid"},
-		{"no credentials", func(a *Account) { a.AK, a.SK = "", "" }, "no credentials"},
+		{"no credentials", func(a *Account) { a.AK, a.SK, a.Credentials = "", "", CredStatic }, "no credentials"},
+		{"auto without credentials", func(a *Account) { a.AK, a.SK = "", "" }, ""},
+		{"env", func(a *Account) { a.AK, a.SK, a.Credentials = "", "", CredEnv }, ""},
+		{"metadata", func(a *Account) { a.AK, a.SK, a.Credentials = "", "", CredMetadata }, ""},
+		{"profile with keys", func(a *Account) { a.Credentials = CredProfile }, `credentials is "profile": remove ak`},
+		{"unknown provider", func(a *Account) { a.Credentials = "vault" }, `credentials "vault": want one of`},
 		{"AK without SK", func(a *Account) { a.SK = "" }, "AK and SK must both be set"},
 		{"both", func(a *Account) { a.Token = testToken }, "either AK/SK or a token"},
 		{"no endpoint", func(a *Account) { a.Endpoints, a.Region = Endpoints{}, "" }, "no endpoint"},
 		{"region only", func(a *Account) { a.Endpoints = Endpoints{} }, ""},
+		{"unknown region", func(a *Account) { a.Endpoints, a.Region = Endpoints{}, "eu-west-1" }, "offers none"},
 		{"bad URL scheme", func(a *Account) { a.Endpoints.DMS = "ftp://x" }, "must start with http"},
 		{"bad URL", func(a *Account) { a.Endpoints.ROMA = "http://[::1" }, "not a URL"},
 		{"no host", func(a *Account) { a.Endpoints.CloudDC = "http://" }, "has no host"},
@@ -117,6 +123,20 @@ func TestAccountFromEnv(t *testing.T) {
 		_, ok, err := AccountFromEnv(env(nil))
 		if ok || err != nil {
 			t.Fatalf("ok=%v err=%v", ok, err)
+		}
+	})
+	t.Run("metadata provider", func(t *testing.T) {
+		a, ok, err := AccountFromEnv(env(map[string]string{"DECOM_CLOUD_CREDENTIALS": "metadata",
+			"HUAWEICLOUD_SDK_PROJECT_ID": "p1", "DECOM_CLOUD_REGION": "cn-north-4"}))
+		if !ok || err != nil || a.credentialKind() != CredMetadata || a.AK != "" {
+			t.Fatalf("ok=%v err=%v account %v", ok, err, a)
+		}
+	})
+	t.Run("env provider drops the copied keys", func(t *testing.T) {
+		a, ok, err := AccountFromEnv(env(map[string]string{"DECOM_CLOUD_CREDENTIALS": "env",
+			"HUAWEICLOUD_SDK_AK": "AK1234567890", "HUAWEICLOUD_SDK_SK": testSK, "HUAWEICLOUD_SDK_PROJECT_ID": "p1", "DECOM_CLOUD_REGION": "cn-north-4"}))
+		if !ok || err != nil || a.credentialKind() != CredEnv || a.SK != "" {
+			t.Fatalf("ok=%v err=%v account %v", ok, err, a)
 		}
 	})
 	t.Run("region defaults", func(t *testing.T) {

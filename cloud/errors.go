@@ -21,6 +21,9 @@ var (
 	// ErrConfig: the account configuration or its credentials are wrong
 	// (invalid config, HTTP 401).
 	ErrConfig = errors.New("cloud: configuration or authentication error")
+	// ErrNotOffered: the service has no endpoint in the account's region
+	// (the SDK's region tables) and none was configured.
+	ErrNotOffered = errors.New("cloud: service not offered in this region")
 	// ErrPermission: the credentials may not do this (HTTP 403).
 	ErrPermission = errors.New("cloud: permission denied")
 	// ErrBusy: ROMA reports an asset job of this identity still running
@@ -48,6 +51,8 @@ type Error struct {
 	Account    string        // account name
 	Service    Service       // service family
 	Operation  string        // e.g. "dms.list", "roma.assets.delete"
+	Project    string        // project ID of the call, when it had one
+	Action     string        // for ErrPermission: the IAM action the identity lacks
 	HTTPStatus int           // 0 when no HTTP response came back
 	Code       string        // cloud error_code, e.g. "DMS.00404022"
 	RequestID  string        // X-Request-Id of the failed response
@@ -65,6 +70,12 @@ func (e *Error) Error() string {
 	}
 	b.WriteString(": ")
 	b.WriteString(className(e.Class))
+	if e.Action != "" {
+		fmt.Fprintf(&b, ": needs %s", e.Action)
+		if e.Project != "" {
+			fmt.Fprintf(&b, " in project %s", e.Project)
+		}
+	}
 	if e.HTTPStatus != 0 {
 		fmt.Fprintf(&b, ": HTTP %d", e.HTTPStatus)
 	}
@@ -92,6 +103,8 @@ func className(class error) string {
 		return "not found"
 	case ErrConfig:
 		return "configuration or authentication error"
+	case ErrNotOffered:
+		return "not offered in this region"
 	case ErrPermission:
 		return "permission denied"
 	case ErrBusy:
@@ -106,6 +119,38 @@ func className(class error) string {
 		return "contract violation"
 	}
 	return "error"
+}
+
+// Explain is a short reason for err fit for a page: for a missing
+// permission "permission denied: needs <action> in project <p> (<service>)",
+// for a service the region lacks the cloud's explanation, otherwise
+// err.Error(). It never holds a secret.
+func Explain(err error) string {
+	var e *Error
+	if !errors.As(err, &e) {
+		return err.Error()
+	}
+	switch {
+	case e.Class == ErrNotOffered:
+		return e.Message
+	case e.Class == ErrPermission && e.Action != "":
+		msg := "permission denied: needs " + e.Action
+		if e.Project != "" {
+			msg += " in project " + e.Project
+		}
+		if e.Service != "" {
+			msg += " (" + serviceTitle(e.Service) + ")"
+		}
+		return msg
+	}
+	return e.Error()
+}
+
+// Definitive reports whether err is the cloud's settled answer about the
+// account rather than a failure to reach it: a missing permission or a
+// service the region does not offer. Reading again will not change it.
+func Definitive(err error) bool {
+	return errors.Is(err, ErrPermission) || errors.Is(err, ErrNotOffered)
 }
 
 // responseError is what errorHandler returns for an HTTP status >= 400: the

@@ -93,6 +93,10 @@ func (c *Client) call(ctx context.Context, s *session, op string, policy retryPo
 		}
 		e := classify(s.svc, op, err)
 		e.Account = s.account.Name
+		e.Project = s.project
+		if errors.Is(e, ErrPermission) && e.Action == "" {
+			e.Action = missingAction(op, e.Message)
+		}
 		if ctx.Err() != nil || errors.Is(err, errLimiterDeadline) {
 			e.Class = ErrTransient
 			if ctx.Err() != nil {
@@ -124,7 +128,7 @@ func (c *Client) attempt(ctx context.Context, s *session, op string, fn func(h m
 	if err := s.ep.limiter.Wait(ctx); err != nil {
 		return errLimiterDeadline
 	}
-	actx, cancel := context.WithTimeout(ctx, s.account.Timeout)
+	actx, cancel := context.WithTimeout(context.WithValue(ctx, opKey{}, op), s.account.Timeout)
 	defer cancel()
 	id, done := c.transport.register(actx)
 	defer done()

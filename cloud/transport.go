@@ -65,7 +65,11 @@ func (t *ctxTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	r := req.Clone(ctx)
 	r.Header.Del(callHeader)
-	return t.base.RoundTrip(r)
+	resp, err := t.base.RoundTrip(r)
+	if resp != nil {
+		recordResponse(ctx, resp.Header.Get("X-Request-Id"), resp.StatusCode)
+	}
+	return resp, err
 }
 
 // errorHandler keeps the Retry-After header that the SDK's default handler

@@ -33,7 +33,7 @@ func (s *Sim) authenticate(c *call, f Faults) (*Credential, reply, bool) {
 			return nil, unauthorized(msg), false
 		}
 	} else if tok := r.Header.Get("X-Auth-Token"); tok != "" {
-		cred = s.byToken[tok]
+		cred = s.credByToken(tok)
 		if cred == nil {
 			return nil, unauthorized("token is invalid or expired"), false
 		}
@@ -82,9 +82,16 @@ func (s *Sim) verifySignature(r *http.Request, h string, body []byte, check bool
 	if !ok {
 		return nil, "malformed Authorization header"
 	}
-	cred := s.byAK[a.access]
+	cred := s.credByAK(a.access)
 	if cred == nil {
 		return nil, "unknown access key"
+	}
+	if cred.SecurityToken != "" &&
+		!hmac.Equal([]byte(r.Header.Get("X-Security-Token")), []byte(cred.SecurityToken)) {
+		return nil, "temporary credentials need their security token"
+	}
+	if !cred.Expires.IsZero() && time.Now().After(cred.Expires) {
+		return nil, "the temporary credentials have expired"
 	}
 	if !check {
 		return cred, ""

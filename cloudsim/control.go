@@ -40,6 +40,12 @@ func (s *Sim) serveControl(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		rep = jsonReply(http.StatusOK, s.faults)
 		s.mu.Unlock()
+	case key == "PUT /_sim/deny":
+		rep = s.ctlDeny(body)
+	case key == "GET /_sim/deny":
+		s.mu.Lock()
+		rep = jsonReply(http.StatusOK, map[string]any{"deny": s.denyLocked()})
+		s.mu.Unlock()
 	case key == "GET /_sim/stats":
 		rep = s.ctlStats()
 	default:

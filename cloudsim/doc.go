@@ -47,15 +47,20 @@
 //	PUT  /_sim/recycle    {"service","project_id","retention_days","default_use_recycle"} → 200 the policy
 //	PUT  /_sim/faults     knobs (omitted ones keep their value) → 200 with the knobs in force; bad values 400
 //	GET  /_sim/faults     → the knobs in force
-//	GET  /_sim/stats      → {"total","by_operation","by_status","by_operation_status","deletes"}
+//	PUT  /_sim/deny       {"ak":"AK" or "" (every identity),"actions":[...]} → 200 {"deny":[{"ak","actions"}]}
+//	GET  /_sim/deny       → the denials in force
+//	GET  /_sim/stats      → {"total","by_operation","by_status","by_operation_status","deletes","delete_calls"}
 //
 // service is rocketmq, rabbitmq, roma or clouddc; kind is instance, or app
 // or task (ROMA, with instance_id). status is written as the cloud writes it
 // (RUNNING, CREATEFAILED, running, stopped; "0"/"1" for tasks) and defaults
 // to the running state. deletes lists every accepted delete of one
 // resource, so tests can prove there were no duplicate or unplanned
-// deletes. The fault knobs are the JSON fields of Faults; DefaultFaults
-// gives the defaults of the sim command.
+// deletes; delete_calls lists every delete call with its X-Request-Id. A
+// denied action (Actions, ActionOf) answers 403 with the service's code and
+// "Policy doesn't allow <action> to be performed." and changes nothing.
+// The fault knobs are the JSON fields of Faults; DefaultFaults gives the
+// defaults of the sim command.
 //
 // # Identity
 //

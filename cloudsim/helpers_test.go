@@ -185,6 +185,11 @@ type stats struct {
 		Force             bool   `json:"force_delete"`
 		Recycled          bool   `json:"recycled"`
 	} `json:"deletes"`
+	DeleteCalls []struct {
+		Operation string
+		RequestID string `json:"request_id"`
+		Status    int
+	} `json:"delete_calls"`
 }
 
 func (e *env) stats() stats {

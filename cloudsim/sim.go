@@ -17,10 +17,15 @@ import (
 
 // Credential is one identity the simulator accepts: an AK/SK pair (AK and SK
 // set) or an IAM token (Token set). User scopes the ROMA one-job-per-user
-// rule; Projects are the project IDs the identity may call.
+// rule; Projects are the project IDs the identity may call. Temporary AK/SK
+// credentials also have a SecurityToken, which every request must carry in
+// X-Security-Token, and an Expires time (wall clock) after which they answer
+// 401.
 type Credential struct {
 	AK, SK, Token, User string
 	Projects            []string
+	SecurityToken       string
+	Expires             time.Time
 }
 
 // Options configure a new Sim.
@@ -46,6 +51,7 @@ type Options struct {
 type Sim struct {
 	now      func() time.Time
 	seed     int64
+	credMu   sync.RWMutex // guards byAK and byToken
 	byAK     map[string]*Credential
 	byToken  map[string]*Credential
 	projects []string // fleet projects, in credential order
@@ -58,6 +64,7 @@ type Sim struct {
 	st      *state
 	buckets map[string]*bucket
 	stats   stats
+	deny    map[string]map[string]bool // AK ("" = every identity) -> denied actions
 
 	// recycleSeed are the initial recycle policies (Options.RecyclePolicies).
 	recycleSeed map[string]RecyclePolicy
@@ -71,6 +78,7 @@ func New(opts Options) *Sim {
 		byAK:    map[string]*Credential{},
 		byToken: map[string]*Credential{},
 		faults:  opts.Faults,
+		deny:    map[string]map[string]bool{},
 		reqSalt: uint64(time.Now().UnixNano()),
 
 		recycleSeed: maps.Clone(opts.RecyclePolicies),
@@ -104,6 +112,33 @@ func New(opts Options) *Sim {
 	}
 	s.resetLocked(opts.Fleet)
 	return s
+}
+
+// AddCredential makes the simulator accept one more identity from now on,
+// for example temporary credentials a test issues while decom runs. Its
+// projects must be among the simulator's projects to see the fleet.
+func (s *Sim) AddCredential(c Credential) {
+	c.Projects = append([]string(nil), c.Projects...)
+	s.credMu.Lock()
+	defer s.credMu.Unlock()
+	if c.AK != "" {
+		s.byAK[c.AK] = &c
+	}
+	if c.Token != "" {
+		s.byToken[c.Token] = &c
+	}
+}
+
+func (s *Sim) credByAK(ak string) *Credential {
+	s.credMu.RLock()
+	defer s.credMu.RUnlock()
+	return s.byAK[ak]
+}
+
+func (s *Sim) credByToken(tok string) *Credential {
+	s.credMu.RLock()
+	defer s.credMu.RUnlock()
+	return s.byToken[tok]
 }
 
 // Close stops background work. The simulator computes lifecycle state from
@@ -162,6 +197,7 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Counted before the answer leaves, so a client that reads the stats
 	// right after its call sees it.
 	s.record(rt.op, rep.status)
+	s.recordDeleteCall(rt.op, project, reqID, rep.status)
 	writeReply(w, reqID, rep)
 }
 
@@ -190,6 +226,9 @@ func (s *Sim) serveCloud(r *http.Request, rt route, project string, args []strin
 	defer s.mu.Unlock()
 	c.now = s.now()
 	if rep, ok := s.throttle(c); !ok {
+		return rep
+	}
+	if rep, ok := s.denied(c, rt); ok {
 		return rep
 	}
 	if f.ErrorRate > 0 && s.rng.Float64() < f.ErrorRate {

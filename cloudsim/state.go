@@ -267,6 +267,8 @@ type stats struct {
 	ByStatus   map[string]int            `json:"by_status"`
 	ByOpStatus map[string]map[string]int `json:"by_operation_status"`
 	Deletes    []deleteRecord            `json:"deletes"`
+	// DeleteCalls lists the request ID of every delete call (§1.5).
+	DeleteCalls []deleteCall `json:"delete_calls"`
 }
 
 // deleteRecord is one accepted delete of one resource.
@@ -281,7 +283,8 @@ type deleteRecord struct {
 }
 
 func newStats() stats {
-	return stats{ByOp: map[string]int{}, ByStatus: map[string]int{}, ByOpStatus: map[string]map[string]int{}, Deletes: []deleteRecord{}}
+	return stats{ByOp: map[string]int{}, ByStatus: map[string]int{}, ByOpStatus: map[string]map[string]int{},
+		Deletes: []deleteRecord{}, DeleteCalls: []deleteCall{}}
 }
 
 func (s *Sim) record(op string, status int) {

@@ -120,7 +120,12 @@ func progressVM(c changes.Change, acts changes.Actions) views.Progress {
 	vm.CanRetry = acts.Retry && vm.Failed > 0
 	if len(c.Operations) > 0 {
 		for _, op := range c.Operations {
-			vm.Rows = append(vm.Rows, resultRow(op.Item, op.State, strconv.Itoa(op.Attempts), op.LastError, strconv.Itoa(op.Batch)))
+			row := resultRow(op.Item, op.State, strconv.Itoa(op.Attempts), op.LastError, strconv.Itoa(op.Batch))
+			row.RequestIDs = strings.Join(op.RequestIDs(true), " ")
+			if reads := op.RequestIDs(false); len(reads) > 0 {
+				row.StatusRequestID = reads[len(reads)-1]
+			}
+			vm.Rows = append(vm.Rows, row)
 		}
 		return vm
 	}

@@ -280,6 +280,28 @@ func TestInventoryCloudDown(t *testing.T) {
 	}
 }
 
+// A missing permission is named on the page instead of an empty list or a
+// generic failure.
+func TestInventoryPermissionDenied(t *testing.T) {
+	ts := newTestServer(t)
+	c := ts.login(t, "vera")
+	ts.srv.Inventory = inventory.New(deniedCloud{ts.cloud}, inventory.Options{})
+	resp, body := c.get(t, "/inventory/rocketmq")
+	errs := testIDs(doc(t, body), "read-error")
+	if resp.StatusCode != http.StatusOK || errs.Length() == 0 ||
+		!strings.Contains(errs.Text(), "needs dms:instance:list in project") {
+		t.Fatalf("status %d, read errors %q", resp.StatusCode, errs.Text())
+	}
+}
+
+type deniedCloud struct{ *fakeCloud }
+
+func (deniedCloud) ListInstances(_ context.Context, account, project string,
+	svc cloud.Service) ([]cloud.Resource, error) {
+	return nil, &cloud.Error{Class: cloud.ErrPermission, Account: account, Project: project, Service: svc,
+		Operation: "dms.list", HTTPStatus: 403, Action: "dms:instance:list"}
+}
+
 type downCloud struct{ *fakeCloud }
 
 func (downCloud) ListInstances(context.Context, string, string, cloud.Service) ([]cloud.Resource, error) {

@@ -91,7 +91,11 @@ func (inv *Inventory) Assets(ctx context.Context, instance cloud.Ref) (*Snapshot
 	return inv.get(ctx, "assets:"+instance.Key(), func(ctx context.Context) (*Snapshot, error) {
 		rs, err := inv.cloud.ListROMAAssets(ctx, instance.Account, instance.Project, instance.ID)
 		if err != nil {
-			return nil, &ReadError{Errs: []string{instance.Account + "/" + instance.Project + ": " + err.Error()}}
+			msg := instance.Account + "/" + instance.Project + ": " + cloud.Explain(err)
+			if cloud.Definitive(err) {
+				return newSnapshot(nil, inv.cfg.Now(), []string{msg}), nil
+			}
+			return nil, &ReadError{Errs: []string{msg}}
 		}
 		return newSnapshot(rs, inv.cfg.Now(), nil), nil
 	})
@@ -174,7 +178,8 @@ func (inv *Inventory) refreshInBackground(e *entry, load func(context.Context) (
 }
 
 // loadService lists svc in every account and project in parallel. Projects
-// that fail are reported in Snapshot.Errors; only when all fail is it an error.
+// that fail are reported in Snapshot.Errors; only when all fail, and not all
+// with a definitive answer (cloud.Definitive), is it an error.
 func (inv *Inventory) loadService(ctx context.Context, svc cloud.Service) (*Snapshot, error) {
 	type job struct{ account, project string }
 	var jobs []job
@@ -198,14 +203,20 @@ func (inv *Inventory) loadService(ctx context.Context, svc cloud.Service) (*Snap
 	wg.Wait()
 	var all []cloud.Resource
 	var failed []string
+	definitive := 0
 	for i, err := range errs {
 		if err != nil {
-			failed = append(failed, jobs[i].account+"/"+jobs[i].project+": "+err.Error())
+			failed = append(failed, jobs[i].account+"/"+jobs[i].project+": "+cloud.Explain(err))
+			if cloud.Definitive(err) {
+				definitive++
+			}
 			continue
 		}
 		all = append(all, results[i]...)
 	}
-	if len(jobs) > 0 && len(failed) == len(jobs) {
+	// A missing permission or a service the region lacks is shown on the
+	// page, not hidden behind "could not read the cloud".
+	if len(jobs) > 0 && len(failed) == len(jobs) && definitive < len(failed) {
 		return nil, &ReadError{Errs: failed}
 	}
 	return newSnapshot(all, inv.cfg.Now(), failed), nil

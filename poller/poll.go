@@ -102,7 +102,11 @@ func (p *Poller) pollJob(ctx context.Context, k jobKey, ops []Op, now time.Time)
 	if !due {
 		return nil, nil, nil
 	}
-	job, err := p.cloud.ROMAJob(ctx, k.account, k.project, k.instance, k.job)
+	jctx, trail := cloud.WithTrail(ctx)
+	job, err := p.cloud.ROMAJob(jctx, k.account, k.project, k.instance, k.job)
+	for i := range ops {
+		addCalls(&ops[i], trail.Calls())
+	}
 	if errors.Is(err, cloud.ErrNotFound) {
 		return ops, nil, nil // finished jobs are purged after an hour: the re-list decides
 	}
@@ -155,7 +159,12 @@ func (p *Poller) reread(ctx context.Context, ops []Op, reasons map[int64]string,
 	for i, op := range ops {
 		refs[i] = op.Ref
 	}
-	live, err := p.cloud.ReadMany(ctx, refs)
+	rctx, trail := cloud.WithTrail(ctx)
+	live, err := p.cloud.ReadMany(rctx, refs)
+	reads := lastReads(trail.Calls()) // a paged listing makes many; only the latest are kept
+	for i := range ops {
+		addCalls(&ops[i], reads)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil

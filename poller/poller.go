@@ -193,5 +193,6 @@ func (p *Poller) outcome(ctx context.Context, tx *sql.Tx, op Op) error {
 	return p.record(ctx, tx, audit.Event{Action: audit.ActionResourceOutcome, ChangeID: op.ChangeID,
 		Service: string(op.Ref.Service), Project: op.Ref.Project, ResourceID: op.Ref.ID, ResourceName: op.Name,
 		Outcome: string(op.State)}, map[string]any{"error": op.LastError, "attempts": op.Attempts,
-		"polls": op.Polls, "last_status": op.LastStatus, "job_id": op.JobID})
+		"polls": op.Polls, "last_status": op.LastStatus, "job_id": op.JobID,
+		"request_ids": requestIDs(op, true), "status_request_ids": requestIDs(op, false)})
 }

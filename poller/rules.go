@@ -71,6 +71,9 @@ type Op struct {
 	SubmittedAt   time.Time
 	NextPollAt    time.Time
 	Deadline      time.Time
+	// Trail holds the cloud's request IDs of the calls made for this
+	// operation (trail.go).
+	Trail []cloud.TrailCall
 }
 
 // Verdict is what a status read means for one operation.

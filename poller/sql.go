@@ -13,7 +13,7 @@ import (
 
 const opColumns = `o.id, o.change_id, o.seq, o.batch, o.account, o.project, o.service, o.kind, o.parent,
 	o.resource_id, o.name, o.planned_status, o.force_delete, o.state, o.attempts, o.polls, o.last_error,
-	o.last_status, o.job_id, o.submitted_at, o.next_poll_at, o.deadline`
+	o.last_status, o.job_id, o.submitted_at, o.next_poll_at, o.deadline, o.request_ids`
 
 // loadOps reads the operations in the given states of executing changes,
 // in change, batch and plan order.
@@ -34,13 +34,14 @@ func loadOps(ctx context.Context, db *sql.DB, states ...changes.OpState) ([]Op, 
 	var out []Op
 	for rows.Next() {
 		var op Op
-		var submitted, next, deadline string
+		var submitted, next, deadline, trail string
 		if err := rows.Scan(&op.ID, &op.ChangeID, &op.Seq, &op.Batch, &op.Ref.Account, &op.Ref.Project,
 			&op.Ref.Service, &op.Ref.Kind, &op.Ref.Parent, &op.Ref.ID, &op.Name, &op.PlannedStatus, &op.Force,
 			&op.State, &op.Attempts, &op.Polls, &op.LastError, &op.LastStatus, &op.JobID, &submitted,
-			&next, &deadline); err != nil {
+			&next, &deadline, &trail); err != nil {
 			return nil, fmt.Errorf("scan operation: %w", err)
 		}
+		op.Trail = parseTrail(trail)
 		op.SubmittedAt, op.NextPollAt, op.Deadline = store.ParseTime(submitted), store.ParseTime(next), store.ParseTime(deadline)
 		out = append(out, op)
 	}
@@ -79,10 +80,10 @@ func saveOp(ctx context.Context, tx *sql.Tx, op Op, from changes.OpState, now ti
 		finished = store.FormatTime(now)
 	}
 	res, err := tx.ExecContext(ctx, `UPDATE change_operations SET state = ?, polls = ?, last_error = ?,
-		last_status = ?, job_id = ?, next_poll_at = ?, finished_at = ?, updated_at = ?
+		last_status = ?, job_id = ?, next_poll_at = ?, finished_at = ?, updated_at = ?, request_ids = ?
 		WHERE id = ? AND state = ? AND attempts = ?`,
 		op.State, op.Polls, op.LastError, op.LastStatus, op.JobID, store.FormatTime(op.NextPollAt), finished,
-		store.FormatTime(now), op.ID, from, op.Attempts)
+		store.FormatTime(now), trailJSON(op), op.ID, from, op.Attempts)
 	if err != nil {
 		return fmt.Errorf("save operation %d: %w", op.ID, err)
 	}

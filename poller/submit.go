@@ -107,9 +107,13 @@ func (p *Poller) send(ctx context.Context, ops []Op) error {
 		ops[i].State, ops[i].Attempts, ops[i].SubmittedAt = changes.OpSubmitted, ops[i].Attempts+1, now
 		ops[i].NextPollAt = now.Add(Interval(0, p.o, p.o.Rand()))
 	}
-	outcomes, jobID, callErr := p.call(ctx, ops, ids)
+	cctx, trail := cloud.WithTrail(ctx)
+	outcomes, jobID, callErr := p.call(cctx, ops, ids)
 	if ctx.Err() != nil {
 		return nil // outcome unknown; the rows stay submitted and are re-read
+	}
+	for i := range ops {
+		addCalls(&ops[i], trail.Calls())
 	}
 	return p.recordSent(ctx, ops, outcomes, jobID, callErr)
 }
@@ -204,7 +208,8 @@ func (p *Poller) callResult(ctx context.Context, tx *sql.Tx, first Op, n int, ou
 		}
 	}
 	outcome := "answered"
-	details := map[string]any{"batch": first.Batch, "resources": n, "accepted": accepted, "refused": refusedN, "job_id": jobID}
+	details := map[string]any{"batch": first.Batch, "resources": n, "accepted": accepted, "refused": refusedN,
+		"job_id": jobID, "request_ids": requestIDs(first, true)}
 	if callErr != nil {
 		outcome, details["error"] = "error", callErr.Error()
 	}

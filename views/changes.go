@@ -179,6 +179,11 @@ type ResultRow struct {
 	Attempts                         string
 	Error                            string
 	Batch                            string
+	// RequestIDs are the cloud's X-Request-Id of the delete calls made for
+	// the resource, StatusRequestID that of its latest status read: what a
+	// support ticket names.
+	RequestIDs      string
+	StatusRequestID string
 }
 
 // Policies is the approval-policy admin page: the global policy, the

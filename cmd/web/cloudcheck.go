@@ -13,13 +13,19 @@ import (
 
 const cloudUsage = `usage: web cloud check [-config FILE] [-timeout 15s]
 
-Checks every configured cloud account: for each project and service it lists
-what it can (instances; apps and tasks of running ROMA instances) and prints
-the counts, or a clear error per failure. Exits non-zero if any check failed.
+Checks every configured cloud account: for each project and service it makes
+the cheapest read (one list call of one item; for ROMA also the app and task
+lists of one instance) and prints what it saw, or a clear error per failure.
+A missing permission is named ("needs dms:instance:list in project P"); a
+service the region does not offer is reported, not failed. Exits non-zero if
+any check failed.
 
 Accounts come from the JSON file (-config, or DECOM_CLOUD_CONFIG) and from
-HUAWEICLOUD_SDK_AK/_SK/_PROJECT_ID (+ DECOM_CLOUD_REGION and
-DECOM_CLOUD_ENDPOINT_DMS/_ROMA/_CLOUDDC). See docs/cloud.md.
+HUAWEICLOUD_SDK_AK/_SK/_PROJECT_ID (+ DECOM_CLOUD_REGION,
+DECOM_CLOUD_ENDPOINT_DMS/_ROMA/_CLOUDDC, and DECOM_CLOUD_CREDENTIALS=env,
+profile, metadata or auto for the SDK's credential providers). HTTPS_PROXY,
+HTTP_PROXY and NO_PROXY apply unless the file's "network" sets them. See
+docs/cloud.md.
 `
 
 // runCloud runs "cloud <subcommand>".
@@ -45,6 +51,10 @@ func runCloud(ctx context.Context, args []string, getenv func(string) string, st
 	cfg, err := cloudConfig(*path, getenv)
 	if err != nil {
 		return err
+	}
+	networkFromEnv(&cfg, getenv)
+	for _, w := range cfg.Warnings() {
+		fmt.Fprintln(stdout, "WARNING: "+w)
 	}
 	client, err := cloud.New(cfg, cloud.Options{})
 	if err != nil {
@@ -100,6 +110,10 @@ func cloudCheck(ctx context.Context, c *cloud.Client, timeout time.Duration, w i
 				sctx, cancel := context.WithTimeout(ctx, timeout)
 				line, err := checkService(sctx, c, a.Name, p, svc)
 				cancel()
+				if errors.Is(err, cloud.ErrNotOffered) {
+					fmt.Fprintf(w, "  %-10s %-9s skipped: %s\n", p, svc, notOfferedText(err))
+					continue
+				}
 				if err != nil {
 					failed++
 					fmt.Fprintf(w, "  %-10s %-9s FAILED: %v\n", p, svc, err)
@@ -114,30 +128,18 @@ func cloudCheck(ctx context.Context, c *cloud.Client, timeout time.Duration, w i
 
 func checkService(ctx context.Context, c *cloud.Client, account, project string, svc cloud.Service) (string, error) {
 	start := time.Now()
-	list, err := c.ListInstances(ctx, account, project, svc)
+	line, err := c.Probe(ctx, account, project, svc)
 	if err != nil {
 		return "", err
 	}
-	line := fmt.Sprintf("%d instances", len(list))
-	if svc == cloud.ROMA {
-		apps, tasks := 0, 0
-		for _, in := range list {
-			if in.Class != cloud.ClassActive {
-				continue
-			}
-			assets, err := c.ListROMAAssets(ctx, account, project, in.ID)
-			if err != nil {
-				return "", fmt.Errorf("%s (instance %s assets: %w)", line, in.ID, err)
-			}
-			for _, r := range assets {
-				if r.Kind == cloud.KindApp {
-					apps++
-				} else {
-					tasks++
-				}
-			}
-		}
-		line += fmt.Sprintf(", %d apps, %d tasks", apps, tasks)
-	}
 	return fmt.Sprintf("%s (%s)", line, time.Since(start).Round(time.Millisecond)), nil
+}
+
+// notOfferedText is the cloud's explanation without the operation prefix.
+func notOfferedText(err error) string {
+	var ce *cloud.Error
+	if errors.As(err, &ce) {
+		return ce.Message
+	}
+	return err.Error()
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/decom/decom/cloud"
@@ -45,6 +46,10 @@ func startCloud(ctx context.Context, cfg serveConfig, getenv func(string) string
 		}
 	}
 	if len(cc.Accounts) > 0 {
+		networkFromEnv(&cc, getenv)
+		for _, w := range cc.Warnings() {
+			log.Warn("!!! INSECURE CLOUD CONNECTION !!! " + w)
+		}
 		client, err := cloud.New(cc, opts)
 		if err != nil {
 			return consoleCloud{}, err
@@ -52,6 +57,11 @@ func startCloud(ctx context.Context, cfg serveConfig, getenv func(string) string
 		sim := true
 		for _, a := range cc.Accounts {
 			sim = sim && a.Simulated
+			log.Info("cloud account", "account", a.String()) // secrets masked
+			for _, err := range a.NotOffered() {
+				log.Warn("cloud service not offered in the account's region; it is left out", "account", a.Name,
+					"region", a.Region, "reason", notOfferedText(err))
+			}
 		}
 		return consoleCloud{client: client, simulated: sim, close: func() {}}, nil
 	}
@@ -95,4 +105,30 @@ func simAccount(url string) cloud.Account {
 		// 20 req/s per endpoint would only slow the demo's first reads.
 		RateLimit: 500, Burst: 100,
 	}
+}
+
+// networkFromEnv fills the cloud config's proxy settings from HTTPS_PROXY,
+// HTTP_PROXY and NO_PROXY (or their lower-case forms) when the file leaves
+// them empty: the variables every HTTP client honours.
+func networkFromEnv(cc *cloud.Config, getenv func(string) string) {
+	env := func(name string) string { return firstSet(getenv(name), getenv(strings.ToLower(name))) }
+	n := &cc.Network
+	if n.HTTPSProxy == "" {
+		n.HTTPSProxy = env("HTTPS_PROXY")
+	}
+	if n.HTTPProxy == "" {
+		n.HTTPProxy = env("HTTP_PROXY")
+	}
+	if n.NoProxy == "" {
+		n.NoProxy = env("NO_PROXY")
+	}
+}
+
+func firstSet(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }
