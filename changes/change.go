@@ -90,6 +90,16 @@ const (
 // Terminal reports whether the operation is finished.
 func (s OpState) Terminal() bool { return s == OpDone || s == OpFailed || s == OpTimedOut }
 
+// Label is the state as the console shows it. A submitted delete's outcome
+// is not known until a read of the cloud confirms it (the poller's settle
+// rule, docs/changes.md).
+func (s OpState) Label() string {
+	if s == OpSubmitted {
+		return "sent; confirming with the cloud"
+	}
+	return string(s)
+}
+
 // Class is the badge class of an operation state ("" = not started yet).
 func (s OpState) Class() cloud.StatusClass {
 	switch s {

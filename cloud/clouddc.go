@@ -94,7 +94,8 @@ func cloudDCSession(c *Client, account, project string) (*session, error) {
 
 // DeleteCloudDC deletes one CloudDC instance. Already gone (404) or already
 // shutting down counts as success. After a 5xx or timeout the instance is
-// re-read before the delete is resent.
+// re-read once the account's settle time has passed, and the delete is
+// resent only if it is unchanged and deletable (Confirm).
 func (c *Client) DeleteCloudDC(ctx context.Context, ref Ref) error {
 	if ref.Service != CloudDC {
 		return errUnsupported("clouddc.delete", ref.Service)
@@ -114,6 +115,8 @@ func (c *Client) DeleteCloudDC(ctx context.Context, ref Ref) error {
 // DeleteCloudDCBatch deletes CloudDC instances in batches of at most 50 and
 // returns one outcome per ID: Accepted for the IDs the cloud listed back
 // (the accepted-ID diff), or for IDs found already shutting down or gone.
+// After an ambiguous answer it returns the outcomes so far and the error;
+// the caller confirms the rest (see deleteBatches).
 func (c *Client) DeleteCloudDCBatch(ctx context.Context, account, project string, ids []string) ([]Outcome, error) {
 	s, err := cloudDCSession(c, account, project)
 	if err != nil {

@@ -50,6 +50,10 @@ type Account struct {
 	RateLimit     float64       // requests per second per endpoint; 0 = DefaultRateLimit
 	Burst         int           // 0 = DefaultBurst
 	Timeout       time.Duration // per HTTP attempt; 0 = DefaultTimeout
+	// SettleTime is how long after a delete call decom waits before it
+	// trusts a read showing the resource unchanged; it must cover the
+	// cloud's read lag. 0 = DefaultSettleTime.
+	SettleTime time.Duration
 }
 
 // Config lists the accounts the Client serves.
@@ -113,8 +117,8 @@ func (a Account) Validate() error {
 			errs = append(errs, fmt.Sprintf("endpoint %s %q: %s", ep.name, ep.url, msg))
 		}
 	}
-	if a.RateLimit < 0 || a.Burst < 0 || a.Timeout < 0 || a.RefreshBefore < 0 {
-		errs = append(errs, "rate_limit, burst and timeout must not be negative")
+	if a.RateLimit < 0 || a.Burst < 0 || a.Timeout < 0 || a.RefreshBefore < 0 || a.SettleTime < 0 {
+		errs = append(errs, "rate_limit, burst, timeout, refresh_before and settle_time must not be negative")
 	}
 	if len(errs) > 0 {
 		name := a.Name
@@ -220,6 +224,9 @@ func (a Account) withDefaults() Account {
 	if a.Timeout == 0 {
 		a.Timeout = DefaultTimeout
 	}
+	if a.SettleTime == 0 {
+		a.SettleTime = DefaultSettleTime
+	}
 	return a
 }
 
@@ -233,9 +240,9 @@ func mask(s string) string {
 // String shows the account with every secret masked.
 func (a Account) String() string {
 	return fmt.Sprintf("Account{Name:%q Region:%q Projects:%q Endpoints:%+v Credentials:%s AK:%s SK:%s "+
-		"SecurityToken:%s Token:%s Simulated:%t RateLimit:%g Burst:%d Timeout:%s}",
+		"SecurityToken:%s Token:%s Simulated:%t RateLimit:%g Burst:%d Timeout:%s SettleTime:%s}",
 		a.Name, a.Region, a.Projects, a.Endpoints, a.credentialKind(), maskAK(a.AK), mask(a.SK), mask(a.SecurityToken),
-		mask(a.Token), a.Simulated, a.RateLimit, a.Burst, a.Timeout)
+		mask(a.Token), a.Simulated, a.RateLimit, a.Burst, a.Timeout, a.SettleTime)
 }
 
 // GoString is String, so %#v masks secrets too.
@@ -268,6 +275,7 @@ type accountJSON struct {
 	RateLimit     float64   `json:"rate_limit,omitempty"`
 	Burst         int       `json:"burst,omitempty"`
 	Timeout       string    `json:"timeout,omitempty"`
+	SettleTime    string    `json:"settle_time,omitempty"`
 }
 
 // MarshalJSON writes the account with secrets masked: it is for display and
@@ -282,11 +290,15 @@ func (a Account) MarshalJSON() ([]byte, error) {
 	if a.Timeout != 0 {
 		j.Timeout = a.Timeout.String()
 	}
+	if a.SettleTime != 0 {
+		j.SettleTime = a.SettleTime.String()
+	}
 	return json.Marshal(j)
 }
 
-// UnmarshalJSON reads the config file form (timeout as a Go duration string
-// such as "30s"; sk_file/token_file read the secret from a file).
+// UnmarshalJSON reads the config file form (timeout and settle_time as Go
+// duration strings such as "30s"; sk_file/token_file read the secret from a
+// file).
 func (a *Account) UnmarshalJSON(b []byte) error {
 	var j accountJSON
 	if err := json.Unmarshal(b, &j); err != nil {
@@ -308,6 +320,13 @@ func (a *Account) UnmarshalJSON(b []byte) error {
 			return fmt.Errorf("account %q: timeout %q: %w", j.Name, j.Timeout, err)
 		}
 		a.Timeout = d
+	}
+	if j.SettleTime != "" {
+		d, err := time.ParseDuration(j.SettleTime)
+		if err != nil {
+			return fmt.Errorf("account %q: settle_time %q: %w", j.Name, j.SettleTime, err)
+		}
+		a.SettleTime = d
 	}
 	var err error
 	if j.SKFile != "" && a.SK == "" {

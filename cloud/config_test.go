@@ -49,6 +49,7 @@ func TestAccountValidate(t *testing.T) {
 		{"no host", func(a *Account) { a.Endpoints.CloudDC = "http://" }, "has no host"},
 		{"path", func(a *Account) { a.Endpoints.ROMA = "http://127.0.0.1:8080/roma" }, "must not have a path"},
 		{"negative", func(a *Account) { a.RateLimit = -1 }, "must not be negative"},
+		{"negative settle time", func(a *Account) { a.SettleTime = -time.Second }, "settle_time must not be negative"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -199,7 +200,7 @@ func TestLoadConfig(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
 		p := write(`{"accounts": [
 		  {"name": "prod", "region": "cn-east-3", "projects": ["p1"], "ak": "AK1234567890", "sk_file": "` + skFile + `",
-		   "rate_limit": 10, "burst": 2, "timeout": "15s"},
+		   "rate_limit": 10, "burst": 2, "timeout": "15s", "settle_time": "8s"},
 		  {"name": "sim", "projects": ["p2"], "token": "` + testToken + `", "simulated": true,
 		   "endpoints": {"dms": "http://127.0.0.1:9", "roma": "http://127.0.0.1:9", "clouddc": "http://127.0.0.1:9"}}]}`)
 		cfg, err := LoadConfig(p)
@@ -210,6 +211,16 @@ func TestLoadConfig(t *testing.T) {
 		if a.SK != testSK || a.Timeout != 15*time.Second || a.RateLimit != 10 || a.Burst != 2 || !cfg.Accounts[1].Simulated {
 			t.Errorf("got %v", cfg)
 		}
+		if a.SettleTime != 8*time.Second || cfg.Accounts[1].SettleTime != 0 {
+			t.Errorf("settle times %s, %s; want 8s and unset", a.SettleTime, cfg.Accounts[1].SettleTime)
+		}
+		c, err := New(cfg, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.SettleTime("prod") != 8*time.Second || c.SettleTime("sim") != DefaultSettleTime {
+			t.Errorf("client settle times %s, %s; want 8s and the default", c.SettleTime("prod"), c.SettleTime("sim"))
+		}
 	})
 	t.Run("bad JSON", func(t *testing.T) {
 		_, err := LoadConfig(write(`{"accounts": [ {"name": "x", "sk": "` + testSK + `" ,,]}`))
@@ -217,6 +228,13 @@ func TestLoadConfig(t *testing.T) {
 			t.Fatalf("err=%v", err)
 		}
 		assertNoSecret(t, err.Error())
+	})
+	t.Run("bad settle time", func(t *testing.T) {
+		_, err := LoadConfig(write(`{"accounts": [{"name": "x", "region": "cn-east-3", "projects": ["p1"], "token": "t",
+		  "settle_time": "soon"}]}`))
+		if err == nil || !strings.Contains(err.Error(), "settle_time") {
+			t.Fatalf("err=%v", err)
+		}
 	})
 	t.Run("unknown field", func(t *testing.T) {
 		_, err := LoadConfig(write(`{"accounts": [], "acounts": []}`))

@@ -207,8 +207,9 @@ func dmsSession(c *Client, account, project string, svc Service, op string) (*se
 
 // DeleteDMSInstance deletes one DMS instance. Already gone (404) or already
 // DELETING counts as success. It is never resent blindly: after a 5xx or a
-// timeout the instance is re-read, and the delete is resent only if the
-// instance is still there and deletable.
+// timeout the instance is re-read once the account's settle time has
+// passed, and the delete is resent only if it is unchanged and deletable
+// (Confirm).
 func (c *Client) DeleteDMSInstance(ctx context.Context, ref Ref) error {
 	s, err := dmsSession(c, ref.Account, ref.Project, ref.Service, "dms.delete")
 	if err != nil {
@@ -230,7 +231,9 @@ func (c *Client) DeleteDMSInstance(ctx context.Context, ref Ref) error {
 
 // DeleteDMS batch-deletes explicit DMS instance IDs, at most 50 per call,
 // and returns one outcome per ID in order. IDs the cloud reports "failed"
-// are re-read: one already deleting or gone counts as accepted.
+// are re-read: one already deleting or gone counts as accepted. After an
+// ambiguous answer it returns the outcomes so far and the error; the
+// caller confirms the rest (see deleteBatches).
 func (c *Client) DeleteDMS(ctx context.Context, account, project string, svc Service, ids []string, force bool) ([]Outcome, error) {
 	s, err := dmsSession(c, account, project, svc, "dms.batch_delete")
 	if err != nil {
@@ -281,8 +284,9 @@ func (c *Client) dmsBatchCall(ctx context.Context, s *session, ids []string, for
 }
 
 // DeleteDMSAllFailed sends the "all instances that failed to create" batch
-// delete for svc (RocketMQ or RabbitMQ). After a transient failure it lists
-// CREATEFAILED instances and resends only if some remain.
+// delete for svc (RocketMQ or RabbitMQ). After a transient failure it waits
+// the account's settle time, lists CREATEFAILED instances and resends only
+// if some remain.
 func (c *Client) DeleteDMSAllFailed(ctx context.Context, account, project string, svc Service, force bool) error {
 	s, err := dmsSession(c, account, project, svc, "dms.delete_all_failed")
 	if err != nil {
@@ -306,6 +310,9 @@ func (c *Client) DeleteDMSAllFailed(ctx context.Context, account, project string
 			return err
 		})
 		if err == nil || !errors.Is(err, ErrTransient) || attempt >= MaxAttempts {
+			return err
+		}
+		if serr := c.sleep(ctx, s.account.SettleTime); serr != nil {
 			return err
 		}
 		left, _, _, lerr := c.listDMS(ctx, s, dmsFilter{createFailedOnly: true, limit: 1, maxPages: 1})

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 )
 
 // ListInstances lists every instance of svc in one project, paging to the
@@ -373,30 +372,6 @@ func uniq(ids []string) []string {
 		}
 	}
 	return out
-}
-
-// rereadForRetry re-reads a batch after a transient failure. IDs now
-// deleting or gone are recorded as accepted; IDs no longer deletable are
-// recorded as refused; the rest are returned to be resent.
-func (c *Client) rereadForRetry(ctx context.Context, s *session, ids []string, result map[string]Outcome) ([]string, error) {
-	cur, err := c.readInstances(ctx, s, ids)
-	if err != nil {
-		return nil, err
-	}
-	var next []string
-	for _, id := range ids {
-		r, ok := cur[id]
-		switch {
-		case !ok || r.Class == ClassDeleting || r.Class == ClassGone:
-			result[id] = Outcome{Ref: s.ref(id), Accepted: true}
-		case r.Deletable():
-			next = append(next, id)
-		default:
-			result[id] = Outcome{Ref: s.ref(id), Err: "status " + r.Status + " does not allow delete"}
-		}
-	}
-	sort.Strings(next) // deterministic resend order
-	return next, nil
 }
 
 // explainRejected orders outcomes as ids and re-reads the IDs the cloud did

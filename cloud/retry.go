@@ -165,77 +165,71 @@ func realSleep(ctx context.Context, d time.Duration) error {
 
 func defaultRand() float64 { return rand.Float64() }
 
-// deleteOne sends a single-resource delete. Only throttling is retried as is;
-// after a 5xx or timeout the resource is re-read first (§1.5): deleting or
-// gone counts as done, and the delete is resent only if the resource is still
-// there and deletable. Already gone (404) is success.
+// deleteOne sends a single-resource delete. Only throttling is retried as
+// is. A refusal (400) is explained by one re-read: already deleting or gone
+// counts as done. After an ambiguous answer (5xx, timeout, cut connection)
+// the outcome is unknown: the resource is re-read once the account's settle
+// time has passed since the call ended, and Confirm decides; the delete is
+// resent only if the resource is unchanged and deletable. Already gone
+// (404) is success.
 func (c *Client) deleteOne(ctx context.Context, s *session, ref Ref, op string, send func(h map[string]string) error) error {
 	for attempt := 1; ; attempt++ {
 		err := c.call(ctx, s, op, retryThrottled, send)
+		ended := c.now()
 		if err == nil || errors.Is(err, ErrNotFound) {
 			return nil
 		}
 		if !errors.Is(err, ErrTransient) && !errors.Is(err, ErrPermanent) {
 			return err
 		}
-		cur, rerr := c.Read(ctx, ref)
-		switch {
-		case errors.Is(rerr, ErrNotFound):
-			return nil
-		case rerr != nil:
-			return fmt.Errorf("%w (re-read after failed delete: %v)", err, rerr)
-		case cur.Class == ClassDeleting || cur.Class == ClassGone:
-			return nil
-		case errors.Is(err, ErrPermanent) || !cur.Deletable() || cur.DeleteFailed() || attempt >= MaxAttempts:
-			return fmt.Errorf("%w (status now %s)", err, cur.Status)
+		if errors.Is(err, ErrTransient) {
+			if serr := c.sleep(ctx, s.account.SettleTime); serr != nil {
+				return err
+			}
 		}
-		if serr := c.sleep(ctx, BackoffDelay(attempt, c.rand())); serr != nil {
-			return err
+		cur, rerr := c.Read(ctx, ref)
+		found := rerr == nil
+		if rerr != nil && !errors.Is(rerr, ErrNotFound) {
+			return fmt.Errorf("%w (re-read after failed delete: %v)", err, rerr)
+		}
+		verdict, why := Confirm(Sent{Ended: ended}, cur, found, c.now(), s.account.SettleTime)
+		switch {
+		case verdict == Gone || verdict == Deleting:
+			return nil
+		case errors.Is(err, ErrPermanent) || verdict != Resend || attempt >= MaxAttempts:
+			return fmt.Errorf("%w (status now %s%s)", err, cur.Status, prefixed("; ", why))
 		}
 	}
 }
 
+func prefixed(sep, s string) string {
+	if s == "" {
+		return ""
+	}
+	return sep + s
+}
+
 // deleteBatches sends a batch delete of ids in chunks of size through send,
-// which returns the IDs the cloud accepted. After a transient failure it
-// re-reads the chunk (deleting or gone counts as accepted) and resends only
-// the rest, never blindly. IDs not accepted are re-read to say why. One
-// outcome per ID, in order.
+// which returns the IDs the cloud accepted, and returns one outcome per ID
+// in order. IDs not accepted are re-read to say why: already deleting or
+// gone counts as accepted. A chunk whose answer is ambiguous (5xx, timeout,
+// cut connection) is not re-read or resent here: the outcomes so far come
+// back with that error (ErrTransient), and the caller, which knows when
+// the call ended, re-reads those IDs after the account's SettleTime and
+// judges them with Confirm (the poller does so, persistently).
 func (c *Client) deleteBatches(ctx context.Context, s *session, ids []string, size int,
 	send func(pending []string) (map[string]bool, error)) ([]Outcome, error) {
 	out := make([]Outcome, 0, len(ids))
 	for _, chunk := range Chunk(ids, size) {
-		res, err := c.deleteBatch(ctx, s, chunk, send)
+		accepted, err := send(chunk)
 		if err != nil {
 			return out, err
 		}
-		out = append(out, res...)
+		result := map[string]Outcome{}
+		for _, id := range chunk {
+			result[id] = Outcome{Ref: s.ref(id), Accepted: accepted[id]}
+		}
+		out = append(out, c.explainRejected(ctx, s, chunk, result)...)
 	}
 	return out, nil
-}
-
-func (c *Client) deleteBatch(ctx context.Context, s *session, ids []string,
-	send func(pending []string) (map[string]bool, error)) ([]Outcome, error) {
-	result := map[string]Outcome{}
-	pending := ids
-	for attempt := 1; len(pending) > 0; attempt++ {
-		accepted, err := send(pending)
-		if err == nil {
-			for _, id := range pending {
-				result[id] = Outcome{Ref: s.ref(id), Accepted: accepted[id]}
-			}
-			break
-		}
-		if !errors.Is(err, ErrTransient) || attempt >= MaxAttempts {
-			return nil, err
-		}
-		next, rerr := c.rereadForRetry(ctx, s, pending, result)
-		if rerr != nil {
-			return nil, fmt.Errorf("%w (re-read after failed batch: %v)", err, rerr)
-		}
-		pending = next
-		if serr := c.sleep(ctx, BackoffDelay(attempt, c.rand())); serr != nil {
-			return nil, err
-		}
-	}
-	return c.explainRejected(ctx, s, ids, result), nil
 }

@@ -219,16 +219,19 @@ func (c *Client) romaIdentity(key string) *romaIdentity {
 // SubmitROMADelete waits until the account's identity has no asset job
 // running (the last job this client submitted for it is polled, and a
 // ROMA.10012 "busy" answer is waited out and retried), then submits one
-// asset-deletion job of at most 100 apps+tasks and returns its ID. It is
-// not resent after a 5xx or timeout: re-list the assets and the job state
-// before resubmitting.
+// asset-deletion job of at most 100 apps+tasks and returns its ID. After a
+// busy answer the running job (perhaps one of ours whose answer was lost)
+// may have deleted some of the assets meanwhile, so each retry first
+// re-lists them and sends only those still listed; if none is left it
+// returns "" and no error. It is not resent after a 5xx or timeout: the
+// caller re-reads the assets after the account's SettleTime (Confirm).
 func (c *Client) SubmitROMADelete(ctx context.Context, account, project, instanceID string, apps, tasks []string) (string, error) {
 	const op = "roma.assets.delete"
 	if err := checkAssets(account, op, instanceID, apps, tasks); err != nil {
 		return "", err
 	}
 	body := assetBody(apps, tasks)
-	return c.submitAssetJob(ctx, account, project, instanceID, op, func(s *session, h map[string]string) (*string, error) {
+	send := func(s *session, h map[string]string) (*string, error) {
 		inv := s.roma.DeleteAssetInvoker(&model.DeleteAssetRequest{InstanceId: instanceID, Body: body})
 		inv.AddHeaders(h)
 		resp, err := inv.Invoke()
@@ -236,7 +239,17 @@ func (c *Client) SubmitROMADelete(ctx context.Context, account, project, instanc
 			return nil, err
 		}
 		return resp.JobId, nil
-	})
+	}
+	// While the identity was busy, its job may have deleted some of these.
+	afterBusy := func(s *session) (bool, error) {
+		var err error
+		if apps, tasks, err = c.stillListed(ctx, s, instanceID, apps, tasks); err != nil {
+			return false, err
+		}
+		body = assetBody(apps, tasks)
+		return len(apps)+len(tasks) == 0, nil
+	}
+	return c.submitAssetJob(ctx, account, project, instanceID, op, send, afterBusy)
 }
 
 // checkAssets rejects an asset job with no or too many assets or an empty ID.
@@ -253,8 +266,11 @@ func checkAssets(account, op, instanceID string, apps, tasks []string) error {
 
 // submitAssetJob runs the one-job-per-identity protocol around send, which
 // submits one asset job (delete, export or import) and returns its job_id.
+// After each busy wait, afterBusy (if not nil) may update what send sends;
+// when it reports nothing left to send, the answer is "" and no error.
 func (c *Client) submitAssetJob(ctx context.Context, account, project, instanceID, op string,
-	send func(s *session, h map[string]string) (*string, error)) (string, error) {
+	send func(s *session, h map[string]string) (*string, error),
+	afterBusy func(s *session) (nothingLeft bool, err error)) (string, error) {
 	s, err := c.session(account, project, ROMA)
 	if err != nil {
 		return "", err
@@ -294,7 +310,35 @@ func (c *Client) submitAssetJob(ctx context.Context, account, project, instanceI
 		if serr := c.sleep(ctx, c.poll/2+time.Duration(c.rand()*float64(c.poll))); serr != nil {
 			return "", err
 		}
+		if afterBusy == nil {
+			continue
+		}
+		if done, aerr := afterBusy(s); aerr != nil || done {
+			return "", aerr
+		}
 	}
+}
+
+// stillListed keeps the apps and tasks the instance still lists.
+func (c *Client) stillListed(ctx context.Context, s *session, instanceID string,
+	apps, tasks []string) ([]string, []string, error) {
+	keep := func(ids []string, list func() ([]Resource, error)) ([]string, error) {
+		if len(ids) == 0 {
+			return ids, nil
+		}
+		found, err := list()
+		if err != nil {
+			return nil, err
+		}
+		listed := pick(found, ids)
+		return slices.DeleteFunc(slices.Clone(ids), func(id string) bool { _, ok := listed[id]; return !ok }), nil
+	}
+	apps, err := keep(apps, func() ([]Resource, error) { return c.listApps(ctx, s, instanceID) })
+	if err != nil {
+		return nil, nil, err
+	}
+	tasks, err = keep(tasks, func() ([]Resource, error) { return c.listTasks(ctx, s, instanceID, "") })
+	return apps, tasks, err
 }
 
 // assetBody is the delete-assets body: {"apps":[{"id"}],"tasks":[{"id"}]}.

@@ -46,7 +46,7 @@ func (c *Client) SubmitROMAExport(ctx context.Context, account, project, instanc
 		}
 		return resp.JobId, nil
 	}
-	return c.submitAssetJob(ctx, account, project, instanceID, op, send)
+	return c.submitAssetJob(ctx, account, project, instanceID, op, send, nil)
 }
 
 // SubmitROMAImport submits one import (restore) job of the archive file at
@@ -78,7 +78,7 @@ func (c *Client) SubmitROMAImport(ctx context.Context, account, project, instanc
 		}
 		return resp.JobId, nil
 	}
-	return c.submitAssetJob(ctx, account, project, instanceID, op, send)
+	return c.submitAssetJob(ctx, account, project, instanceID, op, send, nil)
 }
 
 // WaitROMAJob polls a ROMA asset job until it is no longer running and

@@ -1,8 +1,11 @@
 package cloud
 
 import (
+	"net/http/httptest"
+
 	"context"
 	"errors"
+	"github.com/decom/decom/cloudsim"
 	"slices"
 	"strings"
 	"testing"
@@ -225,6 +228,57 @@ func TestSimROMADelete(t *testing.T) {
 	t.Run("unknown job", func(t *testing.T) {
 		if _, err := c.ROMAJob(ctxBG, acct, simProject, inst, "0123456789abcdef0123456789abcdef"); !errors.Is(err, ErrNotFound) {
 			t.Errorf("err = %v", err)
+		}
+	})
+}
+
+// TestSimROMABusyResendsOnlyListed: a ROMA job whose identity is busy with
+// another job (one of ours whose answer was lost, say) waits it out and
+// then sends only the assets still listed, so none gets a second delete.
+func TestSimROMABusyResendsOnlyListed(t *testing.T) {
+	clk := &fakeClock{now: time.Now()} // the simulator's clock; the client's sleeps move it
+	f := cloudsim.DefaultFaults()
+	f.ROMAAssetMS = 300
+	sim := cloudsim.New(cloudsim.Options{Credentials: cloudsim.DemoCredentials(), Fleet: "empty", Seed: 1, Faults: f,
+		Now: clk.Now})
+	env := &simEnv{t: t, srv: httptest.NewServer(sim)}
+	t.Cleanup(env.srv.Close)
+	inst := env.create(spec{Service: "roma"})
+	apps := env.createN(4, spec{Service: "roma", Kind: "app", InstanceID: inst})
+	first, firstAcct := env.client(authToken, Options{})
+	if _, err := first.SubmitROMADelete(ctxBG, firstAcct, simProject, inst, apps[:2], nil); err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(Config{Accounts: []Account{env.account(authAKSK)}}, Options{Sleep: clk.Sleep, PollInterval: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	job, err := c.SubmitROMADelete(ctxBG, "sim-aksk", simProject, inst, apps, nil) // busy: the first job runs 600 ms
+	if err != nil || job == "" {
+		t.Fatalf("%q %v", job, err)
+	}
+	var st struct {
+		ByOpStatus map[string]map[string]int `json:"by_operation_status"`
+		ByID       map[string]int            `json:"delete_requests_by_id"`
+	}
+	env.control("GET", "/_sim/stats", nil, &st)
+	if st.ByOpStatus["roma.delete_assets"]["400"] == 0 {
+		t.Fatal("the second job was never refused as busy")
+	}
+	for _, id := range apps {
+		if st.ByID[id] != 1 {
+			t.Errorf("app %s named in %d delete requests, want 1 (all %v)", id, st.ByID[id], st.ByID)
+		}
+	}
+	t.Run("nothing left", func(t *testing.T) {
+		more := env.createN(2, spec{Service: "roma", Kind: "app", InstanceID: inst, Name: "more"})
+		_ = clk.Sleep(ctxBG, 2*time.Second) // the job above ends
+		if _, err := first.SubmitROMADelete(ctxBG, firstAcct, simProject, inst, more, nil); err != nil {
+			t.Fatal(err)
+		}
+		job, err := c.SubmitROMADelete(ctxBG, "sim-aksk", simProject, inst, more, nil)
+		if err != nil || job != "" {
+			t.Fatalf("%q %v, want no job and no error when every asset went meanwhile", job, err)
 		}
 	})
 }

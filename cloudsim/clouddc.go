@@ -98,15 +98,22 @@ func cdcNotFound(id string) reply {
 	return errReply(svcCloudDC, http.StatusNotFound, "CLOUDDC.00000404", "The instance does not exist: "+id)
 }
 
-// cdcLookup finds a visible instance of the call's project; s.mu held.
-func (s *Sim) cdcLookup(c *call, id string) (*cdcInst, cdcView, bool) {
+// cdcLookup finds a visible instance of the call's project, as it is for a
+// write (read says whether a read, which may lag, asks); s.mu held.
+func (s *Sim) cdcLookup(c *call, id string, read bool) (*cdcInst, cdcView, bool) {
 	inst := s.st.cdc[id]
 	if inst == nil || inst.project != c.project {
 		return nil, cdcView{}, false
 	}
-	v, gone := inst.current(c.now, ms(c.faults.TerminatedRetentionMS))
+	retention := ms(c.faults.TerminatedRetentionMS)
+	v, gone := inst.current(c.now, retention)
+	if read {
+		v, gone = inst.seen(c.now, retention)
+	}
 	if gone {
-		s.st.removeCDC(inst)
+		if !inst.lag.active(c.now) {
+			s.st.removeCDC(inst)
+		}
 		return nil, cdcView{}, false
 	}
 	return inst, v, true
@@ -177,7 +184,7 @@ func (s *Sim) cdcList(c *call) reply {
 	var gone []*cdcInst
 	start := 0
 	for _, inst := range s.st.cdcBy[c.project] {
-		v, g := inst.current(c.now, retention)
+		v, g := inst.seen(c.now, retention)
 		switch {
 		case g:
 			gone = append(gone, inst)
@@ -211,7 +218,7 @@ func (s *Sim) cdcList(c *call) reply {
 }
 
 func (s *Sim) cdcStatus(c *call) reply {
-	_, v, ok := s.cdcLookup(c, c.args[0])
+	_, v, ok := s.cdcLookup(c, c.args[0], true)
 	if !ok {
 		return cdcNotFound(c.args[0])
 	}
@@ -229,7 +236,9 @@ func cdcDeletable(state string, f Faults) bool {
 	return false
 }
 
-func (s *Sim) startCDCDelete(c *call, inst *cdcInst) {
+// startCDCDelete moves inst, seen as before, to shutting-down.
+func (s *Sim) startCDCDelete(c *call, inst *cdcInst, before cdcView) {
+	inst.lag.note(c.now, ms(c.faults.ReadLagMS), before)
 	inst.deleteAt = c.now.Add(ms(c.faults.CloudDCDeleteDelayMS))
 	inst.deleteFail = s.failDelete(c.faults)
 	inst.updated = c.now
@@ -237,14 +246,15 @@ func (s *Sim) startCDCDelete(c *call, inst *cdcInst) {
 }
 
 func (s *Sim) cdcDelete(c *call) reply {
-	inst, v, ok := s.cdcLookup(c, c.args[0])
+	s.countDeleteRequest(c.args[0])
+	inst, v, ok := s.cdcLookup(c, c.args[0], false)
 	if !ok {
 		return cdcNotFound(c.args[0])
 	}
 	if !cdcDeletable(v.state, c.faults) {
 		return errReply(svcCloudDC, http.StatusBadRequest, "CLOUDDC.00000409", "The instance cannot be deleted in state "+v.state)
 	}
-	s.startCDCDelete(c, inst)
+	s.startCDCDelete(c, inst, v)
 	return emptyReply(http.StatusNoContent)
 }
 
@@ -260,11 +270,12 @@ func (s *Sim) cdcBatchDelete(c *call) reply {
 	}
 	accepted := []map[string]string{}
 	for _, id := range *b.IDs {
-		inst, v, ok := s.cdcLookup(c, id)
+		s.countDeleteRequest(id)
+		inst, v, ok := s.cdcLookup(c, id, false)
 		if !ok || !cdcDeletable(v.state, c.faults) {
 			continue
 		}
-		s.startCDCDelete(c, inst)
+		s.startCDCDelete(c, inst, v)
 		accepted = append(accepted, map[string]string{"id": id})
 	}
 	if len(accepted) == 0 {

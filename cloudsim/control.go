@@ -133,7 +133,9 @@ func (s *Sim) dumpLocked() []resourceJSON {
 		for _, d := range slices.Clone(s.st.dmsBy[p]) {
 			status, place := d.current(now)
 			if place == placeGone {
-				s.st.removeDMS(d)
+				if !d.lagging(now) {
+					s.st.removeDMS(d)
+				}
 				continue
 			}
 			binned := place == placeBin
@@ -143,13 +145,20 @@ func (s *Sim) dumpLocked() []resourceJSON {
 	}
 	for _, p := range sortedKeys(s.st.romaBy) {
 		for _, r := range s.st.romaBy[p] {
+			r.purge(now)
 			out = append(out, resourceJSON{Service: "roma", Kind: "instance", ProjectID: p, ID: r.id, Name: r.name,
 				Status: r.status, Tags: []tag{}, EnterpriseProjectID: r.epid})
 			for _, a := range r.apps {
+				if a.gone {
+					continue
+				}
 				out = append(out, resourceJSON{Service: "roma", Kind: "app", ProjectID: p, ID: a.id, Name: a.name,
 					Parent: r.id, Tags: []tag{}, EnterpriseProjectID: r.epid})
 			}
 			for _, t := range r.tasks {
+				if t.gone {
+					continue
+				}
 				out = append(out, resourceJSON{Service: "roma", Kind: "task", ProjectID: p, ID: t.id, Name: t.name,
 					Status: fmt.Sprint(t.status), Parent: r.id, Tags: []tag{}, EnterpriseProjectID: t.epid})
 			}
@@ -159,7 +168,9 @@ func (s *Sim) dumpLocked() []resourceJSON {
 	for _, p := range sortedKeys(s.st.cdcBy) {
 		for _, c := range slices.Clone(s.st.cdcBy[p]) {
 			if v, gone := c.current(now, retention); gone {
-				s.st.removeCDC(c)
+				if !c.lag.active(now) {
+					s.st.removeCDC(c)
+				}
 			} else {
 				out = append(out, resourceJSON{Service: "clouddc", Kind: "instance", ProjectID: p, ID: c.id,
 					Name: c.name, Status: v.state, Tags: tagList(c.tags)})

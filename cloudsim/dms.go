@@ -90,14 +90,18 @@ var dmsDeletable = map[string]bool{
 	"CREATEFAILED": true, "RUNNING": true, "ERROR": true, "EXTENDEDFAILED": true, "ROLLBACKFAILED": true, "FROZEN": true,
 }
 
-// dmsLookup finds a live instance of the call's project; s.mu held.
-func (s *Sim) dmsLookup(c *call, id string) (*dmsInst, string, bool) {
+// dmsLookup finds a live instance of the call's project, as it is for a
+// write (read says whether a read, which may lag, asks); s.mu held.
+func (s *Sim) dmsLookup(c *call, id string, read bool) (*dmsInst, string, bool) {
 	d := s.st.dms[id]
 	if d == nil || d.project != c.project {
 		return nil, "", false
 	}
 	status, place := d.current(c.now)
-	if place == placeGone {
+	if read {
+		status, place = d.seen(c.now)
+	}
+	if place == placeGone && !d.lagging(c.now) {
 		s.st.removeDMS(d)
 	}
 	if place != placeLive {
@@ -144,7 +148,7 @@ func (s *Sim) dmsList(c *call) reply {
 	var match []hit
 	var gone []*dmsInst
 	for _, d := range s.st.dmsBy[c.project] {
-		status, place := d.current(c.now)
+		status, place := d.seen(c.now)
 		switch {
 		case place == placeGone:
 			gone = append(gone, d)
@@ -173,7 +177,7 @@ func (s *Sim) dmsList(c *call) reply {
 }
 
 func (s *Sim) dmsShow(c *call) reply {
-	d, status, ok := s.dmsLookup(c, c.args[0])
+	d, status, ok := s.dmsLookup(c, c.args[0], true)
 	if !ok {
 		return dmsNotFound(c.args[0])
 	}
@@ -181,7 +185,8 @@ func (s *Sim) dmsShow(c *call) reply {
 }
 
 func (s *Sim) dmsDelete(c *call) reply {
-	d, status, ok := s.dmsLookup(c, c.args[0])
+	s.countDeleteRequest(c.args[0])
+	d, status, ok := s.dmsLookup(c, c.args[0], false)
 	if !ok {
 		return dmsNotFound(c.args[0])
 	}
@@ -206,6 +211,7 @@ func (s *Sim) dmsRefusal(c *call, d *dmsInst, status string) string {
 // startDMSDelete starts deleting d, which is in status; it ends in the
 // recycle bin when the project's policy says so (cloud-api.md §2.10).
 func (s *Sim) startDMSDelete(c *call, d *dmsInst, status string, fail, force bool) {
+	d.noteWrite(c.now, ms(c.faults.ReadLagMS))
 	d.deleteAt = c.now.Add(ms(c.faults.DMSDeleteDelayMS))
 	d.deleteFail = fail
 	s.binOnDelete(c, d, status, force)
@@ -241,8 +247,9 @@ func (s *Sim) dmsBatchDelete(c *call) reply {
 	}
 	results := make([]dmsBatchResult, 0, len(*b.Instances))
 	for _, id := range *b.Instances {
+		s.countDeleteRequest(id)
 		res := "failed"
-		if d, status, ok := s.dmsLookup(c, id); ok && s.dmsRefusal(c, d, status) == "" && !s.failDelete(c.faults) {
+		if d, status, ok := s.dmsLookup(c, id, false); ok && s.dmsRefusal(c, d, status) == "" && !s.failDelete(c.faults) {
 			s.startDMSDelete(c, d, status, false, b.ForceDelete != nil && *b.ForceDelete)
 			res = "success"
 		}

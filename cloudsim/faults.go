@@ -39,6 +39,14 @@ type Faults struct {
 	CloudDCAllowDeleteRunning bool `json:"clouddc_allow_delete_running"`
 	// RefusePrepaidDelete refuses deleting DMS instances with charging_mode 0.
 	RefusePrepaidDelete bool `json:"refuse_prepaid_delete"`
+	// AppliedErrorRate is the fraction (0..1) of write calls (deletes, batch
+	// deletes, asset jobs) the cloud applies and then answers 500 or 504 with
+	// a body the SDK cannot use: the answer is lost, the effects are not.
+	AppliedErrorRate float64 `json:"applied_error_rate"`
+	// ReadLagMS is how long after a write reads of the written resources
+	// (show, status, list rows, job status) return their state from before
+	// the write.
+	ReadLagMS int `json:"read_lag_ms"`
 	// CheckSignatures verifies AK/SK signatures and X-Sdk-Date; when false
 	// only the AK must be known.
 	CheckSignatures bool `json:"check_signatures"`
@@ -70,6 +78,7 @@ func (f Faults) Validate() error {
 		{"latency_ms", f.LatencyMS}, {"retry_after", f.RetryAfter},
 		{"dms_delete_delay_ms", f.DMSDeleteDelayMS}, {"clouddc_delete_delay_ms", f.CloudDCDeleteDelayMS},
 		{"roma_asset_ms", f.ROMAAssetMS}, {"terminated_retention_ms", f.TerminatedRetentionMS},
+		{"read_lag_ms", f.ReadLagMS},
 	}
 	for _, k := range ints {
 		if k.v < 0 {
@@ -81,6 +90,9 @@ func (f Faults) Validate() error {
 	}
 	if !(f.DeleteFailureRate >= 0 && f.DeleteFailureRate <= 1) {
 		return errors.New("delete_failure_rate must be within 0..1")
+	}
+	if !(f.AppliedErrorRate >= 0 && f.AppliedErrorRate <= 1) {
+		return errors.New("applied_error_rate must be within 0..1")
 	}
 	if !(f.RateLimit >= 0) || math.IsInf(f.RateLimit, 0) {
 		return errors.New("rate_limit must be >= 0")

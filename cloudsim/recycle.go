@@ -99,11 +99,14 @@ type recycleJSON struct {
 func (s *Sim) binned(project string, now time.Time) []*dmsInst {
 	var out, gone []*dmsInst
 	for _, d := range s.st.dmsBy[project] {
-		switch _, place := d.current(now); place {
+		v := d.view(now) // a read: it lags writes (read_lag_ms)
+		switch _, place := v.current(now); place {
 		case placeBin:
-			out = append(out, d)
+			out = append(out, v)
 		case placeGone:
-			gone = append(gone, d)
+			if v == d {
+				gone = append(gone, d)
+			}
 		}
 	}
 	for _, d := range gone {
@@ -192,6 +195,7 @@ func (s *Sim) dmsRestore(c *call) reply {
 			results = append(results, res)
 			continue
 		}
+		d.noteWrite(c.now, ms(c.faults.ReadLagMS))
 		d.binAt, d.binFor, d.saveDays = time.Time{}, 0, 0
 		d.restoreUntil = c.now.Add(ms(c.faults.RestoreDelayMS))
 		d.restoreFail = c.faults.RestoreFailureRate > 0 && s.rng.Float64() < c.faults.RestoreFailureRate

@@ -169,6 +169,7 @@ func (s *Sim) romaListApps(c *call) reply {
 		return svcROMA.badRequest("favorite and owner must be true or false")
 	}
 	var match []*romaApp
+	r.purge(c.now)
 	for _, a := range r.apps {
 		if strings.Contains(a.name, q.Get("name")) && (!fav || a.favorite) && (!own || a.owner) {
 			match = append(match, a)
@@ -187,7 +188,11 @@ func (s *Sim) romaDeleteApp(c *call) reply {
 	if !ok {
 		return rep
 	}
-	if !r.removeApp(c.args[1]) {
+	s.countDeleteRequest(c.args[1])
+	if a := r.appByID[c.args[1]]; a != nil {
+		a.written(c.now, c.faults.ReadLagMS)
+	}
+	if !r.removeApp(c.args[1], c.now) {
 		return errReply(svcROMA, http.StatusNotFound, "ROMA.00000404", "The application does not exist: "+c.args[1])
 	}
 	s.recordDelete(deleteRecord{Service: "roma", Kind: "app", ProjectID: c.project, ID: c.args[1]}, c.now)
@@ -199,7 +204,11 @@ func (s *Sim) romaDeleteTask(c *call) reply {
 	if !ok {
 		return rep
 	}
-	if !r.removeTask(c.args[1]) {
+	s.countDeleteRequest(c.args[1])
+	if t := r.taskByID[c.args[1]]; t != nil {
+		t.written(c.now, c.faults.ReadLagMS)
+	}
+	if !r.removeTask(c.args[1], c.now) {
 		return errReply(svcROMA, http.StatusNotFound, "ROMA.00000404", "The task does not exist: "+c.args[1])
 	}
 	s.recordDelete(deleteRecord{Service: "roma", Kind: "task", ProjectID: c.project, ID: c.args[1]}, c.now)

@@ -73,6 +73,7 @@ func (s *Sim) romaListTasks(c *call) reply {
 		return svcROMA.badRequest(msg)
 	}
 	var match []*romaTask
+	r.purge(c.now)
 	for _, t := range r.tasks {
 		if keep(t) {
 			match = append(match, t)
@@ -94,6 +95,7 @@ type romaJob struct {
 	id, project, instance, user string
 	typ                         string // deleteAsset, exportAsset or importAsset
 	begin, end                  time.Time
+	visible                     time.Time // reads find the job from then on (read_lag_ms)
 	per                         time.Duration
 	assets                      []jobAsset
 	done                        int
@@ -168,7 +170,7 @@ func (s *Sim) advanceJobs(now time.Time) {
 	slices.SortFunc(jobs, func(a, b *romaJob) int { return cmp.Or(a.begin.Compare(b.begin), cmp.Compare(a.id, b.id)) })
 	for _, j := range jobs {
 		for j.running() && !now.Before(j.dueAt(j.done)) {
-			s.processAsset(j, j.assets[j.done])
+			s.processAsset(j, j.assets[j.done], now)
 			j.done++
 		}
 		if !j.running() {
@@ -179,7 +181,7 @@ func (s *Sim) advanceJobs(now time.Time) {
 	}
 }
 
-func (s *Sim) processAsset(j *romaJob, a jobAsset) {
+func (s *Sim) processAsset(j *romaJob, a jobAsset, now time.Time) {
 	switch j.typ {
 	case jobExport:
 		s.exportAsset(j, a)
@@ -201,7 +203,7 @@ func (s *Sim) processAsset(j *romaJob, a jobAsset) {
 		reason("APIG.3030", "the instance no longer exists")
 	case a.fail:
 		reason("ROMA.00000500", "failed to delete the "+kind+": internal error (injected fault)")
-	case a.task && !r.removeTask(a.id), !a.task && !r.removeApp(a.id):
+	case a.task && !r.removeTask(a.id, now), !a.task && !r.removeApp(a.id, now):
 		reason("ROMA.00000404", "the "+kind+" does not exist: "+a.id)
 	}
 }
@@ -252,7 +254,10 @@ func (s *Sim) romaDeleteAssets(c *call) reply {
 		return errBusy()
 	}
 	j := &romaJob{id: s.hexID(), project: c.project, instance: r.id, user: c.cred.User, typ: jobDelete, begin: c.now,
-		per: ms(c.faults.ROMAAssetMS)}
+		visible: c.now.Add(ms(c.faults.ReadLagMS)), per: ms(c.faults.ROMAAssetMS)}
+	for _, id := range append(slices.Clone(l.apps), l.tasks...) {
+		s.countDeleteRequest(id)
+	}
 	seen := map[string]bool{}
 	for i, id := range append(slices.Clone(l.apps), l.tasks...) {
 		asset := jobAsset{task: i >= len(l.apps), id: id, name: id}
@@ -261,6 +266,7 @@ func (s *Sim) romaDeleteAssets(c *call) reply {
 			seen[kind+asset.id] = true
 			asset.name, asset.fail = name, s.failDelete(c.faults)
 			s.recordDelete(deleteRecord{Service: "roma", Kind: kind, ProjectID: c.project, ID: asset.id}, c.now)
+			r.written(asset.task, asset.id, c.now, c.faults.ReadLagMS)
 		}
 		j.assets = append(j.assets, asset)
 	}
@@ -300,10 +306,20 @@ func (s *Sim) romaJob(c *call) reply {
 		return romaInstanceNotFound(c.args[0])
 	}
 	j := s.st.jobs[c.args[1]]
-	if j == nil || j.instance != r.id || (!j.running() && c.now.Sub(j.end) > jobRetention) {
+	// Until its read lag ends, a read finds the job as before it was created: not at all.
+	if j == nil || j.instance != r.id || c.now.Before(j.visible) || (!j.running() && c.now.Sub(j.end) > jobRetention) {
 		return errReply(svcROMA, http.StatusNotFound, "ROMA.00000404", "The job does not exist: "+c.args[1])
 	}
 	return jsonReply(http.StatusOK, j.toJSON())
+}
+
+// written notes a write of one asset at now (its read lag).
+func (r *romaInst) written(task bool, id string, now time.Time, lagMS int) {
+	if task {
+		r.taskByID[id].written(now, lagMS)
+	} else {
+		r.appByID[id].written(now, lagMS)
+	}
 }
 
 // asset returns the name and kind ("app" or "task") of one asset.

@@ -58,9 +58,12 @@ type Sim struct {
 	reqSeq   atomic.Uint64
 	reqSalt  uint64
 
-	mu      sync.Mutex // guards everything below
-	faults  Faults
-	rng     *rand.Rand
+	mu     sync.Mutex // guards everything below
+	faults Faults
+	rng    *rand.Rand
+	// lostRng decides lost answers (applied_error_rate) on a stream of its own, so that
+	// the n-th write's fate depends only on the seed and n.
+	lostRng *rand.Rand
 	st      *state
 	buckets map[string]*bucket
 	stats   stats
@@ -149,6 +152,7 @@ func (s *Sim) Close() {}
 // resetLocked clears all state and rebuilds the fleet; s.mu held or s unshared.
 func (s *Sim) resetLocked(fleet string) {
 	s.rng = rand.New(rand.NewPCG(uint64(s.seed), uint64(s.seed)^0x9e3779b97f4a7c15))
+	s.lostRng = rand.New(rand.NewPCG(uint64(s.seed)^0x5851f42d4c957f2d, uint64(s.seed)))
 	s.st = newState()
 	s.buckets = map[string]*bucket{}
 	s.stats = newStats()
@@ -234,7 +238,11 @@ func (s *Sim) serveCloud(r *http.Request, rt route, project string, args []strin
 	if f.ErrorRate > 0 && s.rng.Float64() < f.ErrorRate {
 		return errReply(rt.svc, http.StatusInternalServerError, rt.svc.code500(), "Internal server error (injected fault)")
 	}
-	return rt.handle(s, c)
+	rep = rt.handle(s, c)
+	if lost, ok := s.lostAnswer(rt.op, rep, f); ok {
+		return lost
+	}
+	return rep
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) bool {

@@ -58,6 +58,10 @@ type dmsInst struct {
 	restoreUntil time.Time // STARTING until then, after a restore
 	restoreFail  bool      // at restoreUntil go to ERROR instead of status
 	gone         bool      // deleted for good
+	// Read lag (read_lag_ms): until lagUntil, reads see lagSnap, a copy of
+	// the instance from before the write that started the lag.
+	lagUntil time.Time
+	lagSnap  *dmsInst
 }
 
 // dmsPlace is where an instance is: live (list and show see it), in the
@@ -154,6 +158,7 @@ type cdcInst struct {
 	tags                        []tag
 	deleteAt                    time.Time // shutting-down until deleteAt, then terminated
 	deleteFail                  bool      // at deleteAt go to error instead of terminated
+	lag                         lag[cdcView]
 }
 
 // cdcView is an instance's state at one moment.
@@ -213,6 +218,7 @@ type romaApp struct {
 	id, name, remark, key, creator string
 	created                        time.Time
 	owner, favorite                bool
+	shadow                         // deleted but still listed while its read lag lasts
 }
 
 type romaTask struct {
@@ -222,6 +228,7 @@ type romaTask struct {
 	status                   int32
 	created                  time.Time
 	modifiedMS               int64
+	shadow                   // deleted but still listed while its read lag lasts
 }
 
 func (st *state) addROMA(r *romaInst) {
@@ -240,24 +247,34 @@ func (r *romaInst) addTask(t *romaTask) {
 	r.taskByID[t.id] = t
 }
 
-func (r *romaInst) removeApp(id string) bool {
+// removeApp deletes an app at now. While a read lag of the app lasts it
+// stays in the list, marked gone, so that reads still show it.
+func (r *romaInst) removeApp(id string, now time.Time) bool {
 	a := r.appByID[id]
 	if a == nil {
 		return false
 	}
 	delete(r.appByID, id)
-	r.apps = slices.DeleteFunc(r.apps, func(x *romaApp) bool { return x == a })
+	a.gone = true
+	r.purge(now)
 	return true
 }
 
-func (r *romaInst) removeTask(id string) bool {
+func (r *romaInst) removeTask(id string, now time.Time) bool {
 	t := r.taskByID[id]
 	if t == nil {
 		return false
 	}
 	delete(r.taskByID, id)
-	r.tasks = slices.DeleteFunc(r.tasks, func(x *romaTask) bool { return x == t })
+	t.gone = true
+	r.purge(now)
 	return true
+}
+
+// purge drops the deleted assets no read shows any more.
+func (r *romaInst) purge(now time.Time) {
+	r.apps = slices.DeleteFunc(r.apps, func(a *romaApp) bool { return !a.shows(now) })
+	r.tasks = slices.DeleteFunc(r.tasks, func(t *romaTask) bool { return !t.shows(now) })
 }
 
 // stats counts cloud calls and accepted deletes since the last reset.
@@ -269,6 +286,10 @@ type stats struct {
 	Deletes    []deleteRecord            `json:"deletes"`
 	// DeleteCalls lists the request ID of every delete call (§1.5).
 	DeleteCalls []deleteCall `json:"delete_calls"`
+	// DeleteRequestsByID counts, per resource ID, the delete requests that
+	// named it and reached the service (past auth, rate limit, injected
+	// errors and ROMA's one-job rule), accepted or not.
+	DeleteRequestsByID map[string]int `json:"delete_requests_by_id"`
 }
 
 // deleteRecord is one accepted delete of one resource.
@@ -284,7 +305,7 @@ type deleteRecord struct {
 
 func newStats() stats {
 	return stats{ByOp: map[string]int{}, ByStatus: map[string]int{}, ByOpStatus: map[string]map[string]int{},
-		Deletes: []deleteRecord{}, DeleteCalls: []deleteCall{}}
+		Deletes: []deleteRecord{}, DeleteCalls: []deleteCall{}, DeleteRequestsByID: map[string]int{}}
 }
 
 func (s *Sim) record(op string, status int) {

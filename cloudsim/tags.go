@@ -114,7 +114,7 @@ func matchDMSTags(m string, rest []string) (route, []string) {
 // dmsTagged finds a live instance for a per-instance tag call: the engine
 // segment of the path must match its engine; s.mu held.
 func (s *Sim) dmsTagged(c *call, engine string) (*dmsInst, reply, bool) {
-	d, _, ok := s.dmsLookup(c, c.args[0])
+	d, _, ok := s.dmsLookup(c, c.args[0], false)
 	if !ok || d.service() != engine {
 		return nil, dmsNotFound(c.args[0]), false
 	}
@@ -159,7 +159,7 @@ func dmsProjectTags(engine string) func(*Sim, *call) reply {
 	return func(s *Sim, c *call) reply {
 		values := map[string][]string{}
 		for _, d := range slices.Clone(s.st.dmsBy[c.project]) {
-			if _, _, ok := s.dmsLookup(c, d.id); !ok || d.service() != engine {
+			if _, _, ok := s.dmsLookup(c, d.id, false); !ok || d.service() != engine {
 				continue
 			}
 			for _, t := range d.tags {

@@ -82,6 +82,38 @@ func (f *fakeCloud) ROMAJob(context.Context, string, string, string, string) (cl
 	return cloud.Job{Status: cloud.JobSucceeded}, nil
 }
 
+func (f *fakeCloud) SettleTime(string) time.Duration { return cloud.DefaultSettleTime }
+
+// TestUnconfirmedDeleteLabel: while a delete's outcome is unknown the
+// result row says so, in the domain's words.
+func TestUnconfirmedDeleteLabel(t *testing.T) {
+	ts := newTestServer(t)
+	alice, url1 := planChange(t, ts, 2, false)
+	bob := ts.login(t, "bob")
+	_, body := bob.get(t, url1)
+	hash := testIDs(doc(t, body), "plan-hash").Text()
+	resp, _ := bob.post(t, url1+"/approve", url.Values{"plan_hash": {hash}, "comment": {"go"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("approve: %d", resp.StatusCode)
+	}
+	if resp, _ := alice.post(t, url1+"/execute", url.Values{"confirm": {"2"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("execute: %d", resp.StatusCode)
+	}
+	if _, err := ts.db.Exec(`UPDATE change_operations SET state = 'submitted', attempts = 1
+		WHERE id = (SELECT MIN(id) FROM change_operations)`); err != nil {
+		t.Fatal(err)
+	}
+	_, body = alice.get(t, url1+"/progress", "HX-Request", "true")
+	rows := testIDs(doc(t, body), "result-row")
+	if got := rows.Filter(`[data-state="submitted"]`).Text(); !strings.Contains(got, "sent; confirming with the cloud") {
+		t.Errorf("submitted row reads %q", got)
+	}
+	got := rows.Filter(`[data-state="queued"]`).Text()
+	if !strings.Contains(got, "queued") || strings.Contains(got, "confirming") {
+		t.Errorf("queued row reads %q", got)
+	}
+}
+
 // planChange has alice select the first n RUNNING RocketMQ instances of p1
 // and create a change request; it returns the change's URL.
 func planChange(t *testing.T, ts *testServer, n int, force bool) (*client, string) {

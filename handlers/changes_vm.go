@@ -143,7 +143,8 @@ func progressVM(c changes.Change, acts changes.Actions) views.Progress {
 
 func resultRow(it changes.Item, state changes.OpState, attempts, errText, batch string) views.ResultRow {
 	return views.ResultRow{Service: string(it.Service), Kind: string(it.Kind), Name: it.Name, ID: it.ID,
-		Project: it.Project, Planned: it.Status, State: string(state), StateClass: string(state.Class()), Attempts: attempts,
+		Project: it.Project, Planned: it.Status, State: string(state), StateLabel: state.Label(),
+		StateClass: string(state.Class()), Attempts: attempts,
 		Error: errText, Batch: batch}
 }
 

@@ -107,6 +107,9 @@ func (p *Poller) pollJob(ctx context.Context, k jobKey, ops []Op, now time.Time)
 	for i := range ops {
 		addCalls(&ops[i], trail.Calls())
 	}
+	if errors.Is(err, cloud.ErrNotFound) && !cloud.Settled(ops[0].SubmittedAt, now, p.cloud.SettleTime(k.account)) {
+		return nil, nil, p.reschedule(ctx, ops, nil, now) // a new job may not be readable yet
+	}
 	if errors.Is(err, cloud.ErrNotFound) {
 		return ops, nil, nil // finished jobs are purged after an hour: the re-list decides
 	}
@@ -174,7 +177,7 @@ func (p *Poller) reread(ctx context.Context, ops []Op, reasons map[int64]string,
 	return store.InTx(ctx, p.db, func(tx *sql.Tx) error {
 		for _, op := range ops {
 			r, found := live[op.Ref.Key()]
-			v := Judge(op, r, found, now, p.o)
+			v := Judge(op, r, found, now, p.cloud.SettleTime(op.Ref.Account), p.o)
 			from := op.State
 			op.State, op.LastStatus, op.Polls = v.State, v.Status, op.Polls+1
 			if v.Err != "" || v.State == changes.OpDone || v.State == changes.OpInProgress {

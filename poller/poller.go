@@ -23,6 +23,7 @@ type Cloud interface {
 	DeleteCloudDCBatch(ctx context.Context, account, project string, ids []string) ([]cloud.Outcome, error)
 	SubmitROMADelete(ctx context.Context, account, project, instanceID string, apps, tasks []string) (string, error)
 	ROMAJob(ctx context.Context, account, project, instanceID, jobID string) (cloud.Job, error)
+	SettleTime(account string) time.Duration
 }
 
 // errMoved means a row was changed by someone else since it was read.
@@ -54,9 +55,6 @@ func New(db *sql.DB, c Cloud, o Options) *Poller {
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = d.Timeout
-	}
-	if o.UnknownAfter <= 0 {
-		o.UnknownAfter = d.UnknownAfter
 	}
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = d.MaxAttempts

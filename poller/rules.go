@@ -20,25 +20,24 @@ import (
 
 // Options tune polling. Zero values take the defaults in DefaultOptions.
 type Options struct {
-	MinInterval  time.Duration // first poll after submission
-	MaxInterval  time.Duration // cap of the growing interval
-	Stretch      float64       // next poll after this fraction of the time since submission
-	Jitter       float64       // +/- fraction applied to every interval
-	Timeout      time.Duration // per resource, from first submission
-	UnknownAfter time.Duration // how long a submission with unknown outcome may stay unconfirmed
-	MaxAttempts  int           // submissions per resource
-	Concurrency  int           // cloud calls in flight per phase
-	IdleTick     time.Duration // sleep when nothing is due
-	Now          func() time.Time
-	Rand         func() float64 // [0,1), for jitter
-	Logger       *slog.Logger   // default slog.Default()
-	Notified     func()         // called after a commit that enqueued notifications (notify.Service.Wake)
+	MinInterval time.Duration // first poll after submission
+	MaxInterval time.Duration // cap of the growing interval
+	Stretch     float64       // next poll after this fraction of the time since submission
+	Jitter      float64       // +/- fraction applied to every interval
+	Timeout     time.Duration // per resource, from first submission
+	MaxAttempts int           // submissions per resource
+	Concurrency int           // cloud calls in flight per phase
+	IdleTick    time.Duration // sleep when nothing is due
+	Now         func() time.Time
+	Rand        func() float64 // [0,1), for jitter
+	Logger      *slog.Logger   // default slog.Default()
+	Notified    func()         // called after a commit that enqueued notifications (notify.Service.Wake)
 }
 
 // DefaultOptions are the production settings.
 func DefaultOptions() Options {
 	return Options{MinInterval: 500 * time.Millisecond, MaxInterval: 30 * time.Second, Stretch: 0.2,
-		Jitter: 0.1, Timeout: 30 * time.Minute, UnknownAfter: time.Minute, MaxAttempts: 3,
+		Jitter: 0.1, Timeout: 30 * time.Minute, MaxAttempts: 3,
 		Concurrency: 4, IdleTick: 2 * time.Second}
 }
 
@@ -68,7 +67,7 @@ type Op struct {
 	LastError     string
 	LastStatus    string
 	JobID         string
-	SubmittedAt   time.Time
+	SubmittedAt   time.Time // when the last submission's call ended (sent, while in flight or after a crash)
 	NextPollAt    time.Time
 	Deadline      time.Time
 	// Trail holds the cloud's request IDs of the calls made for this
@@ -83,32 +82,33 @@ type Verdict struct {
 	Err    string
 }
 
-// Judge decides an operation's state from one live read (found=false: the
-// resource no longer exists), following contract §5: gone or terminated =
-// done; deleting = in progress; back to a normal or error status after an
-// accepted delete = failed. A submission with unknown outcome whose resource
-// is unchanged goes back to queued once UnknownAfter has passed, while
-// attempts remain.
-func Judge(op Op, r cloud.Resource, found bool, now time.Time, o Options) Verdict {
+// Judge decides an operation's state from one live read taken at now
+// (found=false: the resource no longer exists) with cloud.Confirm, the one
+// rule for unconfirmed deletes, and the account's settle time: gone or
+// terminated = done; deleting = in progress; anything else is believed
+// only once settle has passed since the call ended (SubmittedAt), as the
+// cloud's reads may lag. Then an accepted delete not under way, or a
+// resource that changed, is failed; a submission with unknown outcome
+// whose resource is unchanged and deletable goes back to queued while
+// attempts remain (contract §5).
+func Judge(op Op, r cloud.Resource, found bool, now time.Time, settle time.Duration, o Options) Verdict {
 	if now.After(op.Deadline) && !op.Deadline.IsZero() {
 		if !found || r.Class == cloud.ClassGone {
 			return Verdict{State: changes.OpDone}
 		}
 		return Verdict{State: changes.OpTimedOut, Status: r.Status, Err: fmt.Sprintf("not deleted after %s (status %s)", o.Timeout, r.Status)}
 	}
+	sent := cloud.Sent{Ended: op.SubmittedAt, Accepted: op.State == changes.OpInProgress, Planned: op.PlannedStatus}
+	c, why := cloud.Confirm(sent, r, found, now, settle)
 	switch {
-	case !found || r.Class == cloud.ClassGone:
+	case c == cloud.Gone:
 		return Verdict{State: changes.OpDone, Status: r.Status}
-	case r.Class == cloud.ClassDeleting:
+	case c == cloud.Deleting:
 		return Verdict{State: changes.OpInProgress, Status: r.Status}
-	case r.DeleteFailed():
-		return Verdict{State: changes.OpFailed, Status: r.Status, Err: "the cloud reports the delete failed (" + r.Details["error"] + ")"}
-	case op.State == changes.OpInProgress:
-		return Verdict{State: changes.OpFailed, Status: r.Status, Err: fmt.Sprintf("delete did not complete: status %s", r.Status)}
-	case r.Status != op.PlannedStatus:
-		return Verdict{State: changes.OpFailed, Status: r.Status, Err: fmt.Sprintf("status changed to %s; not re-sent", r.Status)}
-	case now.Sub(op.SubmittedAt) < o.UnknownAfter:
-		return Verdict{State: changes.OpSubmitted, Status: r.Status}
+	case c == cloud.Unsettled:
+		return Verdict{State: op.State, Status: r.Status}
+	case c == cloud.NotDeleted:
+		return Verdict{State: changes.OpFailed, Status: r.Status, Err: why}
 	case op.Attempts >= o.MaxAttempts:
 		return Verdict{State: changes.OpFailed, Status: r.Status, Err: fmt.Sprintf("delete not confirmed after %d attempts", op.Attempts)}
 	default:

@@ -43,6 +43,8 @@ func TestJudge(t *testing.T) {
 	fresh.SubmittedAt = now.Add(-time.Second)
 	spent := unknown
 	spent.Attempts = o.MaxAttempts
+	freshAccepted := inProgress
+	freshAccepted.SubmittedAt = now.Add(-time.Second)
 	late := inProgress
 	late.Deadline = now.Add(-time.Second)
 	erroredUnknown := unknown
@@ -78,10 +80,17 @@ func TestJudge(t *testing.T) {
 		// error again, now from a failed uninstall: failed, not re-sent (§5).
 		{"unknown, planned error, delete failed", erroredUnknown, failedUninstall, true, changes.OpFailed},
 		{"unknown, planned error, no delete seen: re-send", erroredUnknown, stillErrored, true, changes.OpQueued},
+		// Within the settle time a lagging read may show the state before the delete.
+		{"accepted, unchanged within settle: wait", freshAccepted, r("RUNNING", cloud.ClassActive), true,
+			changes.OpInProgress},
+		{"accepted, deleting within settle", freshAccepted, r("DELETING", cloud.ClassDeleting), true,
+			changes.OpInProgress},
+		{"accepted, gone within settle", freshAccepted, cloud.Resource{}, false, changes.OpDone},
+		{"unknown, changed within settle: wait", fresh, r("running", cloud.ClassActive), true, changes.OpSubmitted},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v := Judge(tt.op, tt.res, tt.found, now, o)
+			v := Judge(tt.op, tt.res, tt.found, now, 5*time.Second, o)
 			if v.State != tt.want {
 				t.Errorf("Judge = %+v, want %s", v, tt.want)
 			}

@@ -44,12 +44,19 @@ var (
 
 func newSimEnv(t testing.TB, faults cloudsim.Faults, rate float64) *simEnv {
 	t.Helper()
+	return newSimEnvSettle(t, faults, rate, testSettle)
+}
+
+// newSimEnvSettle is newSimEnv with the account's settle time.
+func newSimEnvSettle(t testing.TB, faults cloudsim.Faults, rate float64, settle time.Duration) *simEnv {
+	t.Helper()
 	sim := cloudsim.New(cloudsim.Options{Credentials: cloudsim.DemoCredentials(), Fleet: "empty", Seed: 1, Faults: faults})
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
 	client, err := cloud.New(cloud.Config{Accounts: []cloud.Account{{Name: account, Projects: cloudsim.DemoProjects,
 		Endpoints: cloud.Endpoints{DMS: srv.URL, ROMA: srv.URL, CloudDC: srv.URL},
-		AK:        cloudsim.DemoAK, SK: cloudsim.DemoSK, Simulated: true, RateLimit: rate, Burst: int(rate)}}},
+		AK:        cloudsim.DemoAK, SK: cloudsim.DemoSK, Simulated: true, RateLimit: rate, Burst: int(rate),
+		SettleTime: settle}}},
 		cloud.Options{PollInterval: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -115,6 +122,7 @@ type simStats struct {
 	Deletes  []struct {
 		Service, Kind, ID string
 	} `json:"deletes"`
+	DeleteRequestsByID map[string]int `json:"delete_requests_by_id"`
 }
 
 func (e *simEnv) stats() simStats {
@@ -198,7 +206,13 @@ func (e *simEnv) runUntilFinished(o poller.Options, limit time.Duration, ids ...
 	}
 }
 
+// testSettle is the test account's settle time; the simulator's reads do
+// not lag unless a test sets read_lag_ms.
+const testSettle = 2 * time.Second
+
+var t0ctx = context.Background()
+
 func testOptions() poller.Options {
 	return poller.Options{MinInterval: 100 * time.Millisecond, MaxInterval: time.Second,
-		UnknownAfter: 2 * time.Second, Timeout: time.Minute, IdleTick: 200 * time.Millisecond}
+		Timeout: time.Minute, IdleTick: 200 * time.Millisecond}
 }

@@ -80,10 +80,10 @@ func saveOp(ctx context.Context, tx *sql.Tx, op Op, from changes.OpState, now ti
 		finished = store.FormatTime(now)
 	}
 	res, err := tx.ExecContext(ctx, `UPDATE change_operations SET state = ?, polls = ?, last_error = ?,
-		last_status = ?, job_id = ?, next_poll_at = ?, finished_at = ?, updated_at = ?, request_ids = ?
+		last_status = ?, job_id = ?, submitted_at = ?, next_poll_at = ?, finished_at = ?, updated_at = ?, request_ids = ?
 		WHERE id = ? AND state = ? AND attempts = ?`,
-		op.State, op.Polls, op.LastError, op.LastStatus, op.JobID, store.FormatTime(op.NextPollAt), finished,
-		store.FormatTime(now), trailJSON(op), op.ID, from, op.Attempts)
+		op.State, op.Polls, op.LastError, op.LastStatus, op.JobID, store.FormatTime(op.SubmittedAt),
+		store.FormatTime(op.NextPollAt), finished, store.FormatTime(now), trailJSON(op), op.ID, from, op.Attempts)
 	if err != nil {
 		return fmt.Errorf("save operation %d: %w", op.ID, err)
 	}

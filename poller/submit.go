@@ -161,7 +161,9 @@ func notSent(err error) bool {
 	return errors.Is(err, cloud.ErrThrottled) || errors.Is(err, cloud.ErrBusy)
 }
 
-// recordSent stores each resource's submission outcome.
+// recordSent stores each resource's submission outcome. The call ended
+// now: the cloud cannot have acted later, so the settle time of any
+// re-read counts from here (SubmittedAt).
 func (p *Poller) recordSent(ctx context.Context, ops []Op, outs map[string]cloud.Outcome, jobID string, callErr error) error {
 	now := p.o.Now()
 	return store.InTx(ctx, p.db, func(tx *sql.Tx) error {
@@ -169,6 +171,7 @@ func (p *Poller) recordSent(ctx context.Context, ops []Op, outs map[string]cloud
 			return err
 		}
 		for _, op := range ops {
+			op.SubmittedAt = now
 			o, ok := outs[op.Ref.ID]
 			switch {
 			case jobID != "":
@@ -185,7 +188,7 @@ func (p *Poller) recordSent(ctx context.Context, ops []Op, outs map[string]cloud
 			case callErr != nil && notSent(callErr) && op.Attempts < p.o.MaxAttempts:
 				op.State, op.LastError = changes.OpQueued, "not accepted, will re-send: "+callErr.Error()
 			case callErr != nil:
-				op.LastError = "outcome unknown: " + callErr.Error()
+				op.LastError = "outcome unknown, confirming after the settle time: " + callErr.Error()
 			default:
 				op.LastError = "outcome unknown: no result for this resource"
 			}

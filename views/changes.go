@@ -175,6 +175,7 @@ type ResultRow struct {
 	Service, Kind, Name, ID, Project string
 	Planned                          string
 	State                            string
+	StateLabel                       string // what the user reads (changes.OpState.Label)
 	StateClass                       string
 	Attempts                         string
 	Error                            string

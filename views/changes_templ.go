@@ -2077,7 +2077,7 @@ func ChangeProgress(p Progress) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if r.State != "" {
-				templ_7745c5c3_Err = Badge(r.StateClass, r.State).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = Badge(r.StateClass, r.StateLabel).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

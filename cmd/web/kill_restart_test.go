@@ -99,7 +99,7 @@ func TestKillRestartMidExecution(t *testing.T) {
 	}
 	sim.checkResources(t, planned, unplanned)
 	sim.checkDeletes(t, planned)
-	checkChangeAudit(t, db, data, c.ID, planned)
+	checkChangeAudit(t, db, data, c.ID, planned, 5)
 }
 
 // killFleet creates 60 stopped CloudDC instances (batches of 50 and 10) and
@@ -190,9 +190,9 @@ func waitFinal(t *testing.T, svc *changes.Service, id int64, limit time.Duration
 }
 
 // checkChangeAudit expects exactly one done outcome per planned resource,
-// one submission per batch, one finish, and a chain (with the console's
-// signed checkpoints, if any) that verifies.
-func checkChangeAudit(t *testing.T, db *sql.DB, data string, id int64, planned map[string]bool) {
+// one submission per batch (of batches), one finish, and a chain (with the
+// console's signed checkpoints, if any) that verifies.
+func checkChangeAudit(t *testing.T, db *sql.DB, data string, id int64, planned map[string]bool, batches int) {
 	t.Helper()
 	ctx := context.Background()
 	log := audit.New(db, audit.Options{Now: time.Now})
@@ -225,9 +225,9 @@ func checkChangeAudit(t *testing.T, db *sql.DB, data string, id int64, planned m
 			t.Errorf("%s: %d resource_outcome events, want 1", rid, outcomes[rid])
 		}
 	}
-	if len(outcomes) != len(planned) || submitted != 5 || finished != 1 {
-		t.Errorf("audit: outcomes for %d resources (want %d), %d batch submissions (want 5), %d finishes (want 1)",
-			len(outcomes), len(planned), submitted, finished)
+	if len(outcomes) != len(planned) || submitted != batches || finished != 1 {
+		t.Errorf("audit: outcomes for %d resources (want %d), %d batch submissions (want %d), %d finishes (want 1)",
+			len(outcomes), len(planned), submitted, batches, finished)
 	}
 	pub, err := audit.LoadPublicKey(filepath.Join(data, audit.PublicKeyFile))
 	if err != nil {
@@ -320,9 +320,19 @@ func (p *consoleProcess) stop(t *testing.T) {
 // endpoints are all the simulator.
 func writeSimCloudConfig(t *testing.T, url string) string {
 	t.Helper()
+	return writeSimCloudConfigSettle(t, url, "")
+}
+
+// writeSimCloudConfigSettle is writeSimCloudConfig with the account's
+// settle_time ("" for the default).
+func writeSimCloudConfigSettle(t *testing.T, url, settle string) string {
+	t.Helper()
 	acct := map[string]any{"name": "sim", "region": "cn-east-3", "projects": cloudsim.DemoProjects,
 		"endpoints": map[string]string{"dms": url, "roma": url, "clouddc": url},
 		"ak":        cloudsim.DemoAK, "sk": cloudsim.DemoSK, "simulated": true, "rate_limit": 500, "burst": 100}
+	if settle != "" {
+		acct["settle_time"] = settle
+	}
 	b, err := json.Marshal(map[string]any{"accounts": []any{acct}})
 	if err != nil {
 		t.Fatal(err)
@@ -356,6 +366,10 @@ type heldSim struct {
 func newHeldSim(t *testing.T) *heldSim {
 	f := cloudsim.DefaultFaults()
 	f.CloudDCDeleteDelayMS, f.DMSDeleteDelayMS = 2000, 2000
+	return newHeldSimFaults(t, f)
+}
+
+func newHeldSimFaults(t *testing.T, f cloudsim.Faults) *heldSim {
 	h := &heldSim{release: make(chan struct{}),
 		sim: cloudsim.New(cloudsim.Options{Credentials: cloudsim.DemoCredentials(), Fleet: "empty", Seed: 1, Faults: f})}
 	h.srv = httptest.NewServer(h)
@@ -368,7 +382,8 @@ func (h *heldSim) releaseAnswers() { h.once.Do(func() { close(h.release) }) }
 func (h *heldSim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
 	isDelete := r.Method == http.MethodDelete || r.Method == http.MethodPost &&
-		(strings.HasSuffix(p, "/instances/action") || strings.HasSuffix(p, "/instances/batch-delete"))
+		(strings.HasSuffix(p, "/instances/action") || strings.HasSuffix(p, "/instances/batch-delete") ||
+			strings.HasSuffix(p, "/assets/delete"))
 	if !isDelete {
 		h.sim.ServeHTTP(w, r)
 		return

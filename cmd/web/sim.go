@@ -70,6 +70,9 @@ func simFlags(cfg *simConfig) *flag.FlagSet {
 	fs.IntVar(&f.TerminatedRetentionMS, "terminated-retention-ms", f.TerminatedRetentionMS, "time terminated CloudDC instances stay visible (ms)")
 	fs.BoolVar(&f.CloudDCAllowDeleteRunning, "clouddc-allow-delete-running", f.CloudDCAllowDeleteRunning, "let CloudDC delete running instances")
 	fs.BoolVar(&f.RefusePrepaidDelete, "refuse-prepaid-delete", f.RefusePrepaidDelete, "refuse deleting yearly/monthly DMS instances")
+	fs.Float64Var(&f.AppliedErrorRate, "applied-error-rate", f.AppliedErrorRate,
+		"fraction 0..1 of write calls applied, then answered 500/504 (answer lost)")
+	fs.IntVar(&f.ReadLagMS, "read-lag-ms", f.ReadLagMS, "how long reads show the state from before a write (ms)")
 	fs.BoolVar(&f.CheckSignatures, "check-signatures", f.CheckSignatures, "verify AK/SK signatures")
 	return fs
 }
@@ -196,6 +199,9 @@ func printSimBanner(w io.Writer, base string, cfg simConfig, creds []cloudsim.Cr
 	f := cfg.Faults
 	fmt.Fprintf(w, "  faults: latency %dms, error rate %g, rate limit %g/s, retry-after %ds, delete failure rate %g, check signatures %t\n",
 		f.LatencyMS, f.ErrorRate, f.RateLimit, f.RetryAfter, f.DeleteFailureRate, f.CheckSignatures)
+	if f.AppliedErrorRate > 0 || f.ReadLagMS > 0 {
+		fmt.Fprintf(w, "  realism: applied error rate %g, read lag %dms\n", f.AppliedErrorRate, f.ReadLagMS)
+	}
 }
 
 // reveal prints the well-known demo secrets and masks any other.

@@ -85,6 +85,8 @@ func TestSimConfigErrors(t *testing.T) {
 		{"ak without sk", []string{"--ak", "AKAKAKAKAKAKAKAKAKAK"}, nil, "--ak and --sk"},
 		{"bad rate from env", nil, map[string]string{"DECOM_SIM_ERROR_RATE": "2"}, "error"},
 		{"unparsable env", nil, map[string]string{"DECOM_SIM_LATENCY_MS": "slow"}, "DECOM_SIM_LATENCY_MS"},
+		{"applied error rate above 1", []string{"--applied-error-rate", "1.5"}, nil, "applied_error_rate"},
+		{"negative read lag from env", nil, map[string]string{"DECOM_SIM_READ_LAG_MS": "-1"}, "read_lag_ms"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -108,6 +110,24 @@ func TestSimConfigEnvThenFlags(t *testing.T) {
 	}
 	if got := cfg.Projects.String(); got != "flagp" {
 		t.Errorf("projects %q, want the flag to replace the environment's", got)
+	}
+}
+
+// TestSimRealismKnobs sets the realism knobs from the environment and a
+// flag; both default to off.
+func TestSimRealismKnobs(t *testing.T) {
+	cfg, err := parseSimConfig(nil, noSimEnv, &bytes.Buffer{})
+	if err != nil || cfg.Faults.AppliedErrorRate != 0 || cfg.Faults.ReadLagMS != 0 {
+		t.Fatalf("defaults %+v %v, want both off", cfg.Faults, err)
+	}
+	env := map[string]string{"DECOM_SIM_APPLIED_ERROR_RATE": "0.3", "DECOM_SIM_READ_LAG_MS": "1000"}
+	cfg, err = parseSimConfig([]string{"--read-lag-ms", "3000"}, func(k string) string { return env[k] }, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Faults.AppliedErrorRate != 0.3 || cfg.Faults.ReadLagMS != 3000 {
+		t.Errorf("applied error rate %g, read lag %d; want 0.3 from the environment and 3000 from the flag",
+			cfg.Faults.AppliedErrorRate, cfg.Faults.ReadLagMS)
 	}
 }
 
