@@ -36,6 +36,8 @@ const (
 	ActionRecyclePolicyChanged Action = "recycle_policy_changed"
 	// ActionBackupStored: ROMA assets were exported and their archive stored before their delete.
 	ActionBackupStored Action = "backup_stored"
+	ActionCommented          Action = "commented"
+	ActionChannelChanged     Action = "notify_channel_changed"
 )
 
 // Actions lists every Action, for filter menus and validation.
@@ -43,8 +45,8 @@ var Actions = []Action{
 	ActionSignIn, ActionSignInFailure, ActionSignOut, ActionPlanCreated, ActionApproved,
 	ActionRejected, ActionCancelled, ActionExpired, ActionExecutionStarted,
 	ActionRevalidationFailed, ActionCloudCall, ActionResourceOutcome, ActionChangeFinished,
-	ActionUserChanged, ActionPolicyChanged, ActionAuditExport, ActionSessionRevoked,
-	ActionProtectionChanged, ActionRecyclePolicyChanged, ActionBackupStored,
+	ActionUserChanged, ActionPolicyChanged, ActionAuditExport, ActionSessionRevoked, ActionCommented,
+	ActionChannelChanged, ActionProtectionChanged, ActionRecyclePolicyChanged, ActionBackupStored,
 }
 
 // DestructiveActions are the actions counted by DailyDestructive: one

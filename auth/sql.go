@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -49,6 +50,22 @@ func (s *Service) List(ctx context.Context) ([]User, error) {
 		out = append(out, u)
 	}
 	return out, rows.Err()
+}
+
+// CountHolding returns how many enabled users hold at least one of roles
+// (changes asks it so a policy never needs more approvers than exist).
+func (s *Service) CountHolding(ctx context.Context, roles Roles) (int, error) {
+	all, err := s.List(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, u := range all {
+		if !u.Disabled && slices.ContainsFunc(roles, u.Roles.Has) {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // Count returns how many users exist.

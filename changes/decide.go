@@ -8,18 +8,22 @@ import (
 	"time"
 
 	"github.com/decom/decom/audit"
+	"github.com/decom/decom/notify"
 	"github.com/decom/decom/store"
 )
 
 // Approve records the actor's approval of the plan revision they saw
 // (planHash); the change becomes approved once enough approvals are in.
 func (s *Service) Approve(ctx context.Context, a Actor, id int64, planHash, comment string) (Change, error) {
+	if err := textError("comment", comment); err != nil {
+		return Change{}, err
+	}
 	err := store.InTx(ctx, s.db, func(tx *sql.Tx) error {
 		c, err := getChange(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		pol, _, err := s.policyIn(ctx, tx, c.Plan)
+		pol, err := s.policyIn(ctx, tx, c.Plan)
 		if err != nil {
 			return err
 		}
@@ -47,11 +51,15 @@ func (s *Service) Approve(ctx context.Context, a Actor, id int64, planHash, comm
 			update{ApprovedAt: &now, ExpiresAt: new(now.Add(pol.TTL))}); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, a, audit.ActionApproved, c, string(StateApproved), details)
+		if err := s.record(ctx, tx, a, audit.ActionApproved, c, string(StateApproved), details); err != nil {
+			return err
+		}
+		return s.announce(ctx, tx, notify.KindApproved, c, StateApproved, a, d.Comment)
 	})
 	if err != nil {
 		return Change{}, fmt.Errorf("approve change %d: %w", id, err)
 	}
+	s.notified()
 	return s.Get(ctx, id)
 }
 
@@ -61,12 +69,15 @@ func (s *Service) Reject(ctx context.Context, a Actor, id int64, comment string)
 	if comment == "" {
 		return Change{}, &ValidationError{Fields: map[string]string{"comment": "say why"}}
 	}
+	if err := textError("comment", comment); err != nil {
+		return Change{}, err
+	}
 	err := store.InTx(ctx, s.db, func(tx *sql.Tx) error {
 		c, err := getChange(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		pol, _, err := s.policyIn(ctx, tx, c.Plan)
+		pol, err := s.policyIn(ctx, tx, c.Plan)
 		if err != nil {
 			return err
 		}
@@ -80,16 +91,24 @@ func (s *Service) Reject(ctx context.Context, a Actor, id int64, comment string)
 		if err := move(ctx, tx, id, StatePending, StateRejected, now, update{FinishedAt: &now}); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, a, audit.ActionRejected, c, string(StateRejected), map[string]any{"comment": comment})
+		details := map[string]any{"comment": comment}
+		if err := s.record(ctx, tx, a, audit.ActionRejected, c, string(StateRejected), details); err != nil {
+			return err
+		}
+		return s.announce(ctx, tx, notify.KindRejected, c, StateRejected, a, comment)
 	})
 	if err != nil {
 		return Change{}, fmt.Errorf("reject change %d: %w", id, err)
 	}
+	s.notified()
 	return s.Get(ctx, id)
 }
 
 // Cancel cancels a change before execution; it is final.
 func (s *Service) Cancel(ctx context.Context, a Actor, id int64, comment string) (Change, error) {
+	if err := textError("comment", comment); err != nil {
+		return Change{}, err
+	}
 	err := store.InTx(ctx, s.db, func(tx *sql.Tx) error {
 		c, err := getChange(ctx, tx, id)
 		if err != nil {
@@ -135,6 +154,7 @@ func (s *Service) ExpireDue(ctx context.Context) (int, error) {
 }
 
 func (s *Service) expire(ctx context.Context, id int64) error {
+	defer s.notified()
 	return store.InTx(ctx, s.db, func(tx *sql.Tx) error {
 		c, err := getChange(ctx, tx, id)
 		if err != nil {
@@ -147,8 +167,11 @@ func (s *Service) expire(ctx context.Context, id int64) error {
 		if err := move(ctx, tx, id, StateApproved, StateExpired, now, update{FinishedAt: &now}); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, System, audit.ActionExpired, c, string(StateExpired),
-			map[string]any{"expires_at": store.FormatTime(c.ExpiresAt)})
+		if err := s.record(ctx, tx, System, audit.ActionExpired, c, string(StateExpired),
+			map[string]any{"expires_at": store.FormatTime(c.ExpiresAt)}); err != nil {
+			return err
+		}
+		return s.announce(ctx, tx, notify.KindExpired, c, StateExpired, System, "")
 	})
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/decom/decom/audit"
 	"github.com/decom/decom/cloud"
+	"github.com/decom/decom/notify"
 	"github.com/decom/decom/store"
 )
 
@@ -30,7 +31,7 @@ func (s *Service) Execute(ctx context.Context, a Actor, id int64, confirm string
 		}
 		return Change{}, fmt.Errorf("execute %s: %w", c.Name(), ErrExpired)
 	}
-	pol, hooks, err := s.policyFor(ctx, c.Plan)
+	pol, err := s.policyFor(ctx, c.Plan)
 	if err != nil {
 		return Change{}, err
 	}
@@ -45,7 +46,7 @@ func (s *Service) Execute(ctx context.Context, a Actor, id int64, confirm string
 		return Change{}, fmt.Errorf("execute %s: re-read live state: %w", c.Name(), err)
 	}
 	if diffs := Revalidate(c.Plan, live); len(diffs) > 0 {
-		return s.sendBack(ctx, a, c, pol, hooks, diffs, Replan(c.Plan, live))
+		return s.sendBack(ctx, a, c, pol, diffs, Replan(c.Plan, live))
 	}
 	err = store.InTx(ctx, s.db, func(tx *sql.Tx) error {
 		now := s.now().UTC()
@@ -63,8 +64,11 @@ func (s *Service) Execute(ctx context.Context, a Actor, id int64, confirm string
 		if err := insertOperations(ctx, tx, id, c.Plan, now); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, a, audit.ActionExecutionStarted, c, string(StateExecuting), map[string]any{
-			"plan_hash": c.PlanHash, "resources": len(c.Plan.Items), "batches": len(c.Plan.Batches)})
+		if err := s.record(ctx, tx, a, audit.ActionExecutionStarted, c, string(StateExecuting), map[string]any{
+			"plan_hash": c.PlanHash, "resources": len(c.Plan.Items), "batches": len(c.Plan.Batches)}); err != nil {
+			return err
+		}
+		return s.announce(ctx, tx, notify.KindStarted, c, StateExecuting, a, "")
 	})
 	if errors.Is(err, ErrExpired) {
 		if err := s.expire(ctx, id); err != nil && !isConflict(err) {
@@ -75,6 +79,7 @@ func (s *Service) Execute(ctx context.Context, a Actor, id int64, confirm string
 		return Change{}, fmt.Errorf("execute %s: %w", c.Name(), err)
 	}
 	s.wake()
+	s.notified()
 	return s.Get(ctx, id)
 }
 
@@ -145,7 +150,7 @@ func (s *Service) live(ctx context.Context, p Plan) (Live, error) {
 
 // sendBack returns an approved change to pending with the re-built plan and
 // the differences; approvals of the old plan no longer count.
-func (s *Service) sendBack(ctx context.Context, a Actor, c Change, pol Policy, hooks []string, diffs []Difference, plan Plan) (Change, error) {
+func (s *Service) sendBack(ctx context.Context, a Actor, c Change, pol Policy, diffs []Difference, plan Plan) (Change, error) {
 	diffJSON, err := json.Marshal(diffs)
 	if err != nil {
 		return Change{}, fmt.Errorf("encode differences: %w", err)
@@ -167,8 +172,14 @@ func (s *Service) sendBack(ctx context.Context, a Actor, c Change, pol Policy, h
 			DifferencesJSON: new(string(diffJSON)), ApprovedAt: &time.Time{}, ExpiresAt: &time.Time{}, SubmittedAt: &now}); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, a, audit.ActionRevalidationFailed, c, string(StatePending), map[string]any{
-			"old_plan_hash": c.PlanHash, "new_plan_hash": plan.Hash(), "differences": diffs})
+		if err := s.record(ctx, tx, a, audit.ActionRevalidationFailed, c, string(StatePending), map[string]any{
+			"old_plan_hash": c.PlanHash, "new_plan_hash": plan.Hash(), "differences": diffs}); err != nil {
+			return err
+		}
+		sent := c
+		sent.Plan = plan
+		return s.announce(ctx, tx, notify.KindSentBack, sent, StatePending, a,
+			fmt.Sprintf("%d difference(s) between the plan and the live state", len(diffs)))
 	})
 	if err != nil {
 		return Change{}, fmt.Errorf("execute %s: %w", c.Name(), err)
@@ -177,7 +188,7 @@ func (s *Service) sendBack(ctx context.Context, a Actor, c Change, pol Policy, h
 	if err != nil {
 		return Change{}, err
 	}
-	s.notifyPending(c, hooks)
+	s.notified()
 	return c, fmt.Errorf("execute %s: %w (%d differences)", c.Name(), ErrDiffers, len(diffs))
 }
 

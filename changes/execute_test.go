@@ -6,9 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
-	"github.com/decom/decom/auth"
 	"github.com/decom/decom/changes"
 	"github.com/decom/decom/cloud"
 )
@@ -149,43 +147,6 @@ func TestFailedAuditNoChange(t *testing.T) {
 	}
 	if got.State != changes.StatePending || len(got.Decisions) != 0 {
 		t.Errorf("state %s, decisions %d after a failed audit append", got.State, len(got.Decisions))
-	}
-}
-
-type recordingNotifier struct {
-	mu   sync.Mutex
-	got  []string
-	done chan struct{}
-}
-
-func (r *recordingNotifier) Notify(_ context.Context, url string, n changes.Notification) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.got = append(r.got, url+" "+n.Name)
-	r.done <- struct{}{}
-	return nil
-}
-
-func TestWebhook(t *testing.T) {
-	ctx := context.Background()
-	e := newEnv(t)
-	rec := &recordingNotifier{done: make(chan struct{}, 4)}
-	e.svc = changes.New(e.db, e.cloud, changes.Options{Now: e.clock.Now, Notifier: rec})
-	p := changes.DefaultPolicy()
-	p.WebhookURL = "https://hooks.example/pending"
-	if err := e.svc.SetPolicy(ctx, changes.Actor{Name: "root", Roles: auth.Roles{auth.RoleAdmin}}, p); err != nil {
-		t.Fatal(err)
-	}
-	c := e.pending(t, false, e.resource("a", cloud.CloudDC, "stopped"))
-	select {
-	case <-rec.done:
-	case <-time.After(5 * time.Second):
-		t.Fatal("no webhook call for a pending change")
-	}
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
-	if want := "https://hooks.example/pending " + c.Name(); len(rec.got) != 1 || rec.got[0] != want {
-		t.Errorf("webhook calls %v, want [%s]", rec.got, want)
 	}
 }
 

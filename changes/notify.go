@@ -1,75 +1,56 @@
 package changes
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
+	"database/sql"
 	"errors"
 	"fmt"
-	"net/http"
 	"time"
+
+	"github.com/decom/decom/notify"
 )
 
-// Notification is the JSON body posted to pending-request webhooks.
-type Notification struct {
-	Change    int64  `json:"change_id"`
-	Name      string `json:"name"`
-	State     State  `json:"state"`
-	Requester string `json:"requester"`
-	Reason    string `json:"reason"`
-	Resources int    `json:"resources"`
-	PlanHash  string `json:"plan_hash"`
+// announce writes the notification of a change event into the outbox inside
+// tx, beside the state change and its audit event: all three commit
+// together. text is a comment or a decision's comment.
+func (s *Service) announce(ctx context.Context, tx *sql.Tx, kind notify.Kind, c Change, state State, a Actor,
+	text string) error {
+	_, err := notify.Enqueue(ctx, tx, eventOf(kind, c, state, a, text, s.now()))
+	return err
 }
 
-// Notifier delivers a notification to one webhook URL.
-type Notifier interface {
-	Notify(ctx context.Context, url string, n Notification) error
+func eventOf(kind notify.Kind, c Change, state State, a Actor, text string, now time.Time) notify.Event {
+	return notify.Event{ID: notify.NewID(), Kind: kind, At: now.UTC(), ChangeID: c.ID, ChangeName: c.Name(),
+		State: string(state), Actor: a.Name, Requester: c.Requester, Reason: c.Reason,
+		Resources: len(c.Plan.Items), Projects: c.Plan.Projects(), Text: text}
 }
 
-// HTTPNotifier posts notifications as JSON with a short timeout.
-type HTTPNotifier struct{ Client *http.Client }
-
-// Notify posts n to url; any non-2xx answer is an error.
-func (h HTTPNotifier) Notify(ctx context.Context, url string, n Notification) error {
-	body, err := json.Marshal(n)
+// AnnounceFinished writes the notification of an executing change reaching
+// its final state (execution_finished, or execution_failed when any resource
+// failed) inside the poller's transaction.
+func AnnounceFinished(ctx context.Context, tx *sql.Tx, id int64, final State, now time.Time) error {
+	c, err := getChangeRow(ctx, tx, id)
 	if err != nil {
-		return fmt.Errorf("encode notification: %w", err)
+		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("notify %s: %w", url, err)
+	kind := notify.KindFinished
+	if final != StateSucceeded {
+		kind = notify.KindFailed
 	}
-	req.Header.Set("Content-Type", "application/json")
-	client := h.Client
-	if client == nil {
-		client = &http.Client{Timeout: 5 * time.Second}
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return fmt.Errorf("notify %s: %w", url, err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("notify %s: status %d", url, resp.StatusCode)
-	}
-	return nil
+	_, err = notify.Enqueue(ctx, tx, eventOf(kind, c, final, System, "", now))
+	return err
 }
 
-// notifyPending tells every webhook that c awaits approval, in the
-// background after the transaction committed: a slow webhook never holds up
-// the request, and a failed one is only logged.
-func (s *Service) notifyPending(c Change, hooks []string) {
-	n := Notification{Change: c.ID, Name: c.Name(), State: StatePending, Requester: c.Requester,
-		Reason: c.Reason, Resources: len(c.Plan.Items), PlanHash: c.PlanHash}
-	for _, url := range hooks {
-		go func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			if err := s.notify.Notify(ctx, url, n); err != nil {
-				s.log.Warn("pending-change webhook failed", "change", c.ID, "err", err)
-			}
-		}()
+// getChangeRow reads a change without its decisions and operations.
+func getChangeRow(ctx context.Context, q querier, id int64) (Change, error) {
+	c, err := scanChange(q.QueryRowContext(ctx, `SELECT `+changeColumns+` FROM changes WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Change{}, fmt.Errorf("change %d: %w", id, ErrNotFound)
 	}
+	if err != nil {
+		return Change{}, fmt.Errorf("get change %d: %w", id, err)
+	}
+	return c, nil
 }
 
 func isConflict(err error) bool { return errors.Is(err, ErrConflict) }

@@ -1,7 +1,9 @@
 package changes
 
 import (
+	"errors"
 	"fmt"
+	"math"
 	"testing"
 	"time"
 
@@ -267,20 +269,17 @@ func TestRevalidate(t *testing.T) {
 
 func TestPolicy(t *testing.T) {
 	global := DefaultPolicy()
-	if err := global.Validate(); err != nil {
+	if err := global.Validate(-1); err != nil {
 		t.Fatalf("default policy invalid: %v", err)
 	}
 	strict := Policy{Project: "p1", ApprovalsRequired: 2, ForceApprovalsRequired: 3,
-		ApproverRoles: auth.Roles{auth.RoleApprover, auth.RoleAdmin}, TTL: time.Hour, WebhookURL: "https://hooks.example/x"}
-	eff, hooks := Effective(global, []Policy{strict})
+		ApproverRoles: auth.Roles{auth.RoleApprover, auth.RoleAdmin}, TTL: time.Hour}
+	eff := Effective(global, []Policy{strict})
 	if eff.ApprovalsRequired != 2 || eff.ForceApprovalsRequired != 3 || eff.TTL != time.Hour {
 		t.Errorf("effective = %+v", eff)
 	}
 	if diff := cmp.Diff(auth.Roles{auth.RoleApprover}, eff.ApproverRoles); diff != "" {
 		t.Errorf("roles (-want +got):\n%s", diff)
-	}
-	if diff := cmp.Diff([]string{"https://hooks.example/x"}, hooks); diff != "" {
-		t.Errorf("hooks (-want +got):\n%s", diff)
 	}
 	force := BuildPlan(PlanInput{Force: true, Resources: []cloud.Resource{res("a", cloud.RabbitMQ, "RUNNING", cloud.ClassActive)}})
 	plain := BuildPlan(PlanInput{Resources: []cloud.Resource{res("a", cloud.RabbitMQ, "RUNNING", cloud.ClassActive)}})
@@ -290,16 +289,55 @@ func TestPolicy(t *testing.T) {
 	if got := global.Required(plain); got != 1 {
 		t.Errorf("approvals = %d, want 1", got)
 	}
-	bad := []Policy{
-		{ApprovalsRequired: 0, ForceApprovalsRequired: 1, ApproverRoles: auth.Roles{"approver"}, TTL: time.Hour},
-		{ApprovalsRequired: 2, ForceApprovalsRequired: 1, ApproverRoles: auth.Roles{"approver"}, TTL: time.Hour},
-		{ApprovalsRequired: 1, ForceApprovalsRequired: 1, TTL: time.Hour},
-		{ApprovalsRequired: 1, ForceApprovalsRequired: 1, ApproverRoles: auth.Roles{"approver"}, TTL: time.Second},
-		{ApprovalsRequired: 1, ForceApprovalsRequired: 1, ApproverRoles: auth.Roles{"approver"}, TTL: time.Hour, WebhookURL: "ftp://x"},
+}
+
+func TestPolicyValidate(t *testing.T) {
+	ok := Policy{ApprovalsRequired: 1, ForceApprovalsRequired: 2, ApproverRoles: auth.Roles{auth.RoleApprover}, TTL: time.Hour}
+	with := func(f func(*Policy)) Policy { p := ok; f(&p); return p }
+	for _, tt := range []struct {
+		name     string
+		p        Policy
+		eligible int
+		field    string // "" = valid
+	}{
+		{"OK", ok, 5, ""},
+		{"OKUnknownEligible", ok, -1, ""},
+		{"OKMaxTTL", with(func(p *Policy) { p.TTL = MaxTTL }), 5, ""},
+		{"OKTen", with(func(p *Policy) { p.ApprovalsRequired, p.ForceApprovalsRequired = 10, 10 }), 10, ""},
+		{"NoApprovals", with(func(p *Policy) { p.ApprovalsRequired = 0 }), 5, "approvals_required"},
+		{"ElevenApprovals", with(func(p *Policy) { p.ApprovalsRequired, p.ForceApprovalsRequired = 11, 11 }), 20, "approvals_required"},
+		{"MoreThanEligible", with(func(p *Policy) { p.ApprovalsRequired = 2 }), 1, "approvals_required"},
+		{"ForceMoreThanEligible", ok, 1, "force_approvals_required"},
+		{"ForceBelowApprovals", with(func(p *Policy) { p.ApprovalsRequired = 3 }), 5, "force_approvals_required"},
+		{"ForceEleven", with(func(p *Policy) { p.ForceApprovalsRequired = 11 }), 20, "force_approvals_required"},
+		{"NoRoles", with(func(p *Policy) { p.ApproverRoles = nil }), 5, "approver_roles"},
+		{"UnknownRole", with(func(p *Policy) { p.ApproverRoles = auth.Roles{"approver", "boss"} }), 5, "approver_roles"},
+		{"RequesterApproves", with(func(p *Policy) { p.ApproverRoles = auth.Roles{auth.RoleRequester} }), 5, "approver_roles"},
+		{"TTLBelowHour", with(func(p *Policy) { p.TTL = 59 * time.Minute }), 5, "ttl"},
+		{"TTLAbove30Days", with(func(p *Policy) { p.TTL = MaxTTL + time.Hour }), 5, "ttl"},
+		// 10^16 hours overflowed to about 25 minutes before TTLFromHours saturated.
+		{"TTLHugeHours", with(func(p *Policy) { p.TTL = TTLFromHours(10_000_000_000_000_000) }), 5, "ttl"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.p.Validate(tt.eligible)
+			var ve *ValidationError
+			switch {
+			case tt.field == "" && err != nil:
+				t.Fatalf("valid policy refused: %v", err)
+			case tt.field != "" && (!errors.As(err, &ve) || ve.Fields[tt.field] == ""):
+				t.Fatalf("want a message for %s, got %v", tt.field, err)
+			}
+		})
 	}
-	for i, p := range bad {
-		if p.Validate() == nil {
-			t.Errorf("bad policy %d accepted", i)
+}
+
+func TestTTLFromHours(t *testing.T) {
+	for _, tt := range []struct {
+		hours int
+		want  time.Duration
+	}{{1, time.Hour}, {720, MaxTTL}, {-5, 0}, {1 << 62, time.Duration(math.MaxInt64)}} {
+		if got := TTLFromHours(tt.hours); got != tt.want {
+			t.Errorf("TTLFromHours(%d) = %v, want %v", tt.hours, got, tt.want)
 		}
 	}
 }

@@ -4,7 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"net/url"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -21,7 +21,6 @@ type Policy struct {
 	ForceApprovalsRequired int           `json:"force_approvals_required"`
 	ApproverRoles          auth.Roles    `json:"approver_roles"`
 	TTL                    time.Duration `json:"ttl"`
-	WebhookURL             string        `json:"webhook_url,omitempty"`
 }
 
 // Policy defaults.
@@ -31,31 +30,66 @@ const (
 	DefaultTTL            = 24 * time.Hour
 )
 
+// Policy bounds: an approval lives between MinTTL and MaxTTL, and a change
+// needs between 1 and MaxApprovals approvals.
+const (
+	MinTTL       = time.Hour
+	MaxTTL       = 30 * 24 * time.Hour
+	MaxApprovals = 10
+)
+
+// TTLFromHours converts a form's hours to a TTL, saturating instead of
+// overflowing so that Validate refuses a huge value rather than accepting
+// whatever it wraps to.
+func TTLFromHours(h int) time.Duration {
+	if h > int(math.MaxInt64/int64(time.Hour)) {
+		return time.Duration(math.MaxInt64)
+	}
+	if h < 0 {
+		return 0
+	}
+	return time.Duration(h) * time.Hour
+}
+
 // DefaultPolicy is the global policy until an admin changes it.
 func DefaultPolicy() Policy {
 	return Policy{ApprovalsRequired: DefaultApprovals, ForceApprovalsRequired: DefaultForceApprovals,
 		ApproverRoles: auth.Roles{auth.RoleApprover}, TTL: DefaultTTL}
 }
 
-// Validate checks a policy an admin wants to save.
-func (p Policy) Validate() error {
+// Validate checks a policy an admin wants to save. eligible is the number
+// of users who hold one of its approver roles (negative: unknown, not
+// checked); a policy may not ask for more approvals than they can give.
+func (p Policy) Validate(eligible int) error {
 	f := map[string]string{}
-	if p.ApprovalsRequired < 1 {
-		f["approvals_required"] = "at least 1"
+	switch {
+	case p.ApprovalsRequired < 1 || p.ApprovalsRequired > MaxApprovals:
+		f["approvals_required"] = fmt.Sprintf("between 1 and %d", MaxApprovals)
+	case eligible >= 0 && p.ApprovalsRequired > eligible:
+		f["approvals_required"] = fmt.Sprintf("at most %d: only %d user(s) hold an approver role", eligible, eligible)
 	}
-	if p.ForceApprovalsRequired < p.ApprovalsRequired {
+	switch {
+	case p.ForceApprovalsRequired < p.ApprovalsRequired:
 		f["force_approvals_required"] = "at least the approvals required"
+	case p.ForceApprovalsRequired > MaxApprovals:
+		f["force_approvals_required"] = fmt.Sprintf("at most %d", MaxApprovals)
+	case eligible >= 0 && p.ForceApprovalsRequired > eligible:
+		f["force_approvals_required"] = fmt.Sprintf("at most %d: only %d user(s) hold an approver role",
+			eligible, eligible)
+	}
+	for _, r := range p.ApproverRoles {
+		switch {
+		case !auth.AllRoles.Has(r):
+			f["approver_roles"] = fmt.Sprintf("unknown role %q (roles: %s)", r, auth.AllRoles)
+		case r == auth.RoleRequester:
+			f["approver_roles"] = "the requester role cannot approve: requests would approve each other"
+		}
 	}
 	if len(p.ApproverRoles) == 0 {
 		f["approver_roles"] = "at least one role"
 	}
-	if p.TTL < time.Minute {
-		f["ttl"] = "at least one minute"
-	}
-	if p.WebhookURL != "" {
-		if u, err := url.Parse(p.WebhookURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			f["webhook_url"] = "an http(s) URL"
-		}
+	if p.TTL < MinTTL || p.TTL > MaxTTL {
+		f["ttl"] = "between 1 hour and 30 days (720 hours)"
 	}
 	if len(f) > 0 {
 		return &ValidationError{Fields: f}
@@ -82,14 +116,10 @@ func (p Policy) Required(plan Plan) int {
 
 // Effective combines the global policy with the policies of every project a
 // plan touches, keeping the strictest of each rule: most approvals, shortest
-// TTL, approver roles common to all. Webhooks come from every policy.
-func Effective(global Policy, perProject []Policy) (Policy, []string) {
+// TTL, approver roles common to all.
+func Effective(global Policy, perProject []Policy) Policy {
 	eff := global
 	eff.Project = ""
-	hooks := []string{}
-	if global.WebhookURL != "" {
-		hooks = append(hooks, global.WebhookURL)
-	}
 	for _, p := range perProject {
 		eff.ApprovalsRequired = max(eff.ApprovalsRequired, p.ApprovalsRequired)
 		eff.ForceApprovalsRequired = max(eff.ForceApprovalsRequired, p.ForceApprovalsRequired)
@@ -97,11 +127,8 @@ func Effective(global Policy, perProject []Policy) (Policy, []string) {
 			eff.TTL = p.TTL
 		}
 		eff.ApproverRoles = intersect(eff.ApproverRoles, p.ApproverRoles)
-		if p.WebhookURL != "" && !slices.Contains(hooks, p.WebhookURL) {
-			hooks = append(hooks, p.WebhookURL)
-		}
 	}
-	return eff, hooks
+	return eff
 }
 
 func intersect(a, b auth.Roles) auth.Roles {
@@ -146,7 +173,15 @@ func (s *Service) SetPolicy(ctx context.Context, a Actor, p Policy) error {
 	if !a.Roles.Has(auth.RoleAdmin) {
 		return fmt.Errorf("set policy: %w: admin role needed", ErrForbidden)
 	}
-	if err := p.Validate(); err != nil {
+	eligible := -1
+	if s.eligible != nil && p.ApproverRoles.String() != "" {
+		n, err := s.eligible(ctx, p.ApproverRoles)
+		if err != nil {
+			return fmt.Errorf("set policy: count approvers: %w", err)
+		}
+		eligible = n
+	}
+	if err := p.Validate(eligible); err != nil {
 		return err
 	}
 	return store.InTx(ctx, s.db, func(tx *sql.Tx) error {
@@ -162,8 +197,7 @@ func (s *Service) SetPolicy(ctx context.Context, a Actor, p Policy) error {
 // global policy and the plan's projects): the console asks it to offer only
 // the actions the rules allow.
 func (s *Service) EffectivePolicy(ctx context.Context, p Plan) (Policy, error) {
-	pol, _, err := s.policyFor(ctx, p)
-	return pol, err
+	return s.policyFor(ctx, p)
 }
 
 // globalPolicy is the saved global policy, or the defaults if none was saved.
@@ -175,15 +209,15 @@ func globalPolicy(all map[string]Policy) Policy {
 }
 
 // policyFor is policyIn outside a transaction.
-func (s *Service) policyFor(ctx context.Context, p Plan) (Policy, []string, error) {
+func (s *Service) policyFor(ctx context.Context, p Plan) (Policy, error) {
 	return s.policyIn(ctx, s.db, p)
 }
 
-// policyIn is the effective policy of a plan and its webhooks.
-func (s *Service) policyIn(ctx context.Context, q querier, p Plan) (Policy, []string, error) {
+// policyIn is the effective policy of a plan.
+func (s *Service) policyIn(ctx context.Context, q querier, p Plan) (Policy, error) {
 	all, err := getPolicies(ctx, q)
 	if err != nil {
-		return Policy{}, nil, err
+		return Policy{}, err
 	}
 	var per []Policy
 	for _, proj := range p.Projects() {
@@ -191,6 +225,5 @@ func (s *Service) policyIn(ctx context.Context, q querier, p Plan) (Policy, []st
 			per = append(per, pp)
 		}
 	}
-	pol, hooks := Effective(globalPolicy(all), per)
-	return pol, hooks, nil
+	return Effective(globalPolicy(all), per), nil
 }

@@ -248,7 +248,7 @@ func TestExecuteRereadsDMSTags(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
 	tc := tagCloud{fakeCloud: e.cloud, tags: map[string][]cloud.Tag{}}
-	e.svc = changes.New(e.db, tc, changes.Options{Now: e.clock.Now, Notifier: nopNotifier{}})
+	e.svc = changes.New(e.db, tc, changes.Options{Now: e.clock.Now})
 	a, b, c := e.resource("a", cloud.RocketMQ, "RUNNING"), e.resource("b", cloud.RabbitMQ, "RUNNING"), e.resource("c", cloud.CloudDC, "stopped")
 	tc.tags[a.Key()], tc.tags[b.Key()] = nil, nil
 	ch := e.pending(t, false, a, b, c)

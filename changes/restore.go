@@ -11,6 +11,7 @@ import (
 	"github.com/decom/decom/audit"
 	"github.com/decom/decom/auth"
 	"github.com/decom/decom/cloud"
+	"github.com/decom/decom/notify"
 	"github.com/decom/decom/store"
 )
 
@@ -124,7 +125,7 @@ func (s *Service) PlanRestore(ctx context.Context, a Actor, req RestoreRequest) 
 // create stores a built plan as a pending change with its audit event, and
 // notifies the approvers.
 func (s *Service) create(ctx context.Context, a Actor, plan Plan, retryOf int64) (Change, error) {
-	pol, hooks, err := s.policyFor(ctx, plan)
+	pol, err := s.policyFor(ctx, plan)
 	if err != nil {
 		return Change{}, err
 	}
@@ -138,15 +139,18 @@ func (s *Service) create(ctx context.Context, a Actor, plan Plan, retryOf int64)
 			return err
 		}
 		c.ID = id
-		return s.record(ctx, tx, a, audit.ActionPlanCreated, c, string(c.State), map[string]any{
+		if err := s.record(ctx, tx, a, audit.ActionPlanCreated, c, string(c.State), map[string]any{
 			"kind": plan.Kind.Label(), "plan_hash": c.PlanHash, "resources": len(plan.Items),
 			"batches": len(plan.Batches), "force_delete": plan.Force, "ticket": plan.Ticket, "retry_of": retryOf,
-			"approvals_required": c.ApprovalsRequired, "warnings": len(plan.Warnings)})
+			"approvals_required": c.ApprovalsRequired, "warnings": len(plan.Warnings)}); err != nil {
+			return err
+		}
+		return s.announce(ctx, tx, notify.KindPending, c, StatePending, a, "")
 	})
 	if err != nil {
 		return Change{}, fmt.Errorf("plan change: %w", err)
 	}
-	s.notifyPending(c, hooks)
+	s.notified()
 	return s.Get(ctx, c.ID)
 }
 

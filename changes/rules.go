@@ -154,6 +154,7 @@ func moveErr(c Change, to State) error {
 // console offers exactly what the server would accept.
 type Actions struct {
 	Approve, Reject, Cancel, Execute, Retry bool
+	Comment                                 bool
 }
 
 // AllowedActions evaluates every Can* rule for a on c under pol at now.
@@ -164,5 +165,6 @@ func AllowedActions(a Actor, c Change, pol Policy, now time.Time) Actions {
 		Cancel:  CanCancel(a, c) == nil,
 		Execute: CanExecute(a, c, pol, now) == nil,
 		Retry:   CanRetry(a, c) == nil,
+		Comment: CanComment(a, c, pol) == nil,
 	}
 }

@@ -271,14 +271,19 @@ func TestAllowedActions(t *testing.T) {
 		c    Change
 		want Actions
 	}{
-		{"admin on pending", actor("root", auth.RoleAdmin), testChange(StatePending), Actions{Cancel: true}},
+		{"admin on pending", actor("root", auth.RoleAdmin), testChange(StatePending), Actions{Cancel: true, Comment: true}},
 		{"approver on pending", actor("bob", auth.RoleApprover), testChange(StatePending),
-			Actions{Approve: true, Reject: true}},
-		{"requester on pending", actor("alice", auth.RoleRequester), testChange(StatePending), Actions{Cancel: true}},
-		{"requester on approved", actor("alice", auth.RoleRequester), approved, Actions{Cancel: true, Execute: true}},
-		{"admin on approved", actor("root", auth.RoleAdmin), approved, Actions{Cancel: true}},
-		{"auditor on pending", actor("dave", auth.RoleAuditor), testChange(StatePending), Actions{}},
-		{"requester on failed", actor("alice", auth.RoleRequester), testChange(StateFailed), Actions{Retry: true}},
+			Actions{Approve: true, Reject: true, Comment: true}},
+		{"requester on pending", actor("alice", auth.RoleRequester), testChange(StatePending),
+			Actions{Cancel: true, Comment: true}},
+		{"requester on approved", actor("alice", auth.RoleRequester), approved,
+			Actions{Cancel: true, Execute: true, Comment: true}},
+		{"admin on approved", actor("root", auth.RoleAdmin), approved, Actions{Cancel: true, Comment: true}},
+		{"auditor on pending", actor("dave", auth.RoleAuditor), testChange(StatePending), Actions{Comment: true}},
+		{"requester on failed", actor("alice", auth.RoleRequester), testChange(StateFailed),
+			Actions{Retry: true, Comment: true}},
+		{"viewer on pending", actor("vic", auth.RoleViewer), testChange(StatePending), Actions{}},
+		{"other requester on pending", actor("zed", auth.RoleRequester), testChange(StatePending), Actions{}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := AllowedActions(tt.a, tt.c, pol, now); got != tt.want {

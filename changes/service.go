@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/decom/decom/audit"
+	"github.com/decom/decom/auth"
 	"github.com/decom/decom/cloud"
 )
 
@@ -22,29 +23,33 @@ type Cloud interface {
 // Options tune a Service. Zero values take defaults.
 type Options struct {
 	Now      func() time.Time // clock, default time.Now
-	Notifier Notifier         // pending-request webhooks, default HTTPNotifier
 	Wake     func()           // called after a change starts executing (poller.Wake)
+	Notified func()           // called after a commit that enqueued notifications (notify.Service.Wake)
 	Logger   *slog.Logger
+	// Eligible counts the active users holding any of roles, so a policy
+	// cannot require more approvals than people can give (nil: not checked).
+	Eligible func(ctx context.Context, roles auth.Roles) (int, error)
 }
 
 // Service runs the change-request use cases over SQLite and the cloud.
 type Service struct {
-	db     *sql.DB
-	cloud  Cloud
-	now    func() time.Time
-	notify Notifier
-	wake   func()
-	log    *slog.Logger
+	db       *sql.DB
+	cloud    Cloud
+	now      func() time.Time
+	notified func()
+	eligible func(ctx context.Context, roles auth.Roles) (int, error)
+	wake     func()
+	log      *slog.Logger
 }
 
 // New returns a Service over db (migrated) and the cloud.
 func New(db *sql.DB, c Cloud, opts Options) *Service {
-	s := &Service{db: db, cloud: c, now: opts.Now, notify: opts.Notifier, wake: opts.Wake, log: opts.Logger}
+	s := &Service{db: db, cloud: c, now: opts.Now, notified: opts.Notified, eligible: opts.Eligible, wake: opts.Wake, log: opts.Logger}
 	if s.now == nil {
 		s.now = time.Now
 	}
-	if s.notify == nil {
-		s.notify = HTTPNotifier{}
+	if s.notified == nil {
+		s.notified = func() {}
 	}
 	if s.wake == nil {
 		s.wake = func() {}
@@ -73,9 +78,7 @@ func (r PlanRequest) validate() error {
 	if strings.TrimSpace(r.Reason) == "" {
 		f["reason"] = "required"
 	}
-	if len(r.Reason) > 2000 {
-		f["reason"] = "at most 2000 characters"
-	}
+	checkText(f, "reason", r.Reason)
 	if len(r.Ticket) > 200 {
 		f["ticket"] = "at most 200 characters"
 	}

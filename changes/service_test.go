@@ -81,7 +81,7 @@ type env struct {
 	svc   *changes.Service
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	db, err := store.Open(filepath.Join(t.TempDir(), "decom.db"))
 	if err != nil {
@@ -93,13 +93,9 @@ func newEnv(t *testing.T) *env {
 	}
 	e := &env{db: db, cloud: &fakeCloud{res: map[string]cloud.Resource{}},
 		clock: &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}}
-	e.svc = changes.New(db, e.cloud, changes.Options{Now: e.clock.Now, Notifier: nopNotifier{}})
+	e.svc = changes.New(db, e.cloud, changes.Options{Now: e.clock.Now})
 	return e
 }
-
-type nopNotifier struct{}
-
-func (nopNotifier) Notify(context.Context, string, changes.Notification) error { return nil }
 
 var (
 	alice = changes.Actor{Name: "alice", Roles: auth.Roles{auth.RoleRequester}}

@@ -330,7 +330,8 @@ func dueExpiry(ctx context.Context, q querier, now time.Time) ([]int64, error) {
 	return out, rows.Err()
 }
 
-const policyColumns = `project, approvals_required, force_approvals_required, approver_roles, ttl_seconds, webhook_url`
+// policyColumns leave out webhook_url: migration 0011 moved its values to notify_channels.
+const policyColumns = `project, approvals_required, force_approvals_required, approver_roles, ttl_seconds`
 
 // getPolicies reads the stored policies for the global scope and projects;
 // missing ones are simply absent from the map.
@@ -345,7 +346,7 @@ func getPolicies(ctx context.Context, q querier) (map[string]Policy, error) {
 		var p Policy
 		var roles string
 		var ttl int64
-		if err := rows.Scan(&p.Project, &p.ApprovalsRequired, &p.ForceApprovalsRequired, &roles, &ttl, &p.WebhookURL); err != nil {
+		if err := rows.Scan(&p.Project, &p.ApprovalsRequired, &p.ForceApprovalsRequired, &roles, &ttl); err != nil {
 			return nil, fmt.Errorf("scan policy: %w", err)
 		}
 		for _, r := range splitList(roles) {
@@ -359,13 +360,13 @@ func getPolicies(ctx context.Context, q querier) (map[string]Policy, error) {
 
 func upsertPolicy(ctx context.Context, tx *sql.Tx, p Policy, by string, now time.Time) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO change_policies (`+policyColumns+`, updated_by, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (project) DO UPDATE SET approvals_required = excluded.approvals_required,
 		force_approvals_required = excluded.force_approvals_required, approver_roles = excluded.approver_roles,
-		ttl_seconds = excluded.ttl_seconds, webhook_url = excluded.webhook_url,
+		ttl_seconds = excluded.ttl_seconds,
 		updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
 		p.Project, p.ApprovalsRequired, p.ForceApprovalsRequired, p.ApproverRoles.String(),
-		int64(p.TTL/time.Second), p.WebhookURL, by, store.FormatTime(now))
+		int64(p.TTL/time.Second), by, store.FormatTime(now))
 	if err != nil {
 		return fmt.Errorf("save policy %q: %w", p.Project, err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/decom/decom/changes"
 	"github.com/decom/decom/cloud"
+	"github.com/decom/decom/notify"
 	"github.com/decom/decom/views"
 )
 
@@ -26,8 +27,15 @@ type Changes interface {
 	Execute(ctx context.Context, a changes.Actor, id int64, confirm string) (changes.Change, error)
 	RetryFailed(ctx context.Context, a changes.Actor, id int64) (changes.Change, error)
 	EffectivePolicy(ctx context.Context, p changes.Plan) (changes.Policy, error)
+	Backups(ctx context.Context, id int64) ([]changes.Backup, error)
+	RestoreAssets(ctx context.Context, a changes.Actor, id int64) (changes.Change, error)
+	PlanRestore(ctx context.Context, a changes.Actor, req changes.RestoreRequest) (changes.Change, error)
+	SetRecyclePolicy(ctx context.Context, a changes.Actor, account, project string,
+		ch cloud.RecyclePolicyChange) (cloud.RecyclePolicy, error)
 	Policies(ctx context.Context) (changes.Policy, []changes.Policy, error)
 	SetPolicy(ctx context.Context, a changes.Actor, p changes.Policy) error
+	AddComment(ctx context.Context, a changes.Actor, id int64, body string) (changes.Comment, error)
+	Comments(ctx context.Context, id int64) ([]changes.Comment, error)
 	ProtectionRules(ctx context.Context) ([]changes.Rule, error)
 	AddProtectionRule(ctx context.Context, a changes.Actor, r changes.Rule) (changes.Rule, error)
 	RemoveProtectionRule(ctx context.Context, a changes.Actor, id int64) error
@@ -179,6 +187,12 @@ func (s *Server) fillSelection(c echo.Context, vm *views.NewChange) error {
 }
 
 func (s *Server) handleChangeShow(c echo.Context) error {
+	return s.renderChange(c, http.StatusOK, views.Discussion{})
+}
+
+// renderChange shows the change page; draft carries a refused comment and
+// its message.
+func (s *Server) renderChange(c echo.Context, status int, draft views.Discussion) error {
 	ch, err := s.loadChange(c)
 	if err != nil {
 		return err
@@ -187,22 +201,46 @@ func (s *Server) handleChangeShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	vm := changeVM(ch, acts)
-	if ar, ok := s.Changes.(AssetRestores); ok {
-		backups, err := ar.Backups(c.Request().Context(), ch.ID)
-		if err != nil {
-			return err
-		}
-		vm.Backups = backupsVM(ch, backups, actorOf(c))
+	ctx := c.Request().Context()
+	comments, err := s.Changes.Comments(ctx, ch.ID)
+	if err != nil {
+		return err
 	}
-	return s.render(c, http.StatusOK, views.ChangeDetailPage(s.meta(c, ch.Name(), "changes"), vm))
+	deliveries, err := s.Notify.Deliveries(ctx, notify.DeliveryFilter{ChangeID: ch.ID})
+	if err != nil {
+		return err
+	}
+	vm := changeVM(ch, acts)
+	backups, err := s.Changes.Backups(ctx, ch.ID)
+	if err != nil {
+		return err
+	}
+	vm.Backups = backupsVM(ch, backups, actorOf(c))
+	vm.Discussion = discussionVM(ch, acts, comments, draft)
+	vm.Deliveries = deliveryRows(deliveries)
+	return s.render(c, status, views.ChangeDetailPage(s.meta(c, ch.Name(), "changes"), vm))
 }
 
-// AssetRestores lists a change's ROMA backups and plans their re-import;
-// *changes.Service satisfies it.
-type AssetRestores interface {
-	Backups(ctx context.Context, id int64) ([]changes.Backup, error)
-	RestoreAssets(ctx context.Context, a changes.Actor, id int64) (changes.Change, error)
+// handleChangeComment posts a comment; a refused one (empty, too long) is
+// shown again with its message, status 422.
+func (s *Server) handleChangeComment(c echo.Context) error {
+	id, err := changeID(c)
+	if err != nil {
+		return err
+	}
+	body := c.FormValue("body")
+	_, err = s.Changes.AddComment(c.Request().Context(), actorOf(c), id, body)
+	var ve *changes.ValidationError
+	if errors.As(err, &ve) {
+		return s.renderChange(c, http.StatusUnprocessableEntity, views.Discussion{Draft: body, Error: ve.Fields["comment"]})
+	}
+	if err != nil {
+		return err
+	}
+	if err := setFlash(c, "success", "Comment posted."); err != nil {
+		return err
+	}
+	return redirectAfterPost(c, changeURL(id)+"#discussion")
 }
 
 // backupsVM lists the stored archives and offers "Restore assets" when the
@@ -224,11 +262,7 @@ func (s *Server) handleChangeRestoreAssets(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ar, ok := s.Changes.(AssetRestores)
-	if !ok {
-		return echo.NewHTTPError(http.StatusServiceUnavailable, "Asset restores are not available.")
-	}
-	ch, err := ar.RestoreAssets(c.Request().Context(), actorOf(c), id)
+	ch, err := s.Changes.RestoreAssets(c.Request().Context(), actorOf(c), id)
 	if err != nil {
 		return err
 	}

@@ -148,6 +148,12 @@ func TestChangeBrowserFlow(t *testing.T) {
 	step("queue", chromedp.Navigate(base+"/approvals"), chromedp.WaitVisible(bTestID("change-table")))
 	browsertest.Screenshot(t, ctx, "changes-03-approvals")
 	step("open", chromedp.Click(bTestID("change-link")), chromedp.WaitVisible(bTestID("approve")))
+	step("comment", chromedp.SendKeys(bTestID("comment-text"), "Are the consumers switched off?"),
+		chromedp.Click(bTestID("post-comment")), chromedp.WaitVisible(bTestID("comment-body")))
+	if got := textOf(t, ctx, "comment-body"); got != "Are the consumers switched off?" {
+		t.Errorf("comment shown as %q", got)
+	}
+	browsertest.Screenshot(t, ctx, "changes-03b-comment")
 	step("approve", chromedp.SendKeys(bTestID("comment"), "Checked with the owners"), chromedp.Click(bTestID("approve")),
 		chromedp.WaitVisible(bTestID("flash")))
 	signOut()

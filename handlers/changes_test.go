@@ -10,6 +10,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/decom/decom/auth"
 	"github.com/decom/decom/cloud"
 	"github.com/decom/decom/inventory"
 	"github.com/decom/decom/poller"
@@ -305,6 +306,27 @@ func TestPolicies(t *testing.T) {
 	if resp, body := admin.post(t, "/admin/policies", bad); resp.StatusCode != http.StatusUnprocessableEntity ||
 		testIDs(doc(t, body), "field-error").Length() == 0 {
 		t.Errorf("invalid policy: %d", resp.StatusCode)
+	}
+	for _, tt := range []struct{ name, field, value, want string }{
+		{"HugeTTL", "ttl_hours", "10000000000000000", "between 1 hour and 30 days"},
+		{"TTLOver30Days", "ttl_hours", "721", "between 1 hour and 30 days"},
+		{"UnknownRole", "roles", "approver,boss", "unknown role"},
+		{"RequesterApproves", "roles", "requester", "requester role cannot approve"},
+		{"MoreThanApprovers", "force_approvals", "3", "only 1 user(s) hold an approver role"},
+		{"ElevenApprovals", "approvals", "11", "between 1 and 10"},
+	} {
+		form := url.Values{"project": {"p1"}, "approvals": {"1"}, "force_approvals": {"1"}, "roles": {"approver"}, "ttl_hours": {"4"}}
+		form.Set(tt.field, tt.value)
+		resp, body := admin.post(t, "/admin/policies", form)
+		if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(testIDs(doc(t, body), "field-error").Text(), tt.want) {
+			t.Errorf("%s: status %d, messages %q", tt.name, resp.StatusCode, testIDs(doc(t, body), "field-error").Text())
+		}
+	}
+	for _, name := range []string{"carol", "dan"} {
+		if _, err := ts.users.Create(context.Background(), auth.Origin{Actor: "test"}, name, testPassword,
+			auth.Roles{auth.RoleApprover}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	good := url.Values{"project": {"p1"}, "approvals": {"2"}, "force_approvals": {"3"}, "roles": {"approver"}, "ttl_hours": {"4"}}
 	if resp, _ := admin.post(t, "/admin/policies", good); resp.StatusCode != http.StatusSeeOther {

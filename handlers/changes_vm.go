@@ -87,6 +87,16 @@ func changeVM(c changes.Change, acts changes.Actions) views.ChangeDetail {
 	return vm
 }
 
+// discussionVM shows the comments and, when the domain allows, the form.
+func discussionVM(c changes.Change, acts changes.Actions, list []changes.Comment, draft views.Discussion) views.Discussion {
+	d := views.Discussion{CanPost: acts.Comment, PostURL: changeURL(c.ID) + "/comments", MaxLen: changes.MaxText,
+		Draft: draft.Draft, Error: draft.Error}
+	for _, cm := range list {
+		d.Comments = append(d.Comments, views.CommentRow{Actor: cm.Actor, Body: cm.Body, At: showTime(cm.At), ISO: isoTime(cm.At)})
+	}
+	return d
+}
+
 // actionsVM shows the forms of the actions the domain allows; every POST
 // checks the same rules again.
 func actionsVM(c changes.Change, acts changes.Actions) views.ChangeActions {

@@ -20,8 +20,7 @@ func (s *Server) handlePolicies(c echo.Context) error {
 
 func (s *Server) handlePolicySave(c echo.Context) error {
 	form := views.PolicyRow{Project: strings.TrimSpace(c.FormValue("project")), Approvals: c.FormValue("approvals"),
-		ForceApprovals: c.FormValue("force_approvals"), Roles: c.FormValue("roles"), TTLHours: c.FormValue("ttl_hours"),
-		Webhook: strings.TrimSpace(c.FormValue("webhook"))}
+		ForceApprovals: c.FormValue("force_approvals"), Roles: c.FormValue("roles"), TTLHours: c.FormValue("ttl_hours")}
 	err := s.Changes.SetPolicy(c.Request().Context(), actorOf(c), parsePolicy(form))
 	var ve *changes.ValidationError
 	if errors.As(err, &ve) {
@@ -59,7 +58,7 @@ func parsePolicy(f views.PolicyRow) changes.Policy {
 		}
 	}
 	return changes.Policy{Project: f.Project, ApprovalsRequired: atoi(f.Approvals), ForceApprovalsRequired: atoi(f.ForceApprovals),
-		ApproverRoles: roles, TTL: time.Duration(atoi(f.TTLHours)) * time.Hour, WebhookURL: f.Webhook}
+		ApproverRoles: roles, TTL: changes.TTLFromHours(atoi(f.TTLHours))}
 }
 
 func policyRow(p changes.Policy) views.PolicyRow {
@@ -69,5 +68,5 @@ func policyRow(p changes.Policy) views.PolicyRow {
 	}
 	return views.PolicyRow{Project: p.Project, Scope: scope, Approvals: strconv.Itoa(p.ApprovalsRequired),
 		ForceApprovals: strconv.Itoa(p.ForceApprovalsRequired), Roles: p.ApproverRoles.String(),
-		TTLHours: strconv.Itoa(int(p.TTL / time.Hour)), Webhook: p.WebhookURL}
+		TTLHours: strconv.Itoa(int(p.TTL / time.Hour))}
 }

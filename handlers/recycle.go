@@ -54,20 +54,9 @@ func (s *Server) handleRecycleBin(c echo.Context) error {
 	return s.render(c, http.StatusOK, views.RecycleBinPage(s.meta(c, vm.Heading, "recycle"), vm))
 }
 
-// Restores plans restore change requests and changes recycle policies;
-// *changes.Service satisfies it.
-type Restores interface {
-	PlanRestore(ctx context.Context, a changes.Actor, req changes.RestoreRequest) (changes.Change, error)
-	SetRecyclePolicy(ctx context.Context, a changes.Actor, account, project string,
-		ch cloud.RecyclePolicyChange) (cloud.RecyclePolicy, error)
-}
-
 // recycleForms adds the forms the domain lets the user use: restore for
 // whoever may plan changes, the policy form for whoever may set it.
 func (s *Server) recycleForms(c echo.Context, svc cloud.Service, vm *views.RecycleBin, restore views.RestoreForm) {
-	if _, ok := s.Changes.(Restores); !ok {
-		return
-	}
 	a := actorOf(c)
 	if changes.CanPlan(a) == nil {
 		restore.Action = "/recycle/" + string(svc) + "/restore"
@@ -89,8 +78,8 @@ func (s *Server) handleRecycleRestore(c echo.Context) error {
 	if !slices.Contains(dmsServices, svc) {
 		return echo.NewHTTPError(http.StatusNotFound, "Only DMS services have a recycle bin.")
 	}
-	rs, ok := s.Changes.(Restores)
-	if !ok || s.Recycle == nil {
+	rs := s.Changes
+	if s.Recycle == nil {
 		return errNoRecycle
 	}
 	form, err := c.FormParams()
@@ -135,10 +124,7 @@ func parseRefKey(k string) (cloud.Ref, bool) {
 // handleRecyclePolicySave changes one project's recycle policy in the cloud
 // (admins; audited by changes) and shows the bin page again.
 func (s *Server) handleRecyclePolicySave(c echo.Context) error {
-	rs, ok := s.Changes.(Restores)
-	if !ok {
-		return errNoRecycle
-	}
+	rs := s.Changes
 	svc := cloud.Service(c.FormValue("service"))
 	if !slices.Contains(dmsServices, svc) {
 		svc = cloud.RocketMQ

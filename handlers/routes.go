@@ -83,6 +83,7 @@ func (s *Server) routes() []route {
 		{Method: http.MethodPost, Path: "/changes/:id/execute", Handler: s.handleChangeExecute, Roles: executors},
 		{Method: http.MethodPost, Path: "/changes/:id/retry", Handler: s.handleChangeRetry, Roles: planners},
 		{Method: http.MethodPost, Path: "/changes/:id/restore-assets", Handler: s.handleChangeRestoreAssets, Roles: planners},
+		{Method: http.MethodPost, Path: "/changes/:id/comments", Handler: s.handleChangeComment, Roles: changeReaders},
 
 		// Approvals (handlers/changes.go).
 		{Method: http.MethodGet, Path: "/approvals", Handler: s.handleApprovals, Roles: approvers},
@@ -98,6 +99,10 @@ func (s *Server) routes() []route {
 		{Method: http.MethodGet, Path: "/admin", Handler: s.handleAdmin, Roles: admins},
 		{Method: http.MethodGet, Path: "/admin/policies", Handler: s.handlePolicies, Roles: admins},
 		{Method: http.MethodPost, Path: "/admin/policies", Handler: s.handlePolicySave, Roles: admins},
+		{Method: http.MethodGet, Path: "/admin/notifications", Handler: s.handleChannels, Roles: admins},
+		{Method: http.MethodPost, Path: "/admin/notifications", Handler: s.handleChannelAdd, Roles: admins},
+		{Method: http.MethodPost, Path: "/admin/notifications/:id/remove", Handler: s.handleChannelRemove, Roles: admins},
+		{Method: http.MethodGet, Path: "/admin/deliveries", Handler: s.handleDeliveries, Roles: admins},
 		{Method: http.MethodGet, Path: "/admin/sessions", Handler: s.handleAdminSessions, Roles: admins},
 		{Method: http.MethodPost, Path: "/admin/sessions/:id/revoke", Handler: s.handleAdminSessionRevoke, Roles: admins},
 		{Method: http.MethodGet, Path: "/admin/protection", Handler: s.handleProtection, Roles: admins},

@@ -47,6 +47,7 @@ type Deps struct {
 	Inventory *inventory.Inventory
 	Changes   Changes    // change requests and their policies
 	Audit     *audit.Log // audit log review and export
+	Notify    Notify     // notification channels and deliveries
 
 	// Recycle reads DMS recycle bins; nil answers 503 on their pages.
 	Recycle RecycleBins
@@ -92,8 +93,8 @@ func New(d Deps) (*echo.Echo, error) {
 }
 
 func newServer(d Deps) (*Server, error) {
-	if d.Users == nil || d.Inventory == nil || d.Changes == nil || d.Audit == nil {
-		return nil, errors.New("handlers: Users, Inventory, Changes and Audit are required")
+	if d.Users == nil || d.Inventory == nil || d.Changes == nil || d.Audit == nil || d.Notify == nil {
+		return nil, errors.New("handlers: Users, Inventory, Changes, Audit and Notify are required")
 	}
 	if len(d.SessionKeys.Hash) == 0 || len(d.SessionKeys.Block) == 0 {
 		return nil, errors.New("handlers: session keys are required")

@@ -25,6 +25,7 @@ import (
 	"github.com/decom/decom/cloud"
 	"github.com/decom/decom/inventory"
 	"github.com/decom/decom/migrations"
+	"github.com/decom/decom/notify"
 	"github.com/decom/decom/store"
 )
 
@@ -154,8 +155,9 @@ func newTestServer(t testing.TB, opts ...func(*Deps)) *testServer {
 		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Users:       users,
 		Inventory:   inventory.New(fc, inventory.Options{Now: clock.Now}),
-		Changes:     changes.New(db, fc, changes.Options{Now: clock.Now}),
+		Changes:     changes.New(db, fc, changes.Options{Now: clock.Now, Eligible: users.CountHolding}),
 		Audit:       audit.New(db, audit.Options{Now: clock.Now}),
+		Notify:      notify.New(db, notify.Options{Now: clock.Now}),
 		Recycle:     &fakeBins{},
 		SessionKeys: auth.SessionKeys{Hash: make([]byte, 32), Block: make([]byte, 32)},
 		Simulated:   true,

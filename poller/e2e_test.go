@@ -10,6 +10,7 @@ import (
 	"github.com/decom/decom/changes"
 	"github.com/decom/decom/cloud"
 	"github.com/decom/decom/cloudsim"
+	"github.com/decom/decom/notify"
 	"github.com/decom/decom/poller"
 )
 
@@ -55,6 +56,10 @@ func TestEndToEnd(t *testing.T) {
 	e := newSimEnv(t, cloudsim.DefaultFaults(), 200)
 	f := e.fleet()
 	e.setFaults(faultyFaults())
+	if _, err := notify.New(e.db, notify.Options{}).AddChannel(context.Background(), notify.Actor{Name: "test"},
+		notify.Channel{Format: notify.FormatSlack, URL: "https://hooks.example/services/x"}); err != nil {
+		t.Fatal(err)
+	}
 	var sel []cloud.Ref
 	sel = append(sel, refs(cloud.CloudDC, cloud.KindInstance, "", append(f.cdc, f.cdcRunning...))...)
 	sel = append(sel, refs(cloud.RocketMQ, cloud.KindInstance, "", f.rocket)...)
@@ -81,6 +86,17 @@ func TestEndToEnd(t *testing.T) {
 	}
 	if _, ok := live[f.cdcRunning[0]]; !ok {
 		t.Error("the running CloudDC instance was deleted")
+	}
+	for _, id := range []int64{c1.ID, c2.ID} {
+		want := "execution_failed"
+		if e.state(id) == changes.StateSucceeded {
+			want = "execution_finished"
+		}
+		var n int
+		if err := e.db.QueryRow(`SELECT count(*) FROM notify_outbox WHERE change_id = ? AND kind = ?`, id, want).
+			Scan(&n); err != nil || n != 1 {
+			t.Errorf("change %d (%s): %d %s notifications (%v)", id, e.state(id), n, want, err)
+		}
 	}
 	got, _ := e.svc.Get(context.Background(), c1.ID)
 	st := e.stats()

@@ -85,6 +85,9 @@ func New(db *sql.DB, c Cloud, o Options) *Poller {
 	if o.BackupDir == "" {
 		o.BackupDir = filepath.Join(os.TempDir(), "decom-backups")
 	}
+	if o.Notified == nil {
+		o.Notified = func() {}
+	}
 	return &Poller{db: db, cloud: c, o: o, log: o.Logger, wake: make(chan struct{}, 1)}
 }
 
@@ -160,9 +163,15 @@ func (p *Poller) finish(ctx context.Context) error {
 			if err := finishChange(ctx, tx, id, state, now); err != nil {
 				return err
 			}
-			return p.record(ctx, tx, audit.Event{Action: audit.ActionChangeFinished, ChangeID: id, Outcome: string(state)},
-				map[string]int{"done": n[0], "failed": n[1]})
+			if err := p.record(ctx, tx, audit.Event{Action: audit.ActionChangeFinished, ChangeID: id, Outcome: string(state)},
+				map[string]int{"done": n[0], "failed": n[1]}); err != nil {
+				return err
+			}
+			return changes.AnnounceFinished(ctx, tx, id, state, now)
 		})
+		if err == nil {
+			p.o.Notified()
+		}
 		if err != nil && !errors.Is(err, errMoved) {
 			return fmt.Errorf("finish change %d: %w", id, err)
 		}

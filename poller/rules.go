@@ -35,6 +35,7 @@ type Options struct {
 	// delete, each named <sha256>.zip; default <os temp dir>/decom-backups
 	// (the console sets <data>/backups).
 	BackupDir string
+	Notified  func() // called after a commit that enqueued notifications (notify.Service.Wake)
 }
 
 // DefaultOptions are the production settings.

@@ -48,7 +48,7 @@ func AdminPage(m Meta, users []AdminUser) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<div class=\"page-head\"><h1>Admin</h1></div><p><a href=\"/admin/policies\" data-testid=\"admin-policies\">Approval policies</a> · <a href=\"/admin/sessions\" data-testid=\"admin-sessions\">Active sessions</a> · <a href=\"/admin/protection\" data-testid=\"admin-protection\">Protection rules</a></p><h2>Users</h2><p class=\"muted\">Add, re-password and disable users on the server with <code>web user add|passwd|disable</code>.</p><div class=\"table-wrap\"><table class=\"striped\" data-testid=\"user-table\"><thead><tr><th scope=\"col\">User</th><th scope=\"col\">Roles</th><th scope=\"col\">Created</th><th scope=\"col\">State</th></tr></thead> <tbody>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<div class=\"page-head\"><h1>Admin</h1></div><p><a href=\"/admin/policies\" data-testid=\"admin-policies\">Approval policies</a> · <a href=\"/admin/sessions\" data-testid=\"admin-sessions\">Active sessions</a> · <a href=\"/admin/protection\" data-testid=\"admin-protection\">Protection rules</a> · <a href=\"/admin/notifications\" data-testid=\"admin-notifications\">Notifications</a> · <a href=\"/admin/deliveries\" data-testid=\"admin-deliveries\">Delivery log</a></p><h2>Users</h2><p class=\"muted\">Add, re-password and disable users on the server with <code>web user add|passwd|disable</code>.</p><div class=\"table-wrap\"><table class=\"striped\" data-testid=\"user-table\"><thead><tr><th scope=\"col\">User</th><th scope=\"col\">Roles</th><th scope=\"col\">Created</th><th scope=\"col\">State</th></tr></thead> <tbody>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -60,7 +60,7 @@ func AdminPage(m Meta, users []AdminUser) templ.Component {
 				var templ_7745c5c3_Var3 string
 				templ_7745c5c3_Var3, templ_7745c5c3_Err = templ.JoinStringErrs(u.Username)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin.templ`, Line: 35, Col: 23}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin.templ`, Line: 37, Col: 23}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var3))
 				if templ_7745c5c3_Err != nil {
@@ -73,7 +73,7 @@ func AdminPage(m Meta, users []AdminUser) templ.Component {
 				var templ_7745c5c3_Var4 string
 				templ_7745c5c3_Var4, templ_7745c5c3_Err = templ.JoinStringErrs(u.Roles)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin.templ`, Line: 36, Col: 20}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin.templ`, Line: 38, Col: 20}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var4))
 				if templ_7745c5c3_Err != nil {
@@ -86,7 +86,7 @@ func AdminPage(m Meta, users []AdminUser) templ.Component {
 				var templ_7745c5c3_Var5 string
 				templ_7745c5c3_Var5, templ_7745c5c3_Err = templ.JoinStringErrs(u.Created)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin.templ`, Line: 37, Col: 22}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin.templ`, Line: 39, Col: 22}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var5))
 				if templ_7745c5c3_Err != nil {

@@ -90,6 +90,8 @@ type ChangeDetail struct {
 	Progress    Progress
 	Excluded    []ExcludedRow // left out of the plan, and why
 	Backups     Backups
+	Discussion  Discussion
+	Deliveries  []DeliveryRow
 }
 
 // Backups lists the ROMA archives stored before a change's deletes.
@@ -102,6 +104,34 @@ type Backups struct {
 type BackupRow struct {
 	SHA256, Instance, Assets, Stored string
 }
+
+// Discussion is the comment thread of a change and, when the user may
+// post, its form (input and message kept on a 422).
+type Discussion struct {
+	Comments []CommentRow
+	CanPost  bool
+	PostURL  string
+	Draft    string
+	Error    string
+	MaxLen   int
+}
+
+// CommentRow is one comment.
+type CommentRow struct{ Actor, Body, At, ISO string }
+
+// DeliveryRow is one notification delivery (outbox row); Channel is the
+// redacted URL.
+type DeliveryRow struct {
+	ID, EventID, Change, ChangeURL, Kind string
+	Format, Project, Channel             string
+	State, StateClass                    string
+	Attempts, LastError                  string
+	Created, Delivered, NextAt           string
+	Tries                                []TryRow // shown on the change page
+}
+
+// TryRow is one recorded delivery attempt.
+type TryRow struct{ N, At, Status, Error, Duration string }
 
 // ChangeActions says which action forms the user sees; the server checks
 // again on every POST.
@@ -189,5 +219,4 @@ type PolicyRow struct {
 	ForceApprovals string
 	Roles          string // comma-separated
 	TTLHours       string
-	Webhook        string
 }

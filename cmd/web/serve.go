@@ -27,6 +27,7 @@ import (
 	"github.com/decom/decom/inventory"
 	"github.com/decom/decom/metrics"
 	"github.com/decom/decom/migrations"
+	"github.com/decom/decom/notify"
 	"github.com/decom/decom/poller"
 	"github.com/decom/decom/store"
 )
@@ -130,17 +131,22 @@ func buildDeps(cfg serveConfig, db *sql.DB, cc consoleCloud, users *auth.Service
 	if err != nil {
 		return handlers.Deps{}, nil, err
 	}
-	poll := poller.New(db, cc.client, poller.Options{Logger: log, BackupDir: filepath.Join(cfg.Data, "backups")})
-	chg := changes.New(db, cc.client, changes.Options{Wake: poll.Wake, Logger: log})
+	notes := notify.New(db, notify.Options{PublicURL: cfg.linkBase(), Client: notify.NewClient(cfg.NotifyAllow, 10*time.Second),
+		Logger: log})
+	poll := poller.New(db, cc.client, poller.Options{Logger: log, Notified: notes.Wake,
+		BackupDir: filepath.Join(cfg.Data, "backups")})
+	chg := changes.New(db, cc.client, changes.Options{Wake: poll.Wake, Notified: notes.Wake, Logger: log,
+		Eligible: users.CountHolding})
 	workers := []worker{
-		{"poller", poll.Run}, // resumes executing changes after a restart
+		{"poller", poll.Run},         // resumes executing changes after a restart
+		{"notifications", notes.Run}, // delivers the outbox; rows left by a crash are sent again
 		{"approval expiry", func(ctx context.Context) error { return chg.RunExpiry(ctx, time.Minute) }},
 		{"audit checkpoints", (&audit.Checkpointer{Log: auditLog, Key: signingKey}).Run},
 		{"audit indexer", (&audit.Indexer{Log: auditLog}).Run}, // review indexes, off the append path
 	}
 	return handlers.Deps{
 		Logger: log, Users: users, Inventory: inv,
-		Changes: chg, Audit: auditLog, Recycle: cc.client,
+		Changes: chg, Audit: auditLog, Notify: notes, Recycle: cc.client,
 		SessionKeys: keys, SecureCookies: cfg.SecureCookies,
 		IdleTimeout: cfg.IdleTimeout, AbsoluteTimeout: cfg.SessionLifetime, TrustedProxies: cfg.trustedNets,
 		Metrics: m, Gatherer: reg,

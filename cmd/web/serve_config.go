@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/decom/decom/notify"
 )
 
 // serveConfig is the console's configuration: defaults ← env ← flags.
@@ -33,6 +36,8 @@ type serveConfig struct {
 	PublicURL     string // the console's external URL; the OIDC redirect is <PublicURL>/auth/oidc/callback
 	PasswordLogin bool
 	OIDC          oidcConfig
+	NotifyAllow   []netip.Prefix // --notify-allow: internal ranges notification webhooks may reach
+	notifyAllow   string
 }
 
 // oidcConfig is single sign-on's part of the configuration.
@@ -86,6 +91,9 @@ func parseServeConfig(args []string, getenv func(string) string, stdout io.Write
 		"offer the username and password form; false hides and refuses it, leaving single sign-on only "+
 			"(env DECOM_PASSWORD_LOGIN)")
 	addOIDCFlags(fs, &c.OIDC, getenv)
+	fs.StringVar(&c.notifyAllow, "notify-allow", getenv("DECOM_NOTIFY_ALLOW"),
+		"comma-separated CIDRs that notification webhooks may reach although private, loopback or "+
+			"link-local (env DECOM_NOTIFY_ALLOW)")
 	fs.StringVar(&c.LogFormat, "log-format", envDefault(getenv, "DECOM_LOG_FORMAT", "text"), "log format: text or json (env DECOM_LOG_FORMAT)")
 	fs.StringVar(&c.LogLevel, "log-level", envDefault(getenv, "DECOM_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env DECOM_LOG_LEVEL)")
 	fs.Usage = func() {
@@ -121,6 +129,9 @@ func parseServeConfig(args []string, getenv func(string) string, stdout io.Write
 		return c, err
 	}
 	c.trustedNets = nets
+	if c.NotifyAllow, err = notify.ParseAllow(c.notifyAllow); err != nil {
+		return c, err
+	}
 	return c, c.Validate()
 }
 
@@ -162,7 +173,19 @@ func (c serveConfig) logAttrs() []any {
 		"idle_timeout", c.IdleTimeout, "session_lifetime", c.SessionLifetime, "cache_ttl", c.CacheTTL,
 		"demo_password", mask(c.DemoPassword), "trusted_proxies", c.TrustedProxies, "public_url", c.PublicURL,
 		"password_login", c.PasswordLogin, "oidc_issuer", c.OIDC.Issuer, "oidc_client_id", c.OIDC.ClientID,
-		"oidc_client_secret", mask(c.OIDC.ClientSecret), "oidc_role_map", c.OIDC.RoleMap}
+		"oidc_client_secret", mask(c.OIDC.ClientSecret), "oidc_role_map", c.OIDC.RoleMap, "notify_allow", c.notifyAllow}
+}
+
+// linkBase is the base of links to the console in notifications:
+// --public-url, or this server's own address when it is not set.
+func (c serveConfig) linkBase() string {
+	if c.PublicURL != "" {
+		return strings.TrimSuffix(c.PublicURL, "/")
+	}
+	if c.TLSCert != "" {
+		return "https://" + c.Listen
+	}
+	return "http://" + c.Listen
 }
 
 // parseCIDRs parses "10.0.0.0/8, 192.0.2.1"; a bare address is one host.

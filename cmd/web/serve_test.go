@@ -3,16 +3,21 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/decom/decom/notify"
+	"github.com/decom/decom/store"
 )
 
 func TestServeHelp(t *testing.T) {
@@ -29,7 +34,8 @@ func TestServeHelp(t *testing.T) {
 
 func TestServeConfigErrors(t *testing.T) {
 	for _, args := range [][]string{{"--tls-cert", "x"}, {"--idle-timeout", "1s"}, {"--log-format", "xml"}, {"stray"}, {"--session-key", "abc"},
-		{"--trusted-proxies", "10.0.0.0/33"}, {"--trusted-proxies", "proxy.example"}} {
+		{"--trusted-proxies", "10.0.0.0/33"}, {"--trusted-proxies", "proxy.example"},
+		{"--notify-allow", "10.0.0.0/33"}, {"--notify-allow", "intranet"}} {
 		env := func(string) string { return "" }
 		err := runServe(context.Background(), append(args, "--data", t.TempDir()), env, io.Discard)
 		if err == nil {
@@ -38,12 +44,28 @@ func TestServeConfigErrors(t *testing.T) {
 	}
 }
 
+func TestServeNotifyConfig(t *testing.T) {
+	env := map[string]string{"DECOM_PUBLIC_URL": "https://decom.example.com", "DECOM_NOTIFY_ALLOW": "10.0.0.0/8"}
+	c, err := parseServeConfig([]string{"--notify-allow", "127.0.0.1, 192.168.0.0/16"}, func(k string) string { return env[k] }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.linkBase() != "https://decom.example.com" || len(c.NotifyAllow) != 2 || c.NotifyAllow[0].String() != "127.0.0.1/32" {
+		t.Errorf("config %q %v", c.linkBase(), c.NotifyAllow)
+	}
+	c, err = parseServeConfig([]string{"--listen", "127.0.0.1:9000"}, func(string) string { return "" }, io.Discard)
+	if err != nil || c.PublicURL != "" || c.linkBase() != "http://127.0.0.1:9000" || len(c.NotifyAllow) != 0 {
+		t.Errorf("defaults: %q %v %v", c.linkBase(), c.NotifyAllow, err)
+	}
+}
+
 // TestServeFreshStart: a fresh data directory is created and migrated, the
 // demo users and their password are printed once, the console answers, and
 // the process stops cleanly when its context ends.
 func TestServeFreshStart(t *testing.T) {
 	data := t.TempDir()
-	env := map[string]string{"DECOM_LOG_LEVEL": "error", "DECOM_DEMO_PASSWORD": demoPassword}
+	env := map[string]string{"DECOM_LOG_LEVEL": "error", "DECOM_DEMO_PASSWORD": demoPassword,
+		"DECOM_NOTIFY_ALLOW": "127.0.0.0/8", "DECOM_PUBLIC_URL": "http://decom.example.com"}
 	start := func() (string, string, func()) {
 		ctx, cancel := context.WithCancel(context.Background())
 		out := &syncBuffer{}
@@ -87,11 +109,52 @@ func TestServeFreshStart(t *testing.T) {
 	}
 	checkMetricsWiring(t, url)
 	stop()
+	got := leaveOutboxRow(t, data)
 	_, out, stop = start()
+	select {
+	case body := <-got: // the notification worker runs and resends what a stop left
+		if !strings.Contains(body, `"url":"http://decom.example.com/changes/5"`) {
+			t.Errorf("message %s", body)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("the row left in the outbox was not delivered after the restart")
+	}
 	stop()
 	if strings.Contains(out, "password:") {
 		t.Errorf("password printed again on the second start:\n%s", out)
 	}
+}
+
+// leaveOutboxRow adds a loopback channel and an undelivered event to the
+// stopped console's database, as a crash after a commit would leave it, and
+// returns the channel the receiver reports bodies on.
+func leaveOutboxRow(t *testing.T, data string) <-chan string {
+	t.Helper()
+	got := make(chan string, 4)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got <- string(b)
+	}))
+	t.Cleanup(srv.Close)
+	db, err := openDB(context.Background(), data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	n := notify.New(db, notify.Options{})
+	if _, err := n.AddChannel(ctx, notify.Actor{Name: "test"}, notify.Channel{Format: notify.FormatJSON,
+		URL: srv.URL + "/hook", Secret: "0123456789abcdef"}); err != nil {
+		t.Fatal(err)
+	}
+	err = store.InTx(ctx, db, func(tx *sql.Tx) error {
+		_, err := notify.Enqueue(ctx, tx, notify.Event{Kind: notify.KindApproved, ChangeID: 5, ChangeName: "CR-5", At: time.Now()})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
 }
 
 // checkMetricsWiring signs in, reads a list, and expects the inventory's
