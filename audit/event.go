@@ -35,9 +35,9 @@ const (
 	// ActionRecyclePolicyChanged: an admin changed a DMS project's recycle policy in the cloud.
 	ActionRecyclePolicyChanged Action = "recycle_policy_changed"
 	// ActionBackupStored: ROMA assets were exported and their archive stored before their delete.
-	ActionBackupStored Action = "backup_stored"
-	ActionCommented          Action = "commented"
-	ActionChannelChanged     Action = "notify_channel_changed"
+	ActionBackupStored   Action = "backup_stored"
+	ActionCommented      Action = "commented"
+	ActionChannelChanged Action = "notify_channel_changed"
 )
 
 // Actions lists every Action, for filter menus and validation.
