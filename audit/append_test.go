@@ -22,7 +22,8 @@ func TestMigrateTwice(t *testing.T) {
 		t.Fatalf("second migrate: %v", err)
 	}
 	var n int
-	if err := db.QueryRow(`SELECT count(*) FROM schema_migrations WHERE name = '0002_audit.sql'`).Scan(&n); err != nil || n != 1 {
+	if err := db.QueryRow(`SELECT count(*) FROM schema_migrations WHERE name = '0002_audit.sql'`).Scan(&n); err != nil ||
+		n != 1 {
 		t.Fatalf("0002 recorded %d times, err %v", n, err)
 	}
 }
@@ -164,7 +165,11 @@ func TestConcurrentAppendsChain(t *testing.T) {
 			defer wg.Done()
 			for i := range 25 {
 				err := store.InTx(context.Background(), db, func(tx *sql.Tx) error {
-					_, err := l.Append(context.Background(), tx, Event{Action: ActionCloudCall, Actor: strconv.Itoa(g*100 + i)})
+					_, err := l.Append(
+						context.Background(),
+						tx,
+						Event{Action: ActionCloudCall, Actor: strconv.Itoa(g*100 + i)},
+					)
 					return err
 				})
 				if err != nil {

@@ -80,8 +80,14 @@ func benchEvent(r *rand.Rand, i int) Event {
 	} else if k < 13 {
 		outcome = OutcomeDenied
 	}
-	details := fmt.Sprintf(`{"job_id":"job-%d","note":"%s %s","request":{"headers":{"X-Auth-Token":"[REDACTED]"},"method":"DELETE","path":"/v1/proj-%d/cloudservers/srv-%06d"},"status":202}`,
-		i, benchWord(r.IntN(benchVocab)), benchWord(r.IntN(benchVocab)), res%40, res)
+	details := fmt.Sprintf(
+		`{"job_id":"job-%d","note":"%s %s","request":{"headers":{"X-Auth-Token":"[REDACTED]"},"method":"DELETE","path":"/v1/proj-%d/cloudservers/srv-%06d"},"status":202}`,
+		i,
+		benchWord(r.IntN(benchVocab)),
+		benchWord(r.IntN(benchVocab)),
+		res%40,
+		res,
+	)
 	return Event{
 		Time:  benchStart.Add(time.Duration(i)*30*time.Second + time.Duration(r.IntN(1000))*time.Millisecond),
 		Actor: "user" + strconv.Itoa(r.IntN(benchActors)), ClientIP: "10.0.0." + strconv.Itoa(r.IntN(250)),
@@ -184,7 +190,10 @@ func BenchmarkDurableAppend(b *testing.B) {
 	for _, sync := range []string{"FULL", "NORMAL"} {
 		b.Run("synchronous="+sync+"/raw=plain", func(b *testing.B) {
 			path := filepath.Join(b.TempDir(), "decom.db")
-			db, err := sql.Open("sqlite3", strings.Replace(store.DSN(path), "_synchronous=FULL", "_synchronous="+sync, 1))
+			db, err := sql.Open(
+				"sqlite3",
+				strings.Replace(store.DSN(path), "_synchronous=FULL", "_synchronous="+sync, 1),
+			)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -273,7 +282,10 @@ func BenchmarkQuery1M(b *testing.B) {
 	q("actor", func(r *rand.Rand) Filter { return Filter{Actor: "user" + strconv.Itoa(r.IntN(benchActors))} })
 	q("action", func(r *rand.Rand) Filter { return Filter{Action: Actions[r.IntN(len(Actions))]} })
 	q("service", func(r *rand.Rand) Filter { return Filter{Service: benchServices[r.IntN(4)]} })
-	q("resource_id", func(r *rand.Rand) Filter { return Filter{ResourceID: fmt.Sprintf("srv-%06d", r.IntN(benchResources))} })
+	q(
+		"resource_id",
+		func(r *rand.Rand) Filter { return Filter{ResourceID: fmt.Sprintf("srv-%06d", r.IntN(benchResources))} },
+	)
 	q("change_id", func(r *rand.Rand) Filter { return Filter{ChangeID: int64(r.IntN(benchChanges) + 1)} })
 	q("outcome", func(r *rand.Rand) Filter {
 		return Filter{Outcome: []string{OutcomeSuccess, OutcomeFailure, OutcomeDenied}[r.IntN(3)]}
@@ -282,14 +294,22 @@ func BenchmarkQuery1M(b *testing.B) {
 	q("time_30days", func(r *rand.Rand) Filter { d := day(r); return Filter{From: d, To: d.Add(30 * 24 * time.Hour)} })
 	q("actor+outcome+30days", func(r *rand.Rand) Filter {
 		d := day(r)
-		return Filter{Actor: "user" + strconv.Itoa(r.IntN(benchActors)), Outcome: OutcomeFailure, From: d, To: d.Add(30 * 24 * time.Hour)}
+		return Filter{
+			Actor:   "user" + strconv.Itoa(r.IntN(benchActors)),
+			Outcome: OutcomeFailure,
+			From:    d,
+			To:      d.Add(30 * 24 * time.Hour),
+		}
 	})
 	q("keyset_deep_page", func(r *rand.Rand) Filter { return Filter{After: int64(r.IntN(n) + 1)} })
 	q("actor_keyset_page", func(r *rand.Rand) Filter {
 		return Filter{Actor: "user" + strconv.Itoa(r.IntN(benchActors)), After: int64(r.IntN(n) + 1)}
 	})
 	q("fts_rare_word", func(r *rand.Rand) Filter { return Filter{Text: benchWord(r.IntN(benchVocab))} })
-	q("fts_resource_name", func(r *rand.Rand) Filter { return Filter{Text: fmt.Sprintf("web-prod-%06d", r.IntN(benchResources))} })
+	q(
+		"fts_resource_name",
+		func(r *rand.Rand) Filter { return Filter{Text: fmt.Sprintf("web-prod-%06d", r.IntN(benchResources))} },
+	)
 	q("fts_common_word", func(*rand.Rand) Filter { return Filter{Text: "delete"} })
 	q("fts_word+actor", func(r *rand.Rand) Filter {
 		return Filter{Text: benchWord(r.IntN(benchVocab)), Actor: "user" + strconv.Itoa(r.IntN(benchActors))}
@@ -306,7 +326,10 @@ func BenchmarkQuery1M(b *testing.B) {
 			run  func(r *rand.Rand) error
 		}{"history", func(r *rand.Rand) error {
 			res := r.IntN(benchResources)
-			_, err := l.Query(ctx, Filter{Service: benchServices[res%4], ResourceID: fmt.Sprintf("srv-%06d", res), Oldest: true})
+			_, err := l.Query(
+				ctx,
+				Filter{Service: benchServices[res%4], ResourceID: fmt.Sprintf("srv-%06d", res), Oldest: true},
+			)
 			return err
 		}},
 		struct {

@@ -96,7 +96,8 @@ func TestExport(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Events != 1 || res.Event.Seq != 7 || res.Event.Action != ActionAuditExport || res.Event.Actor != "auditor1" {
+		if res.Events != 1 || res.Event.Seq != 7 || res.Event.Action != ActionAuditExport ||
+			res.Event.Actor != "auditor1" {
 			t.Fatalf("res %+v", res)
 		}
 		want := `{"actor":"alice","format":"jsonl","q":"w2","through_seq":6}`

@@ -174,7 +174,8 @@ func TestQueryPlans(t *testing.T) {
 		}
 		rows.Close()
 		p := strings.Join(plan, "; ")
-		if strings.Contains(p, "TEMP B-TREE") || strings.Contains(p+";", "SCAN e;") || strings.Contains(p+";", "SCAN k;") {
+		if strings.Contains(p, "TEMP B-TREE") || strings.Contains(p+";", "SCAN e;") ||
+			strings.Contains(p+";", "SCAN k;") {
 			t.Errorf("%+v sorts or scans the table: %s", f, p)
 		}
 	}

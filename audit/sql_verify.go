@@ -46,7 +46,10 @@ func (l *Log) Verify(ctx context.Context, pub ed25519.PublicKey) (Report, error)
 			continue
 		}
 		if !c.Valid(pub) {
-			return rep, &TamperError{Seq: c.Seq, Reason: "checkpoint signature invalid or by another key (checkpoint forged or edited)"}
+			return rep, &TamperError{
+				Seq:    c.Seq,
+				Reason: "checkpoint signature invalid or by another key (checkpoint forged or edited)",
+			}
 		}
 		want[c.Seq] = c.Hash
 		rep.Checkpoints++
@@ -59,7 +62,10 @@ func (l *Log) Verify(ctx context.Context, pub ed25519.PublicKey) (Report, error)
 	}
 	if rep.LastCheckpoint > head {
 		return rep, &TamperError{Seq: head + 1, Reason: fmt.Sprintf(
-			"a checkpoint is signed for event %d but the log ends at event %d (tail truncated)", rep.LastCheckpoint, head)}
+			"a checkpoint is signed for event %d but the log ends at event %d (tail truncated)",
+			rep.LastCheckpoint,
+			head,
+		)}
 	}
 	return rep, nil
 }
@@ -67,7 +73,13 @@ func (l *Log) Verify(ctx context.Context, pub ed25519.PublicKey) (Report, error)
 // walk checks events after seq from, chained to fromHash, against their
 // hashes and the checkpoint hashes in want. It returns the last event's seq
 // and hash and how many events it read.
-func walk(ctx context.Context, q querier, from int64, fromHash string, want map[int64]string) (int64, string, int64, error) {
+func walk(
+	ctx context.Context,
+	q querier,
+	from int64,
+	fromHash string,
+	want map[int64]string,
+) (int64, string, int64, error) {
 	rows, err := q.QueryContext(ctx, `SELECT `+eventColumns+` FROM audit_events e WHERE seq > ? ORDER BY seq`, from)
 	if err != nil {
 		return 0, "", 0, fmt.Errorf("verify audit log: %w", err)
@@ -98,7 +110,10 @@ func walk(ctx context.Context, q querier, from int64, fromHash string, want map[
 		}
 		h := hashStored(&f)
 		if h != string(raw[14]) {
-			return next - 1, prev, n, &TamperError{Seq: seq, Reason: "hash does not match the event's contents (event edited)"}
+			return next - 1, prev, n, &TamperError{
+				Seq:    seq,
+				Reason: "hash does not match the event's contents (event edited)",
+			}
 		}
 		if w, ok := want[seq]; ok && w != h {
 			return next - 1, prev, n, &TamperError{Seq: seq,
@@ -145,7 +160,8 @@ func (l *Log) Checkpoint(ctx context.Context, key ed25519.PrivateKey) (Checkpoin
 	made := false
 	err := store.InTx(ctx, l.db, func(tx *sql.Tx) error {
 		last, lastHash := int64(0), GenesisHash
-		err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_checkpoints ORDER BY seq DESC LIMIT 1`).Scan(&last, &lastHash)
+		err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_checkpoints ORDER BY seq DESC LIMIT 1`).
+			Scan(&last, &lastHash)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("read last checkpoint: %w", err)
 		}
@@ -154,8 +170,15 @@ func (l *Log) Checkpoint(ctx context.Context, key ed25519.PrivateKey) (Checkpoin
 			return err
 		}
 		cp = signCheckpoint(key, head, l.now(), hash)
-		_, err = tx.ExecContext(ctx, `INSERT INTO audit_checkpoints (seq, time, hash, key_id, signature) VALUES (?, ?, ?, ?, ?)`,
-			cp.Seq, cp.Time.Format(TimeLayout), cp.Hash, cp.KeyID, cp.Signature)
+		_, err = tx.ExecContext(
+			ctx,
+			`INSERT INTO audit_checkpoints (seq, time, hash, key_id, signature) VALUES (?, ?, ?, ?, ?)`,
+			cp.Seq,
+			cp.Time.Format(TimeLayout),
+			cp.Hash,
+			cp.KeyID,
+			cp.Signature,
+		)
 		made = err == nil
 		return err
 	})

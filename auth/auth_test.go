@@ -66,7 +66,8 @@ func TestParseRoles(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := ParseRoles(tt.in)
-			if (err != nil) != tt.err || strings.Join(roleStrings(got), ",") != strings.Join(roleStrings(tt.want), ",") {
+			if (err != nil) != tt.err ||
+				strings.Join(roleStrings(got), ",") != strings.Join(roleStrings(tt.want), ",") {
 				t.Errorf("got %v, %v", got, err)
 			}
 		})
@@ -121,10 +122,16 @@ func TestService(t *testing.T) {
 		if err != nil || u.Username != "alice" || !u.Roles.Has(RoleRequester) {
 			t.Fatalf("sign in: %+v %v", u, err)
 		}
-		if _, err := s.SignIn(ctx, Attempt{Username: "alice", Password: "wrong", ClientIP: "10.0.0.1"}); !errors.Is(err, ErrInvalidCredentials) {
+		if _, err := s.SignIn(ctx, Attempt{Username: "alice", Password: "wrong", ClientIP: "10.0.0.1"}); !errors.Is(
+			err,
+			ErrInvalidCredentials,
+		) {
 			t.Errorf("wrong password: %v", err)
 		}
-		if _, err := s.SignIn(ctx, Attempt{Username: "nobody", Password: "x", ClientIP: "10.0.0.1"}); !errors.Is(err, ErrInvalidCredentials) {
+		if _, err := s.SignIn(ctx, Attempt{Username: "nobody", Password: "x", ClientIP: "10.0.0.1"}); !errors.Is(
+			err,
+			ErrInvalidCredentials,
+		) {
 			t.Errorf("unknown user: %v", err)
 		}
 	})
@@ -157,7 +164,10 @@ func TestService(t *testing.T) {
 		if err := s.Disable(ctx, o, "alice"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.SignIn(ctx, Attempt{Username: "alice", Password: "another-long-pw"}); !errors.Is(err, ErrInvalidCredentials) {
+		if _, err := s.SignIn(ctx, Attempt{Username: "alice", Password: "another-long-pw"}); !errors.Is(
+			err,
+			ErrInvalidCredentials,
+		) {
 			t.Errorf("disabled: %v", err)
 		}
 		if err := s.Disable(ctx, o, "ghost"); !errors.Is(err, ErrNotFound) {

@@ -206,7 +206,14 @@ func (s *Service) update(ctx context.Context, o Origin, username, change, set st
 	return nil
 }
 
-func (s *Service) appendEvent(ctx context.Context, tx *sql.Tx, o Origin, action audit.Action, outcome string, details map[string]any) error {
+func (s *Service) appendEvent(
+	ctx context.Context,
+	tx *sql.Tx,
+	o Origin,
+	action audit.Action,
+	outcome string,
+	details map[string]any,
+) error {
 	e := audit.Event{Time: s.cfg.Now().UTC(), Actor: o.Actor, ClientIP: o.ClientIP, UserAgent: o.UserAgent,
 		Action: action, Outcome: outcome}
 	if details == nil {

@@ -103,8 +103,16 @@ func parseRoleList(s string) Roles {
 }
 
 func insertUser(ctx context.Context, tx *sql.Tx, u User, hash string) (int64, error) {
-	res, err := tx.ExecContext(ctx, `INSERT INTO users (username, password_hash, roles, disabled, created_at, updated_at)
-		VALUES (?, ?, ?, 0, ?, ?)`, u.Username, hash, u.Roles.String(), store.FormatTime(u.CreatedAt), store.FormatTime(u.UpdatedAt))
+	res, err := tx.ExecContext(
+		ctx,
+		`INSERT INTO users (username, password_hash, roles, disabled, created_at, updated_at)
+		VALUES (?, ?, ?, 0, ?, ?)`,
+		u.Username,
+		hash,
+		u.Roles.String(),
+		store.FormatTime(u.CreatedAt),
+		store.FormatTime(u.UpdatedAt),
+	)
 	if err != nil {
 		return 0, fmt.Errorf("insert user: %w", ownError(err))
 	}
@@ -114,7 +122,13 @@ func insertUser(ctx context.Context, tx *sql.Tx, u User, hash string) (int64, er
 // updateUser sets one column (set is a fixed "col = ?" from this package,
 // never user input).
 func updateUser(ctx context.Context, tx *sql.Tx, username, set string, arg any, now time.Time) error {
-	res, err := tx.ExecContext(ctx, `UPDATE users SET `+set+`, updated_at = ? WHERE username = ?`, arg, store.FormatTime(now), username)
+	res, err := tx.ExecContext(
+		ctx,
+		`UPDATE users SET `+set+`, updated_at = ? WHERE username = ?`,
+		arg,
+		store.FormatTime(now),
+		username,
+	)
 	if err != nil {
 		return fmt.Errorf("update user: %w", err)
 	}

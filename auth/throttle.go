@@ -45,7 +45,10 @@ func ValidateAttempt(a Attempt) error {
 // or space characters.
 func validateSignInName(name string) error {
 	if name == "" || len(name) > MaxUsernameBytes || !utf8.ValidString(name) {
-		return &ValidationError{Field: "username", Message: fmt.Sprintf("give a username of 1 to %d bytes", MaxUsernameBytes)}
+		return &ValidationError{
+			Field:   "username",
+			Message: fmt.Sprintf("give a username of 1 to %d bytes", MaxUsernameBytes),
+		}
 	}
 	for _, r := range name {
 		if unicode.IsControl(r) || unicode.IsSpace(r) {

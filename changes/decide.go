@@ -34,12 +34,24 @@ func (s *Service) Approve(ctx context.Context, a Actor, id int64, planHash, comm
 			return fmt.Errorf("%w: the plan changed since you saw it", ErrConflict)
 		}
 		now := s.now().UTC()
-		d := Decision{Actor: a.Name, Kind: DecisionApprove, Comment: strings.TrimSpace(comment), PlanHash: c.PlanHash, Revision: c.Revision, At: now}
+		d := Decision{
+			Actor:    a.Name,
+			Kind:     DecisionApprove,
+			Comment:  strings.TrimSpace(comment),
+			PlanHash: c.PlanHash,
+			Revision: c.Revision,
+			At:       now,
+		}
 		if err := insertDecision(ctx, tx, id, d); err != nil {
 			return err
 		}
 		got := c.Approvals() + 1
-		details := map[string]any{"plan_hash": c.PlanHash, "comment": d.Comment, "approvals": got, "required": c.ApprovalsRequired}
+		details := map[string]any{
+			"plan_hash": c.PlanHash,
+			"comment":   d.Comment,
+			"approvals": got,
+			"required":  c.ApprovalsRequired,
+		}
 		if got < c.ApprovalsRequired {
 			// Still pending: the conditional update proves it still is.
 			if err := move(ctx, tx, id, StatePending, StatePending, now, update{}); err != nil {
@@ -125,7 +137,15 @@ func (s *Service) Cancel(ctx context.Context, a Actor, id int64, comment string)
 		if err := move(ctx, tx, id, c.State, StateCancelled, now, update{FinishedAt: &now}); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, a, audit.ActionCancelled, c, string(StateCancelled), map[string]any{"comment": comment, "from": c.State})
+		return s.record(
+			ctx,
+			tx,
+			a,
+			audit.ActionCancelled,
+			c,
+			string(StateCancelled),
+			map[string]any{"comment": comment, "from": c.State},
+		)
 	})
 	if err != nil {
 		return Change{}, fmt.Errorf("cancel change %d: %w", id, err)

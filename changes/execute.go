@@ -139,7 +139,10 @@ func (s *Service) live(ctx context.Context, p Plan) (Live, error) {
 	if len(p.Bins) > 0 {
 		var res []cloud.Resource
 		for _, b := range p.Bins {
-			res = append(res, cloud.Resource{Ref: cloud.Ref{Account: b.Account, Project: b.Project, Service: cloud.RocketMQ}})
+			res = append(
+				res,
+				cloud.Resource{Ref: cloud.Ref{Account: b.Account, Project: b.Project, Service: cloud.RocketMQ}},
+			)
 		}
 		if l.Bins, err = s.bins(ctx, res); err != nil {
 			return Live{}, err
@@ -150,7 +153,14 @@ func (s *Service) live(ctx context.Context, p Plan) (Live, error) {
 
 // sendBack returns an approved change to pending with the re-built plan and
 // the differences; approvals of the old plan no longer count.
-func (s *Service) sendBack(ctx context.Context, a Actor, c Change, pol Policy, diffs []Difference, plan Plan) (Change, error) {
+func (s *Service) sendBack(
+	ctx context.Context,
+	a Actor,
+	c Change,
+	pol Policy,
+	diffs []Difference,
+	plan Plan,
+) (Change, error) {
 	diffJSON, err := json.Marshal(diffs)
 	if err != nil {
 		return Change{}, fmt.Errorf("encode differences: %w", err)

@@ -73,7 +73,13 @@ func TestExecute(t *testing.T) {
 			}
 			if got.State != changes.StatePending || len(got.Differences) != 1 || got.Differences[0].Kind != tt.kind ||
 				got.PlanHash == c.PlanHash || got.Revision != 2 || got.Approvals() != 0 {
-				t.Errorf("after differences: %s %+v rev %d approvals %d", got.State, got.Differences, got.Revision, got.Approvals())
+				t.Errorf(
+					"after differences: %s %+v rev %d approvals %d",
+					got.State,
+					got.Differences,
+					got.Revision,
+					got.Approvals(),
+				)
 			}
 			// Re-approval of the new plan executes.
 			if _, err := e.svc.Approve(ctx, bob, c.ID, got.PlanHash, ""); err != nil {
@@ -97,7 +103,8 @@ func TestExecute(t *testing.T) {
 		}
 		e.resource("f2", cloud.RabbitMQ, "CREATEFAILED")
 		got, err := e.svc.Execute(ctx, alice, c.ID, "")
-		if !errors.Is(err, changes.ErrDiffers) || len(got.Differences) != 1 || got.Differences[0].Kind != changes.DiffFailedSetGrew ||
+		if !errors.Is(err, changes.ErrDiffers) || len(got.Differences) != 1 ||
+			got.Differences[0].Kind != changes.DiffFailedSetGrew ||
 			len(got.Plan.Items) != 2 {
 			t.Errorf("failed set grew: %v %+v", err, got.Differences)
 		}
@@ -202,7 +209,8 @@ func TestStaleSendBack(t *testing.T) {
 			}
 			got, _ := e.svc.Get(ctx, c.ID)
 			var err error
-			if again, err = e.svc.Approve(ctx, carol, c.ID, got.PlanHash, ""); err != nil || again.State != changes.StateApproved {
+			if again, err = e.svc.Approve(ctx, carol, c.ID, got.PlanHash, ""); err != nil ||
+				again.State != changes.StateApproved {
 				t.Errorf("approve revision 2: %v %s", err, again.State)
 			}
 		}()
@@ -215,6 +223,11 @@ func TestStaleSendBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got.State != changes.StateApproved || got.Revision != again.Revision || got.PlanHash != again.PlanHash {
-		t.Errorf("after the stale execute: %s, revision %d (want approved, revision %d)", got.State, got.Revision, again.Revision)
+		t.Errorf(
+			"after the stale execute: %s, revision %d (want approved, revision %d)",
+			got.State,
+			got.Revision,
+			again.Revision,
+		)
 	}
 }

@@ -81,7 +81,14 @@ func TestAnnounce(t *testing.T) {
 	if _, err := e.svc.Execute(ctx, alice, d.ID, ""); err != nil {
 		t.Fatal(err)
 	}
-	want = []string{"pending_approval", "pending_approval", "approved", "approved", "execution_started", "execution_started"}
+	want = []string{
+		"pending_approval",
+		"pending_approval",
+		"approved",
+		"approved",
+		"execution_started",
+		"execution_started",
+	}
 	if diff := cmp.Diff(want, e.outbox(t, d.ID)); diff != "" {
 		t.Errorf("outbox with a global and a project channel (-want +got):\n%s", diff)
 	}
@@ -142,7 +149,8 @@ func TestComments(t *testing.T) {
 			t.Fatal(err)
 		}
 		list, err := e.svc.Comments(ctx, c.ID)
-		if err != nil || len(list) != 2 || list[0].Body != "Please approve before Friday. zebrafish" || list[1].Actor != "eve" {
+		if err != nil || len(list) != 2 || list[0].Body != "Please approve before Friday. zebrafish" ||
+			list[1].Actor != "eve" {
 			t.Fatalf("comments %+v, %v", list, err)
 		}
 		if got := e.auditCount(t, c.ID); got != before+2 {

@@ -18,8 +18,13 @@ func res(id string, svc cloud.Service, status string, class cloud.StatusClass) c
 	if svc == cloud.ROMA {
 		kind, parent = cloud.KindApp, "roma1"
 	}
-	return cloud.Resource{Ref: cloud.Ref{Account: "acc", Project: "p1", Service: svc, Kind: kind, ID: id, Parent: parent},
-		Name: "name-" + id, Status: status, Class: class, ReadAt: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	return cloud.Resource{
+		Ref:    cloud.Ref{Account: "acc", Project: "p1", Service: svc, Kind: kind, ID: id, Parent: parent},
+		Name:   "name-" + id,
+		Status: status,
+		Class:  class,
+		ReadAt: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
+	}
 }
 
 func many(n int, svc cloud.Service, status string) []cloud.Resource {
@@ -54,7 +59,8 @@ func TestBuildPlanBatches(t *testing.T) {
 			t.Errorf("batch %d has seq %d", i, b.Seq)
 		}
 	}
-	if p.Batches[0].Call != "POST /v1/p1/instances/batch-delete" || p.Batches[5].Call != "POST /v2/p1/instances/roma1/assets/delete" ||
+	if p.Batches[0].Call != "POST /v1/p1/instances/batch-delete" ||
+		p.Batches[5].Call != "POST /v2/p1/instances/roma1/assets/delete" ||
 		p.Batches[3].Call != "POST /v2/p1/instances/action" {
 		t.Errorf("calls: %q %q %q", p.Batches[0].Call, p.Batches[3].Call, p.Batches[5].Call)
 	}
@@ -88,11 +94,27 @@ func TestBuildPlanWarnings(t *testing.T) {
 		in    PlanInput
 		codes []string
 	}{
-		{"plain", PlanInput{Resources: []cloud.Resource{res("a", cloud.CloudDC, "stopped", cloud.ClassActive)}}, []string{WarnNoUndo}},
-		{"force on DMS", PlanInput{Force: true, Resources: []cloud.Resource{res("a", cloud.RocketMQ, "RUNNING", cloud.ClassActive)}}, []string{WarnForce}},
-		{"force without DMS is no force", PlanInput{Force: true, Resources: []cloud.Resource{res("a", cloud.CloudDC, "stopped", cloud.ClassActive)}}, []string{WarnNoUndo}},
+		{
+			"plain",
+			PlanInput{Resources: []cloud.Resource{res("a", cloud.CloudDC, "stopped", cloud.ClassActive)}},
+			[]string{WarnNoUndo},
+		},
+		{
+			"force on DMS",
+			PlanInput{Force: true, Resources: []cloud.Resource{res("a", cloud.RocketMQ, "RUNNING", cloud.ClassActive)}},
+			[]string{WarnForce},
+		},
+		{
+			"force without DMS is no force",
+			PlanInput{Force: true, Resources: []cloud.Resource{res("a", cloud.CloudDC, "stopped", cloud.ClassActive)}},
+			[]string{WarnNoUndo},
+		},
 		{"prepaid", PlanInput{Resources: []cloud.Resource{prepaid}}, []string{WarnPrepaid}},
-		{"failed is deletable", PlanInput{Resources: []cloud.Resource{res("a", cloud.RocketMQ, "CREATEFAILED", cloud.ClassFailed)}}, nil},
+		{
+			"failed is deletable",
+			PlanInput{Resources: []cloud.Resource{res("a", cloud.RocketMQ, "CREATEFAILED", cloud.ClassFailed)}},
+			nil,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -118,8 +140,10 @@ func TestBuildPlanExcludes(t *testing.T) {
 	tagged.Tags = []cloud.Tag{{Key: "decom:protect", Value: "yes"}}
 	named := res("prod-mq", cloud.RabbitMQ, "RUNNING", cloud.ClassActive)
 	rules := []Rule{{ID: 3, Kind: RuleName, Pattern: "name-prod-*", Note: "production"}}
-	p := BuildPlan(PlanInput{Resources: []cloud.Resource{running, ok, restarting, deleting, tagged, named, ok}, Rules: rules,
-		Reason: "r"})
+	p := BuildPlan(
+		PlanInput{Resources: []cloud.Resource{running, ok, restarting, deleting, tagged, named, ok}, Rules: rules,
+			Reason: "r"},
+	)
 	if len(p.Items) != 1 || p.Items[0].ID != "ok" {
 		t.Fatalf("items %+v, want only ok", p.Items)
 	}
@@ -183,7 +207,12 @@ func TestRevalidate(t *testing.T) {
 	b := res("b", cloud.RocketMQ, "CREATEFAILED", cloud.ClassFailed)
 	c := res("c", cloud.RocketMQ, "CREATEFAILED", cloud.ClassFailed)
 	sel := BuildPlan(PlanInput{Resources: []cloud.Resource{a, b}})
-	sweep := BuildPlan(PlanInput{Resources: []cloud.Resource{a, b}, Sweep: &Sweep{Account: "acc", Project: "p1", Service: cloud.RocketMQ}})
+	sweep := BuildPlan(
+		PlanInput{
+			Resources: []cloud.Resource{a, b},
+			Sweep:     &Sweep{Account: "acc", Project: "p1", Service: cloud.RocketMQ},
+		},
+	)
 	bRunning := b
 	bRunning.Status, bRunning.Class = "RUNNING", cloud.ClassActive
 	bDeleting := b
@@ -196,8 +225,10 @@ func TestRevalidate(t *testing.T) {
 	cTagged.Tags = bTagged.Tags
 	byService := []Rule{{ID: 1, Kind: RuleService, Pattern: "rocketmq"}}
 	// A plan made before deletability was checked at plan time.
-	old := Plan{Items: []Item{{Ref: cloud.Ref{Account: "acc", Project: "p1", Service: cloud.CloudDC, Kind: cloud.KindInstance,
-		ID: "bm"}, Name: "bm", Status: "running", Class: cloud.ClassActive}}}
+	old := Plan{
+		Items: []Item{{Ref: cloud.Ref{Account: "acc", Project: "p1", Service: cloud.CloudDC, Kind: cloud.KindInstance,
+			ID: "bm"}, Name: "bm", Status: "running", Class: cloud.ClassActive}},
+	}
 	bmRunning := cloud.Resource{Ref: old.Items[0].Ref, Name: "bm", Status: "running", Class: cloud.ClassActive}
 	byKey := func(rs ...cloud.Resource) map[string]cloud.Resource {
 		m := map[string]cloud.Resource{}
@@ -217,13 +248,28 @@ func TestRevalidate(t *testing.T) {
 		{"status changed", sel, Live{Resources: byKey(a, bRunning)}, []DiffKind{DiffStatus}},
 		{"deleting by someone else", sel, Live{Resources: byKey(a, bDeleting)}, []DiffKind{DiffStatus}},
 		{"sweep same", sweep, Live{Resources: byKey(a, b), Failed: []cloud.Resource{a, b}}, nil},
-		{"sweep grew", sweep, Live{Resources: byKey(a, b), Failed: []cloud.Resource{a, b, c}}, []DiffKind{DiffFailedSetGrew}},
+		{
+			"sweep grew",
+			sweep,
+			Live{Resources: byKey(a, b), Failed: []cloud.Resource{a, b, c}},
+			[]DiffKind{DiffFailedSetGrew},
+		},
 		{"sweep shrank", sweep, Live{Resources: byKey(a), Failed: []cloud.Resource{a}}, []DiffKind{DiffGone}},
 		{"selection ignores new failures", sel, Live{Resources: byKey(a, b), Failed: []cloud.Resource{c}}, nil},
 		{"protect tag added", sel, Live{Resources: byKey(a, bTagged)}, []DiffKind{DiffProtected}},
-		{"protection reported before a status change", sel, Live{Resources: byKey(a, bTaggedRunning)}, []DiffKind{DiffProtected}},
+		{
+			"protection reported before a status change",
+			sel,
+			Live{Resources: byKey(a, bTaggedRunning)},
+			[]DiffKind{DiffProtected},
+		},
 		{"rule added", sel, Live{Resources: byKey(a, b), Rules: byService}, []DiffKind{DiffProtected, DiffProtected}},
-		{"sweep ignores a protected new failure", sweep, Live{Resources: byKey(a, b), Failed: []cloud.Resource{a, b, cTagged}}, nil},
+		{
+			"sweep ignores a protected new failure",
+			sweep,
+			Live{Resources: byKey(a, b), Failed: []cloud.Resource{a, b, cTagged}},
+			nil,
+		},
 		{"old plan of an undeletable resource", old, Live{Resources: byKey(bmRunning)}, []DiffKind{DiffNotDeletable}},
 	}
 	for _, tt := range tests {
@@ -255,7 +301,8 @@ func TestRevalidate(t *testing.T) {
 		}
 	})
 	t.Run("replan", func(t *testing.T) {
-		if got := Replan(sel, Live{Resources: byKey(a, bRunning)}); len(got.Items) != 2 || got.Items[1].Status != "RUNNING" {
+		if got := Replan(sel, Live{Resources: byKey(a, bRunning)}); len(got.Items) != 2 ||
+			got.Items[1].Status != "RUNNING" {
 			t.Errorf("replan selection: %+v", got.Items)
 		}
 		if got := Replan(sel, Live{Resources: byKey(a)}); len(got.Items) != 1 {
@@ -281,7 +328,9 @@ func TestPolicy(t *testing.T) {
 	if diff := cmp.Diff(auth.Roles{auth.RoleApprover}, eff.ApproverRoles); diff != "" {
 		t.Errorf("roles (-want +got):\n%s", diff)
 	}
-	force := BuildPlan(PlanInput{Force: true, Resources: []cloud.Resource{res("a", cloud.RabbitMQ, "RUNNING", cloud.ClassActive)}})
+	force := BuildPlan(
+		PlanInput{Force: true, Resources: []cloud.Resource{res("a", cloud.RabbitMQ, "RUNNING", cloud.ClassActive)}},
+	)
 	plain := BuildPlan(PlanInput{Resources: []cloud.Resource{res("a", cloud.RabbitMQ, "RUNNING", cloud.ClassActive)}})
 	if got := global.Required(force); got != 2 {
 		t.Errorf("force approvals = %d, want 2", got)
@@ -292,7 +341,12 @@ func TestPolicy(t *testing.T) {
 }
 
 func TestPolicyValidate(t *testing.T) {
-	ok := Policy{ApprovalsRequired: 1, ForceApprovalsRequired: 2, ApproverRoles: auth.Roles{auth.RoleApprover}, TTL: time.Hour}
+	ok := Policy{
+		ApprovalsRequired:      1,
+		ForceApprovalsRequired: 2,
+		ApproverRoles:          auth.Roles{auth.RoleApprover},
+		TTL:                    time.Hour,
+	}
 	with := func(f func(*Policy)) Policy { p := ok; f(&p); return p }
 	for _, tt := range []struct {
 		name     string

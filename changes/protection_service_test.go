@@ -38,7 +38,11 @@ func TestProtectionRules(t *testing.T) {
 	ctx := context.Background()
 	t.Run("OK", func(t *testing.T) {
 		e := newEnv(t)
-		r, err := e.svc.AddProtectionRule(ctx, root, changes.Rule{Kind: changes.RuleTag, Pattern: " env = prod", Note: " prod "})
+		r, err := e.svc.AddProtectionRule(
+			ctx,
+			root,
+			changes.Rule{Kind: changes.RuleTag, Pattern: " env = prod", Note: " prod "},
+		)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -68,7 +72,10 @@ func TestProtectionRules(t *testing.T) {
 	t.Run("ErrForbidden", func(t *testing.T) {
 		e := newEnv(t)
 		for _, a := range []changes.Actor{alice, bob, dave} {
-			if _, err := e.svc.AddProtectionRule(ctx, a, changes.Rule{Kind: changes.RuleName, Pattern: "x"}); !errors.Is(err, changes.ErrForbidden) {
+			if _, err := e.svc.AddProtectionRule(ctx, a, changes.Rule{Kind: changes.RuleName, Pattern: "x"}); !errors.Is(
+				err,
+				changes.ErrForbidden,
+			) {
 				t.Errorf("%s adds: %v", a.Name, err)
 			}
 		}
@@ -85,14 +92,20 @@ func TestProtectionRules(t *testing.T) {
 	})
 	t.Run("Invalid", func(t *testing.T) {
 		e := newEnv(t)
-		if _, err := e.svc.AddProtectionRule(ctx, root, changes.Rule{Kind: changes.RuleName, Pattern: "[a-"}); !isField(err, "pattern") {
+		if _, err := e.svc.AddProtectionRule(ctx, root, changes.Rule{Kind: changes.RuleName, Pattern: "[a-"}); !isField(
+			err,
+			"pattern",
+		) {
 			t.Errorf("bad glob: %v", err)
 		}
 		if _, err := e.svc.AddProtectionRule(ctx, root, changes.Rule{Kind: changes.RuleTag, Pattern: "Team=A"}); err != nil {
 			t.Fatal(err)
 		}
 		// The same meaning in another case is the same rule.
-		if _, err := e.svc.AddProtectionRule(ctx, root, changes.Rule{Kind: changes.RuleTag, Pattern: "team=a"}); !isField(err, "pattern") {
+		if _, err := e.svc.AddProtectionRule(ctx, root, changes.Rule{Kind: changes.RuleTag, Pattern: "team=a"}); !isField(
+			err,
+			"pattern",
+		) {
 			t.Errorf("duplicate: %v", err)
 		}
 		if got, _ := e.svc.ProtectionRules(ctx); len(got) != 1 || len(e.protectionEvents(t)) != 1 {
@@ -202,7 +215,12 @@ func TestExecuteProtectedAfterApproval(t *testing.T) {
 				t.Fatalf("execute: %v", err)
 			}
 			if got.State != changes.StatePending || len(got.Operations) != 0 || len(got.Differences) != 1 {
-				t.Fatalf("after execute: %s, %d operations, differences %+v", got.State, len(got.Operations), got.Differences)
+				t.Fatalf(
+					"after execute: %s, %d operations, differences %+v",
+					got.State,
+					len(got.Operations),
+					got.Differences,
+				)
 			}
 			if d := got.Differences[0]; d.Kind != changes.DiffProtected || d.Ref.ID != "b" || d.Reason != tt.reason {
 				t.Errorf("difference %+v, want b protected: %s", d, tt.reason)
@@ -219,7 +237,8 @@ func TestExecuteProtectedAfterApproval(t *testing.T) {
 				t.Fatal(err)
 			}
 			var ev struct{ Differences []changes.Difference }
-			if err := json.Unmarshal([]byte(details), &ev); err != nil || len(ev.Differences) != 1 || ev.Differences[0].Reason != tt.reason {
+			if err := json.Unmarshal([]byte(details), &ev); err != nil || len(ev.Differences) != 1 ||
+				ev.Differences[0].Reason != tt.reason {
 				t.Errorf("audit details %s (%v)", details, err)
 			}
 		})
@@ -249,7 +268,19 @@ func TestExecuteRereadsDMSTags(t *testing.T) {
 	e := newEnv(t)
 	tc := tagCloud{fakeCloud: e.cloud, tags: map[string][]cloud.Tag{}}
 	e.svc = changes.New(e.db, tc, changes.Options{Now: e.clock.Now})
-	a, b, c := e.resource("a", cloud.RocketMQ, "RUNNING"), e.resource("b", cloud.RabbitMQ, "RUNNING"), e.resource("c", cloud.CloudDC, "stopped")
+	a, b, c := e.resource(
+		"a",
+		cloud.RocketMQ,
+		"RUNNING",
+	), e.resource(
+		"b",
+		cloud.RabbitMQ,
+		"RUNNING",
+	), e.resource(
+		"c",
+		cloud.CloudDC,
+		"stopped",
+	)
 	tc.tags[a.Key()], tc.tags[b.Key()] = nil, nil
 	ch := e.pending(t, false, a, b, c)
 	if _, err := e.svc.Approve(ctx, bob, ch.ID, ch.PlanHash, ""); err != nil {

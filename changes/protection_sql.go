@@ -37,8 +37,17 @@ func listRules(ctx context.Context, q querier) ([]Rule, error) {
 func matchKey(r Rule) string { return string(r.Kind) + "\x00" + strings.ToLower(r.Pattern) }
 
 func insertRule(ctx context.Context, tx *sql.Tx, r Rule, now time.Time) (int64, error) {
-	res, err := tx.ExecContext(ctx, `INSERT INTO protection_rules (kind, pattern, note, match_key, created_by, created_at)
-		VALUES (?, ?, ?, ?, ?, ?)`, string(r.Kind), r.Pattern, r.Note, matchKey(r), r.CreatedBy, store.FormatTime(now))
+	res, err := tx.ExecContext(
+		ctx,
+		`INSERT INTO protection_rules (kind, pattern, note, match_key, created_by, created_at)
+		VALUES (?, ?, ?, ?, ?, ?)`,
+		string(r.Kind),
+		r.Pattern,
+		r.Note,
+		matchKey(r),
+		r.CreatedBy,
+		store.FormatTime(now),
+	)
 	if err != nil {
 		return 0, fmt.Errorf("insert protection rule: %w", store.Translate(err))
 	}

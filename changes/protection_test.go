@@ -38,14 +38,39 @@ func TestProtectedKinds(t *testing.T) {
 		rule Rule
 		want bool
 	}{
-		{"tag key, any value", protRes("a", withTags(cloud.Tag{Key: "keep", Value: "x"})), rule(1, RuleTag, "keep"), true},
+		{
+			"tag key, any value",
+			protRes("a", withTags(cloud.Tag{Key: "keep", Value: "x"})),
+			rule(1, RuleTag, "keep"),
+			true,
+		},
 		{"tag key, empty value", protRes("a", withTags(cloud.Tag{Key: "keep"})), rule(1, RuleTag, "keep"), true},
 		{"tag key absent", protRes("a", withTags(cloud.Tag{Key: "other"})), rule(1, RuleTag, "keep"), false},
 		{"tag key case", protRes("a", withTags(cloud.Tag{Key: "KEEP", Value: "x"})), rule(1, RuleTag, "keep"), true},
-		{"tag key=value", protRes("a", withTags(cloud.Tag{Key: "env", Value: "prod"})), rule(1, RuleTag, "env=prod"), true},
-		{"tag key=value case", protRes("a", withTags(cloud.Tag{Key: "Env", Value: "PROD"})), rule(1, RuleTag, "env=prod"), true},
-		{"tag other value", protRes("a", withTags(cloud.Tag{Key: "env", Value: "dev"})), rule(1, RuleTag, "env=prod"), false},
-		{"tag key= wants the empty value", protRes("a", withTags(cloud.Tag{Key: "env", Value: "dev"})), rule(1, RuleTag, "env="), false},
+		{
+			"tag key=value",
+			protRes("a", withTags(cloud.Tag{Key: "env", Value: "prod"})),
+			rule(1, RuleTag, "env=prod"),
+			true,
+		},
+		{
+			"tag key=value case",
+			protRes("a", withTags(cloud.Tag{Key: "Env", Value: "PROD"})),
+			rule(1, RuleTag, "env=prod"),
+			true,
+		},
+		{
+			"tag other value",
+			protRes("a", withTags(cloud.Tag{Key: "env", Value: "dev"})),
+			rule(1, RuleTag, "env=prod"),
+			false,
+		},
+		{
+			"tag key= wants the empty value",
+			protRes("a", withTags(cloud.Tag{Key: "env", Value: "dev"})),
+			rule(1, RuleTag, "env="),
+			false,
+		},
 		{"tag no tags", protRes("a"), rule(1, RuleTag, "env"), false},
 		{"name glob", protRes("prod-orders"), rule(1, RuleName, "prod-*"), true},
 		{"name glob case", protRes("PROD-orders"), rule(1, RuleName, "prod-*"), true},
@@ -69,7 +94,12 @@ func TestProtectedKinds(t *testing.T) {
 		{"service", protRes("a"), rule(1, RuleService, "rocketmq"), true},
 		{"service case", protRes("a"), rule(1, RuleService, "RocketMQ"), true},
 		{"other service", protRes("a"), rule(1, RuleService, "clouddc"), false},
-		{"service covers ROMA assets", protRes("a", func(r *cloud.Resource) { r.Service, r.Kind = cloud.ROMA, cloud.KindTask }), rule(1, RuleService, "roma"), true},
+		{
+			"service covers ROMA assets",
+			protRes("a", func(r *cloud.Resource) { r.Service, r.Kind = cloud.ROMA, cloud.KindTask }),
+			rule(1, RuleService, "roma"),
+			true,
+		},
 		{"unknown kind fails closed", protRes("a"), rule(1, "color", "red"), true},
 	}
 	for _, tt := range tests {
@@ -111,7 +141,19 @@ func TestProtectedPrecedence(t *testing.T) {
 	res := protRes("prod-orders", withTags(cloud.Tag{Key: "env", Value: "prod"}),
 		withEP("ep-fin"))
 	tagRule, nameRule := rule(7, RuleTag, "env"), rule(3, RuleName, "prod-*")
-	epRule, projRule, svcRule := rule(2, RuleEnterpriseProject, "ep-fin"), rule(1, RuleProject, "p1"), rule(4, RuleService, "rocketmq")
+	epRule, projRule, svcRule := rule(
+		2,
+		RuleEnterpriseProject,
+		"ep-fin",
+	), rule(
+		1,
+		RuleProject,
+		"p1",
+	), rule(
+		4,
+		RuleService,
+		"rocketmq",
+	)
 	olderName := rule(2, RuleName, "*orders")
 	tests := []struct {
 		name  string
@@ -125,8 +167,12 @@ func TestProtectedPrecedence(t *testing.T) {
 		{"project before service", res, []Rule{svcRule, projRule}, 1},
 		{"oldest of one kind", res, []Rule{nameRule, olderName}, 2},
 		{"non-matching rules are skipped", res, []Rule{rule(1, RuleTag, "other"), svcRule}, 4},
-		{"built-in before all", protRes("prod-orders", withTags(cloud.Tag{Key: "env", Value: "prod"}, cloud.Tag{Key: ProtectTag})),
-			[]Rule{tagRule, nameRule}, 0},
+		{
+			"built-in before all",
+			protRes("prod-orders", withTags(cloud.Tag{Key: "env", Value: "prod"}, cloud.Tag{Key: ProtectTag})),
+			[]Rule{tagRule, nameRule},
+			0,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -178,7 +224,10 @@ func TestRuleValidate(t *testing.T) {
 func TestRuleNormalize(t *testing.T) {
 	tests := []struct{ in, want Rule }{
 		{Rule{Kind: RuleService, Pattern: " CloudDC "}, Rule{Kind: RuleService, Pattern: "clouddc"}},
-		{Rule{Kind: RuleTag, Pattern: " env =prod", Note: " why "}, Rule{Kind: RuleTag, Pattern: "env=prod", Note: "why"}},
+		{
+			Rule{Kind: RuleTag, Pattern: " env =prod", Note: " why "},
+			Rule{Kind: RuleTag, Pattern: "env=prod", Note: "why"},
+		},
 		{Rule{Kind: RuleName, Pattern: " Prod-* "}, Rule{Kind: RuleName, Pattern: "Prod-*"}},
 	}
 	for _, tt := range tests {
@@ -190,7 +239,12 @@ func TestRuleNormalize(t *testing.T) {
 
 // TestBlocked: protection comes first; otherwise the cloud's deletability.
 func TestBlocked(t *testing.T) {
-	running := cloud.Resource{Ref: cloud.Ref{Service: cloud.CloudDC, ID: "bm"}, Name: "bm", Status: "running", Class: cloud.ClassActive}
+	running := cloud.Resource{
+		Ref:    cloud.Ref{Service: cloud.CloudDC, ID: "bm"},
+		Name:   "bm",
+		Status: "running",
+		Class:  cloud.ClassActive,
+	}
 	stopped := running
 	stopped.Status = "stopped"
 	protectedRunning := running
@@ -205,15 +259,35 @@ func TestBlocked(t *testing.T) {
 	}{
 		{"deletable", stopped, nil, false, false, ""},
 		{"running server", running, nil, true, false, "running: stop it first"},
-		{"protected and running: protection first", protectedRunning, nil, true, true, "protected by the built-in tag decom:protect"},
-		{"stored rule with a note", stopped, []Rule{{ID: 5, Kind: RuleService, Pattern: "clouddc", Note: "racks are decommissioned by hand"}},
-			true, true, "protected by rule 5: service clouddc (racks are decommissioned by hand)"},
+		{
+			"protected and running: protection first",
+			protectedRunning,
+			nil,
+			true,
+			true,
+			"protected by the built-in tag decom:protect",
+		},
+		{
+			"stored rule with a note",
+			stopped,
+			[]Rule{{ID: 5, Kind: RuleService, Pattern: "clouddc", Note: "racks are decommissioned by hand"}},
+			true,
+			true,
+			"protected by rule 5: service clouddc (racks are decommissioned by hand)",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			b, ok := Blocked(tt.res, tt.rules)
 			if ok != tt.blocked || b.Protected != tt.protected || b.Reason != tt.reason {
-				t.Errorf("Blocked = %+v, %v; want blocked %v, protected %v, reason %q", b, ok, tt.blocked, tt.protected, tt.reason)
+				t.Errorf(
+					"Blocked = %+v, %v; want blocked %v, protected %v, reason %q",
+					b,
+					ok,
+					tt.blocked,
+					tt.protected,
+					tt.reason,
+				)
 			}
 		})
 	}
@@ -239,9 +313,16 @@ func benchRules() []Rule {
 // the resource, and the cost of preparing the rules once per page or plan.
 func BenchmarkBlocked(b *testing.B) {
 	rules := benchRules()
-	r := protRes("team07-mq-00042", withEP("ep-9"), withTags(cloud.Tag{Key: "env", Value: "prod"},
-		cloud.Tag{Key: "team", Value: "payments"}, cloud.Tag{Key: "owner", Value: "ops"}, cloud.Tag{Key: "cost", Value: "cc-1"},
-		cloud.Tag{Key: "keep0", Value: "no"}))
+	r := protRes("team07-mq-00042", withEP("ep-9"), withTags(
+		cloud.Tag{Key: "env", Value: "prod"},
+		cloud.Tag{
+			Key:   "team",
+			Value: "payments",
+		},
+		cloud.Tag{Key: "owner", Value: "ops"},
+		cloud.Tag{Key: "cost", Value: "cc-1"},
+		cloud.Tag{Key: "keep0", Value: "no"},
+	))
 	b.Run("per-resource", func(b *testing.B) {
 		m := NewMatcher(rules)
 		for b.Loop() {

@@ -53,7 +53,11 @@ const BinStatus = "IN_RECYCLE_BIN"
 // it. Restore change requests need it.
 type RecycleBins interface {
 	ReadRecycleBin(ctx context.Context, account, project string) (cloud.RecycleBin, error)
-	SetRecyclePolicy(ctx context.Context, account, project string, ch cloud.RecyclePolicyChange) (cloud.RecyclePolicy, error)
+	SetRecyclePolicy(
+		ctx context.Context,
+		account, project string,
+		ch cloud.RecyclePolicyChange,
+	) (cloud.RecyclePolicy, error)
 }
 
 // ErrNoRecycleBin means the cloud layer offers no recycle bin.

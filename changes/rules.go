@@ -84,7 +84,13 @@ func canDecide(a Actor, c Change, pol Policy, verb string) error {
 		return fmt.Errorf("%s %s: %w: the requester may not decide their own request", verb, c.Name(), ErrForbidden)
 	}
 	if !pol.MayApprove(a) {
-		return fmt.Errorf("%s %s: %w: role %s needed", verb, c.Name(), ErrForbidden, strings.ReplaceAll(pol.ApproverRoles.String(), ",", " or "))
+		return fmt.Errorf(
+			"%s %s: %w: role %s needed",
+			verb,
+			c.Name(),
+			ErrForbidden,
+			strings.ReplaceAll(pol.ApproverRoles.String(), ",", " or "),
+		)
 	}
 	return nil
 }

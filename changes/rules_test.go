@@ -39,7 +39,9 @@ func TestCanMove(t *testing.T) {
 func actor(name string, roles ...auth.Role) Actor { return Actor{Name: name, Roles: roles} }
 
 func testChange(state State) Change {
-	p := BuildPlan(PlanInput{Reason: "r", Resources: []cloud.Resource{res("i1", cloud.CloudDC, "stopped", cloud.ClassActive)}})
+	p := BuildPlan(
+		PlanInput{Reason: "r", Resources: []cloud.Resource{res("i1", cloud.CloudDC, "stopped", cloud.ClassActive)}},
+	)
 	return Change{ID: 7, State: state, Requester: "alice", Plan: p, PlanHash: p.Hash(), ApprovalsRequired: 1}
 }
 
@@ -56,7 +58,12 @@ func TestCanApprove(t *testing.T) {
 		want   error
 	}{
 		{"approver", actor("bob", auth.RoleApprover), testChange(StatePending), nil},
-		{"self approval", actor("alice", auth.RoleApprover, auth.RoleRequester), testChange(StatePending), ErrForbidden},
+		{
+			"self approval",
+			actor("alice", auth.RoleApprover, auth.RoleRequester),
+			testChange(StatePending),
+			ErrForbidden,
+		},
 		{"viewer", actor("carol", auth.RoleViewer), testChange(StatePending), ErrForbidden},
 		{"requester role", actor("carol", auth.RoleRequester), testChange(StatePending), ErrForbidden},
 		{"auditor", actor("carol", auth.RoleAuditor), testChange(StatePending), ErrForbidden},
@@ -81,7 +88,8 @@ func TestCanApprove(t *testing.T) {
 				t.Errorf("CanApprove = %v, want %v", err, tt.want)
 			}
 			if tt.name != "twice" && tt.name != "again after re-plan" {
-				if err := CanReject(tt.actor, tt.change, pol); !errors.Is(err, tt.want) || (tt.want == nil && err != nil) {
+				if err := CanReject(tt.actor, tt.change, pol); !errors.Is(err, tt.want) ||
+					(tt.want == nil && err != nil) {
 					t.Errorf("CanReject = %v, want %v", err, tt.want)
 				}
 			}
@@ -92,7 +100,10 @@ func TestCanApprove(t *testing.T) {
 func TestCanApprovePolicyRoles(t *testing.T) {
 	pol := DefaultPolicy()
 	pol.ApproverRoles = auth.Roles{auth.RoleAdmin}
-	if err := CanApprove(actor("bob", auth.RoleApprover), testChange(StatePending), pol); !errors.Is(err, ErrForbidden) {
+	if err := CanApprove(actor("bob", auth.RoleApprover), testChange(StatePending), pol); !errors.Is(
+		err,
+		ErrForbidden,
+	) {
 		t.Errorf("approver under admin-only policy: %v, want ErrForbidden", err)
 	}
 	if err := CanApprove(actor("carol", auth.RoleAdmin), testChange(StatePending), pol); err != nil {
@@ -177,7 +188,12 @@ func TestCheckConfirmation(t *testing.T) {
 		many = append(many, res(string(rune('a'+i)), cloud.CloudDC, "stopped", cloud.ClassActive))
 	}
 	big := Change{ID: 12, Plan: BuildPlan(PlanInput{Resources: many})}
-	force := Change{ID: 13, Plan: BuildPlan(PlanInput{Force: true, Resources: []cloud.Resource{res("m", cloud.RocketMQ, "RUNNING", cloud.ClassActive)}})}
+	force := Change{
+		ID: 13,
+		Plan: BuildPlan(
+			PlanInput{Force: true, Resources: []cloud.Resource{res("m", cloud.RocketMQ, "RUNNING", cloud.ClassActive)}},
+		),
+	}
 	small := testChange(StateApproved)
 	tests := []struct {
 		name   string
@@ -299,7 +315,9 @@ func TestAllowedActions(t *testing.T) {
 }
 
 func TestValidationErrorOrder(t *testing.T) {
-	e := &ValidationError{Fields: map[string]string{"ttl": "c", "approvals_required": "a", "reason": "b", "ticket": "d"}}
+	e := &ValidationError{
+		Fields: map[string]string{"ttl": "c", "approvals_required": "a", "reason": "b", "ticket": "d"},
+	}
 	want := "invalid input: approvals_required: a; reason: b; ticket: d; ttl: c"
 	for range 20 { // map iteration would differ between runs
 		if got := e.Error(); got != want {

@@ -44,7 +44,15 @@ type Service struct {
 
 // New returns a Service over db (migrated) and the cloud.
 func New(db *sql.DB, c Cloud, opts Options) *Service {
-	s := &Service{db: db, cloud: c, now: opts.Now, notified: opts.Notified, eligible: opts.Eligible, wake: opts.Wake, log: opts.Logger}
+	s := &Service{
+		db:       db,
+		cloud:    c,
+		now:      opts.Now,
+		notified: opts.Notified,
+		eligible: opts.Eligible,
+		wake:     opts.Wake,
+		log:      opts.Logger,
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -116,10 +124,14 @@ func (s *Service) Plan(ctx context.Context, a Actor, req PlanRequest) (Change, e
 		return Change{}, err
 	}
 	if len(res) == 0 && req.Sweep != nil {
-		return Change{}, &ValidationError{Fields: map[string]string{"resources": "no " + string(req.Sweep.Service) + " instance failed to create"}}
+		return Change{}, &ValidationError{
+			Fields: map[string]string{"resources": "no " + string(req.Sweep.Service) + " instance failed to create"},
+		}
 	}
 	if len(res) == 0 {
-		return Change{}, &ValidationError{Fields: map[string]string{"resources": "none of the resources exists any more"}}
+		return Change{}, &ValidationError{
+			Fields: map[string]string{"resources": "none of the resources exists any more"},
+		}
 	}
 	rules, err := s.ProtectionRules(ctx)
 	if err != nil {
@@ -220,7 +232,15 @@ func (s *Service) List(ctx context.Context, f ChangeFilter) ([]Change, error) {
 }
 
 // record appends the audit event of a change step inside tx.
-func (s *Service) record(ctx context.Context, tx *sql.Tx, a Actor, action audit.Action, c Change, outcome string, details any) error {
+func (s *Service) record(
+	ctx context.Context,
+	tx *sql.Tx,
+	a Actor,
+	action audit.Action,
+	c Change,
+	outcome string,
+	details any,
+) error {
 	return audit.Record(ctx, tx, audit.Event{Time: s.now().UTC(), Actor: a.Name, ClientIP: a.ClientIP,
 		UserAgent: a.UserAgent, Action: action, ChangeID: c.ID, Project: strings.Join(c.Plan.Projects(), ","),
 		Outcome: outcome}, details)

@@ -38,7 +38,11 @@ func (f *fakeCloud) ReadMany(_ context.Context, refs []cloud.Ref) (map[string]cl
 	return out, nil
 }
 
-func (f *fakeCloud) ListInstances(_ context.Context, account, project string, svc cloud.Service) ([]cloud.Resource, error) {
+func (f *fakeCloud) ListInstances(
+	_ context.Context,
+	account, project string,
+	svc cloud.Service,
+) ([]cloud.Resource, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var out []cloud.Resource
@@ -122,7 +126,11 @@ func (e *env) pending(t *testing.T, force bool, rs ...cloud.Resource) changes.Ch
 	for _, r := range rs {
 		refs = append(refs, r.Ref)
 	}
-	c, err := e.svc.Plan(context.Background(), alice, changes.PlanRequest{Refs: refs, Reason: "decommission", Force: force})
+	c, err := e.svc.Plan(
+		context.Background(),
+		alice,
+		changes.PlanRequest{Refs: refs, Reason: "decommission", Force: force},
+	)
 	if err != nil {
 		t.Fatalf("plan: %v", err)
 	}
@@ -144,11 +152,16 @@ func TestPlan(t *testing.T) {
 		e := newEnv(t)
 		a, b := e.resource("a", cloud.CloudDC, "stopped"), e.resource("b", cloud.CloudDC, "stopped")
 		gone := cloud.Ref{Account: "acc", Project: "p1", Service: cloud.CloudDC, Kind: cloud.KindInstance, ID: "zzz"}
-		c, err := e.svc.Plan(ctx, alice, changes.PlanRequest{Refs: []cloud.Ref{a.Ref, b.Ref, gone}, Reason: "old", Ticket: "T-1"})
+		c, err := e.svc.Plan(
+			ctx,
+			alice,
+			changes.PlanRequest{Refs: []cloud.Ref{a.Ref, b.Ref, gone}, Reason: "old", Ticket: "T-1"},
+		)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.State != changes.StatePending || len(c.Plan.Items) != 2 || c.PlanHash != c.Plan.Hash() || c.ApprovalsRequired != 1 {
+		if c.State != changes.StatePending || len(c.Plan.Items) != 2 || c.PlanHash != c.Plan.Hash() ||
+			c.ApprovalsRequired != 1 {
 			t.Errorf("change = %+v", c)
 		}
 		if n := e.auditCount(t, c.ID); n != 1 {
@@ -158,7 +171,10 @@ func TestPlan(t *testing.T) {
 	t.Run("ErrForbidden", func(t *testing.T) {
 		e := newEnv(t)
 		a := e.resource("a", cloud.CloudDC, "stopped")
-		if _, err := e.svc.Plan(ctx, bob, changes.PlanRequest{Refs: []cloud.Ref{a.Ref}, Reason: "x"}); !errors.Is(err, changes.ErrForbidden) {
+		if _, err := e.svc.Plan(ctx, bob, changes.PlanRequest{Refs: []cloud.Ref{a.Ref}, Reason: "x"}); !errors.Is(
+			err,
+			changes.ErrForbidden,
+		) {
 			t.Errorf("approver plans: %v", err)
 		}
 	})
@@ -166,7 +182,8 @@ func TestPlan(t *testing.T) {
 		e := newEnv(t)
 		a := e.resource("a", cloud.CloudDC, "stopped")
 		var ve *changes.ValidationError
-		if _, err := e.svc.Plan(ctx, alice, changes.PlanRequest{Refs: []cloud.Ref{a.Ref}}); !errors.As(err, &ve) || ve.Fields["reason"] == "" {
+		if _, err := e.svc.Plan(ctx, alice, changes.PlanRequest{Refs: []cloud.Ref{a.Ref}}); !errors.As(err, &ve) ||
+			ve.Fields["reason"] == "" {
 			t.Errorf("no reason: %v", err)
 		}
 		if _, err := e.svc.Plan(ctx, alice, changes.PlanRequest{Reason: "x"}); !errors.As(err, &ve) {

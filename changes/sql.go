@@ -42,7 +42,13 @@ func scanChange(sc scanner) (Change, error) {
 		return Change{}, fmt.Errorf("decode differences of change %d: %w", c.ID, err)
 	}
 	c.Projects = splitList(projects)
-	c.CreatedAt, c.UpdatedAt, c.SubmittedAt = store.ParseTime(created), store.ParseTime(updated), store.ParseTime(submitted)
+	c.CreatedAt, c.UpdatedAt, c.SubmittedAt = store.ParseTime(
+		created,
+	), store.ParseTime(
+		updated,
+	), store.ParseTime(
+		submitted,
+	)
 	c.ApprovedAt, c.ExpiresAt = store.ParseTime(approved), store.ParseTime(expires)
 	c.ExecutedAt, c.FinishedAt = store.ParseTime(executed), store.ParseTime(finished)
 	return c, nil
@@ -272,8 +278,18 @@ func move(ctx context.Context, tx *sql.Tx, id int64, from, to State, now time.Ti
 }
 
 func insertDecision(ctx context.Context, tx *sql.Tx, id int64, d Decision) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO change_decisions (change_id, actor, kind, comment, plan_hash, revision, at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, id, d.Actor, d.Kind, d.Comment, d.PlanHash, d.Revision, store.FormatTime(d.At))
+	_, err := tx.ExecContext(
+		ctx,
+		`INSERT INTO change_decisions (change_id, actor, kind, comment, plan_hash, revision, at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		id,
+		d.Actor,
+		d.Kind,
+		d.Comment,
+		d.PlanHash,
+		d.Revision,
+		store.FormatTime(d.At),
+	)
 	if err != nil {
 		err = store.Translate(err)
 		if errors.Is(err, store.ErrConflict) {

@@ -70,8 +70,16 @@ func TestUndoWarnings(t *testing.T) {
 // plan without DMS keeps the hash it had before bins existed.
 func TestBinsInHash(t *testing.T) {
 	dms := []cloud.Resource{res("r1", cloud.RocketMQ, "RUNNING", cloud.ClassActive)}
-	on := BuildPlan(PlanInput{Resources: dms, Reason: "r", Bins: []Bin{{Account: "acc", Project: "p1", On: true, RetentionDays: 3}}})
-	off := BuildPlan(PlanInput{Resources: dms, Reason: "r", Bins: []Bin{{Account: "acc", Project: "p1", RetentionDays: 3}}})
+	on := BuildPlan(
+		PlanInput{
+			Resources: dms,
+			Reason:    "r",
+			Bins:      []Bin{{Account: "acc", Project: "p1", On: true, RetentionDays: 3}},
+		},
+	)
+	off := BuildPlan(
+		PlanInput{Resources: dms, Reason: "r", Bins: []Bin{{Account: "acc", Project: "p1", RetentionDays: 3}}},
+	)
 	if on.Hash() == off.Hash() {
 		t.Error("bin on and off plans hash alike")
 	}
@@ -113,7 +121,13 @@ func TestUndoFigure(t *testing.T) {
 	}
 	for _, svc := range cloud.Services {
 		share := undo[svc] * 100 / total[svc]
-		t.Logf("FIGURE undoable within the retention, default flow: %-8s %d/%d = %d%%", svc, undo[svc], total[svc], share)
+		t.Logf(
+			"FIGURE undoable within the retention, default flow: %-8s %d/%d = %d%%",
+			svc,
+			undo[svc],
+			total[svc],
+			share,
+		)
 		if share != want[svc] {
 			t.Errorf("%s: %d%%, want %d%%", svc, share, want[svc])
 		}

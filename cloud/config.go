@@ -139,7 +139,9 @@ func (a Account) credentialErrors() []string {
 	kind := a.credentialKind()
 	switch {
 	case a.Credentials != "" && !slices.Contains(CredentialKinds, a.Credentials):
-		return []string{fmt.Sprintf("credentials %q: want one of %s", a.Credentials, strings.Join(CredentialKinds, ", "))}
+		return []string{
+			fmt.Sprintf("credentials %q: want one of %s", a.Credentials, strings.Join(CredentialKinds, ", ")),
+		}
 	case kind != CredStatic && held:
 		return []string{fmt.Sprintf("credentials is %q: remove ak, sk, security_token and token from the config "+
 			"(they would be ignored)", kind)}

@@ -87,7 +87,8 @@ func TestConfigValidate(t *testing.T) {
 		t.Errorf("empty config: %v", err)
 	}
 	a := validAccount()
-	if err := (Config{Accounts: []Account{a, a}}).Validate(); err == nil || !strings.Contains(err.Error(), "used twice") {
+	if err := (Config{Accounts: []Account{a, a}}).Validate(); err == nil ||
+		!strings.Contains(err.Error(), "used twice") {
 		t.Errorf("duplicate names: %v", err)
 	}
 	if _, err := New(Config{Accounts: []Account{{Name: "x"}}}, Options{}); !errors.Is(err, ErrConfig) {
@@ -141,13 +142,18 @@ func TestAccountFromEnv(t *testing.T) {
 		}
 	})
 	t.Run("region defaults", func(t *testing.T) {
-		a, ok, err := AccountFromEnv(env(map[string]string{"HUAWEICLOUD_SDK_AK": "AK1234567890", "HUAWEICLOUD_SDK_SK": testSK,
-			"HUAWEICLOUD_SDK_PROJECT_ID": "p1, p2", "DECOM_CLOUD_REGION": "cn-east-3"}))
+		a, ok, err := AccountFromEnv(
+			env(map[string]string{"HUAWEICLOUD_SDK_AK": "AK1234567890", "HUAWEICLOUD_SDK_SK": testSK,
+				"HUAWEICLOUD_SDK_PROJECT_ID": "p1, p2", "DECOM_CLOUD_REGION": "cn-east-3"}),
+		)
 		if !ok || err != nil {
 			t.Fatalf("ok=%v err=%v", ok, err)
 		}
-		want := Endpoints{DMS: "https://dms.cn-east-3.myhuaweicloud.com", ROMA: "https://roma.cn-east-3.myhuaweicloud.com",
-			CloudDC: "https://clouddc.cn-east-3.myhuaweicloud.com"}
+		want := Endpoints{
+			DMS:     "https://dms.cn-east-3.myhuaweicloud.com",
+			ROMA:    "https://roma.cn-east-3.myhuaweicloud.com",
+			CloudDC: "https://clouddc.cn-east-3.myhuaweicloud.com",
+		}
 		if a.Endpoints != want || a.Name != "env" || len(a.Projects) != 2 || a.Projects[1] != "p2" {
 			t.Errorf("got %v", a)
 		}
@@ -160,9 +166,11 @@ func TestAccountFromEnv(t *testing.T) {
 		}
 	})
 	t.Run("overrides", func(t *testing.T) {
-		a, _, err := AccountFromEnv(env(map[string]string{"DECOM_CLOUD_TOKEN": testToken, "HUAWEICLOUD_SDK_PROJECT_ID": "p1",
-			"DECOM_CLOUD_ENDPOINT_DMS": "http://127.0.0.1:9", "DECOM_CLOUD_ENDPOINT_ROMA": "http://127.0.0.1:9",
-			"DECOM_CLOUD_ENDPOINT_CLOUDDC": "http://127.0.0.1:9", "DECOM_CLOUD_ACCOUNT": "sim"}))
+		a, _, err := AccountFromEnv(
+			env(map[string]string{"DECOM_CLOUD_TOKEN": testToken, "HUAWEICLOUD_SDK_PROJECT_ID": "p1",
+				"DECOM_CLOUD_ENDPOINT_DMS": "http://127.0.0.1:9", "DECOM_CLOUD_ENDPOINT_ROMA": "http://127.0.0.1:9",
+				"DECOM_CLOUD_ENDPOINT_CLOUDDC": "http://127.0.0.1:9", "DECOM_CLOUD_ACCOUNT": "sim"}),
+		)
 		if err != nil || a.Name != "sim" || a.Endpoints.CloudDC != "http://127.0.0.1:9" {
 			t.Errorf("got %v, %v", a, err)
 		}
@@ -208,7 +216,8 @@ func TestLoadConfig(t *testing.T) {
 			t.Fatal(err)
 		}
 		a := cfg.Accounts[0]
-		if a.SK != testSK || a.Timeout != 15*time.Second || a.RateLimit != 10 || a.Burst != 2 || !cfg.Accounts[1].Simulated {
+		if a.SK != testSK || a.Timeout != 15*time.Second || a.RateLimit != 10 || a.Burst != 2 ||
+			!cfg.Accounts[1].Simulated {
 			t.Errorf("got %v", cfg)
 		}
 		if a.SettleTime != 8*time.Second || cfg.Accounts[1].SettleTime != 0 {
@@ -243,7 +252,9 @@ func TestLoadConfig(t *testing.T) {
 		}
 	})
 	t.Run("invalid account", func(t *testing.T) {
-		_, err := LoadConfig(write(`{"accounts": [{"name": "x", "region": "cn-east-3", "ak": "AK", "sk": "` + testSK + `"}]}`))
+		_, err := LoadConfig(
+			write(`{"accounts": [{"name": "x", "region": "cn-east-3", "ak": "AK", "sk": "` + testSK + `"}]}`),
+		)
 		if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "no project ID") {
 			t.Fatalf("err=%v", err)
 		}

@@ -139,14 +139,21 @@ func sdkSource(kind string, now func() time.Time, refreshBefore time.Duration) C
 			}
 			bc, ok := ic.(*auth.BasicCredentials)
 			if !ok {
-				return TemporaryCredentials{}, fmt.Errorf("the SDK's %s gave %T, not AK/SK credentials", providerName(kind), ic)
+				return TemporaryCredentials{}, fmt.Errorf(
+					"the SDK's %s gave %T, not AK/SK credentials",
+					providerName(kind),
+					ic,
+				)
 			}
 			held = bc
 		}
 		// A metadata credential renews itself here when it is within the
 		// SDK's threshold (40 minutes) of its expiry; others are unchanged.
 		if err := held.ProcessSts(nil); err != nil {
-			return TemporaryCredentials{}, fmt.Errorf("refreshing credentials from the SDK's %s failed", providerName(kind))
+			return TemporaryCredentials{}, fmt.Errorf(
+				"refreshing credentials from the SDK's %s failed",
+				providerName(kind),
+			)
 		}
 		t := TemporaryCredentials{AK: held.AK, SK: held.SK, SecurityToken: held.SecurityToken}
 		if held.StsAccessor != nil {
@@ -202,7 +209,12 @@ func (s *sourceCredential) ProcessAuthRequest(c *impl.DefaultHttpClient,
 	}
 	bc, err := b.SafeBuild()
 	if err != nil {
-		return nil, &Error{Class: ErrConfig, Account: s.cache.account, Operation: "credentials", Message: "invalid AK/SK"}
+		return nil, &Error{
+			Class:     ErrConfig,
+			Account:   s.cache.account,
+			Operation: "credentials",
+			Message:   "invalid AK/SK",
+		}
 	}
 	return bc.ProcessAuthRequest(c, req)
 }

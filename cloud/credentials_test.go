@@ -84,7 +84,8 @@ func TestCredentialsFromProfileWithSecurityToken(t *testing.T) {
 	write("not-the-token")
 	c, _ = New(Config{Accounts: []Account{providerAccount(url, CredProfile)}}, Options{})
 	_, err = c.ListInstances(context.Background(), "acct", simProject, CloudDC)
-	if !errors.Is(err, ErrConfig) || strings.Contains(err.Error(), "not-the-token") || strings.Contains(err.Error(), sk) {
+	if !errors.Is(err, ErrConfig) || strings.Contains(err.Error(), "not-the-token") ||
+		strings.Contains(err.Error(), sk) {
 		t.Fatalf("wrong token: %v", err)
 	}
 }

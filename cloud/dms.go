@@ -63,7 +63,11 @@ type dmsFilter struct {
 // include_failure=true) and returns them with the reported total. stable is
 // false if the total changed between pages: offset paging may then have
 // skipped instances, so absence from the list proves nothing.
-func (c *Client) listDMS(ctx context.Context, s *session, f dmsFilter) (items []dmsInstance, total int, stable bool, err error) {
+func (c *Client) listDMS(
+	ctx context.Context,
+	s *session,
+	f dmsFilter,
+) (items []dmsInstance, total int, stable bool, err error) {
 	limit := f.limit
 	if limit == 0 {
 		limit = dmsPageSize
@@ -96,7 +100,12 @@ func (c *Client) rememberDMSCount(s *session, n int) {
 	c.mu.Unlock()
 }
 
-func (c *Client) dmsPage(ctx context.Context, s *session, offset, limit int, failedOnly bool) ([]dmsInstance, int, error) {
+func (c *Client) dmsPage(
+	ctx context.Context,
+	s *session,
+	offset, limit int,
+	failedOnly bool,
+) ([]dmsInstance, int, error) {
 	var items []dmsInstance
 	var num int32
 	err := c.call(ctx, s, "dms.list", retryReads, func(h map[string]string) error {
@@ -234,7 +243,13 @@ func (c *Client) DeleteDMSInstance(ctx context.Context, ref Ref) error {
 // are re-read: one already deleting or gone counts as accepted. After an
 // ambiguous answer it returns the outcomes so far and the error; the
 // caller confirms the rest (see deleteBatches).
-func (c *Client) DeleteDMS(ctx context.Context, account, project string, svc Service, ids []string, force bool) ([]Outcome, error) {
+func (c *Client) DeleteDMS(
+	ctx context.Context,
+	account, project string,
+	svc Service,
+	ids []string,
+	force bool,
+) ([]Outcome, error) {
 	s, err := dmsSession(c, account, project, svc, "dms.batch_delete")
 	if err != nil {
 		return nil, err
@@ -269,7 +284,9 @@ func (c *Client) dmsBatchCall(ctx context.Context, s *session, ids []string, for
 		}
 		body := &rabbitmodel.BatchRestartOrDeleteInstanceReq{Instances: &ids,
 			Action: rabbitmodel.GetBatchRestartOrDeleteInstanceReqActionEnum().DELETE, ForceDelete: ptr(force)}
-		inv := s.rabbit.BatchRestartOrDeleteInstancesInvoker(&rabbitmodel.BatchRestartOrDeleteInstancesRequest{Body: body})
+		inv := s.rabbit.BatchRestartOrDeleteInstancesInvoker(
+			&rabbitmodel.BatchRestartOrDeleteInstancesRequest{Body: body},
+		)
 		inv.AddHeaders(h)
 		resp, err := inv.Invoke()
 		if err != nil {
@@ -295,16 +312,28 @@ func (c *Client) DeleteDMSAllFailed(ctx context.Context, account, project string
 	for attempt := 1; ; attempt++ {
 		err := c.call(ctx, s, "dms.delete_all_failed", retryThrottled, func(h map[string]string) error {
 			if s.svc == RocketMQ {
-				body := &rocketmodel.BatchDeleteInstanceReq{Action: rocketmodel.GetBatchDeleteInstanceReqActionEnum().DELETE,
-					AllFailure: ptr(rocketmodel.GetBatchDeleteInstanceReqAllFailureEnum().RELIABILITY), ForceDelete: ptr(force)}
+				body := &rocketmodel.BatchDeleteInstanceReq{
+					Action: rocketmodel.GetBatchDeleteInstanceReqActionEnum().DELETE,
+					AllFailure: ptr(
+						rocketmodel.GetBatchDeleteInstanceReqAllFailureEnum().RELIABILITY,
+					),
+					ForceDelete: ptr(force),
+				}
 				inv := s.rocket.BatchDeleteInstancesInvoker(&rocketmodel.BatchDeleteInstancesRequest{Body: body})
 				inv.AddHeaders(h)
 				_, err := inv.Invoke()
 				return err
 			}
-			body := &rabbitmodel.BatchRestartOrDeleteInstanceReq{Action: rabbitmodel.GetBatchRestartOrDeleteInstanceReqActionEnum().DELETE,
-				AllFailure: ptr(rabbitmodel.GetBatchRestartOrDeleteInstanceReqAllFailureEnum().RABBITMQ), ForceDelete: ptr(force)}
-			inv := s.rabbit.BatchRestartOrDeleteInstancesInvoker(&rabbitmodel.BatchRestartOrDeleteInstancesRequest{Body: body})
+			body := &rabbitmodel.BatchRestartOrDeleteInstanceReq{
+				Action: rabbitmodel.GetBatchRestartOrDeleteInstanceReqActionEnum().DELETE,
+				AllFailure: ptr(
+					rabbitmodel.GetBatchRestartOrDeleteInstanceReqAllFailureEnum().RABBITMQ,
+				),
+				ForceDelete: ptr(force),
+			}
+			inv := s.rabbit.BatchRestartOrDeleteInstancesInvoker(
+				&rabbitmodel.BatchRestartOrDeleteInstancesRequest{Body: body},
+			)
 			inv.AddHeaders(h)
 			_, err := inv.Invoke()
 			return err

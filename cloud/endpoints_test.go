@@ -16,7 +16,8 @@ import (
 // under test.
 func sdkRegionTables(t *testing.T) map[Service]map[string]string {
 	t.Helper()
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/huaweicloud/huaweicloud-sdk-go-v3").Output()
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/huaweicloud/huaweicloud-sdk-go-v3").
+		Output()
 	if err != nil {
 		t.Fatalf("locate the SDK module: %v", err)
 	}
@@ -107,7 +108,8 @@ func TestClientServiceNotOffered(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = c.ListInstances(context.Background(), "eu", "p1", CloudDC)
-	if !errors.Is(err, ErrNotOffered) || !strings.Contains(err.Error(), `CloudDC is not offered in region "eu-west-101"`) {
+	if !errors.Is(err, ErrNotOffered) ||
+		!strings.Contains(err.Error(), `CloudDC is not offered in region "eu-west-101"`) {
 		t.Fatalf("err = %v", err)
 	}
 }

@@ -38,13 +38,40 @@ func TestClassify(t *testing.T) {
 		{"clouddc 400 not exist", CloudDC, sre(400, "CLOUDDC.00000400", "instance does not exist"), ErrNotFound},
 		{"dms 400 not exist stays permanent", RocketMQ, sre(400, "DMS.00400005", "does not exist"), ErrPermanent},
 		{"2xx decode", RocketMQ, sre(200, "", "ReadString: expects \" or n"), ErrContract},
-		{"retry-after wrapper", DMSFamilyForTest, &responseError{ServiceResponseError: sre(429, "APIGW.0308", "x").(*sdkerr.ServiceResponseError), retryAfter: 3 * time.Second}, ErrThrottled},
-		{"url error", ROMA, &url.Error{Op: "Get", URL: "http://x/v2", Err: errors.New("connection refused")}, ErrTransient},
+		{
+			"retry-after wrapper",
+			DMSFamilyForTest,
+			&responseError{
+				ServiceResponseError: sre(429, "APIGW.0308", "x").(*sdkerr.ServiceResponseError),
+				retryAfter:           3 * time.Second,
+			},
+			ErrThrottled,
+		},
+		{
+			"url error",
+			ROMA,
+			&url.Error{Op: "Get", URL: "http://x/v2", Err: errors.New("connection refused")},
+			ErrTransient,
+		},
 		{"deadline", ROMA, fmt.Errorf("do: %w", context.DeadlineExceeded), ErrTransient},
-		{"credential type", CloudDC, errors.New("need credential type is [basic.Credentials], actually is cloud.TokenCredential"), ErrConfig},
+		{
+			"credential type",
+			CloudDC,
+			errors.New("need credential type is [basic.Credentials], actually is cloud.TokenCredential"),
+			ErrConfig,
+		},
 		{"other", CloudDC, errors.New("request field Id read null value"), ErrPermanent},
 	}
-	classes := []error{ErrNotFound, ErrConfig, ErrPermission, ErrBusy, ErrThrottled, ErrTransient, ErrPermanent, ErrContract}
+	classes := []error{
+		ErrNotFound,
+		ErrConfig,
+		ErrPermission,
+		ErrBusy,
+		ErrThrottled,
+		ErrTransient,
+		ErrPermanent,
+		ErrContract,
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := classify(tt.svc, "op", tt.err)
@@ -67,7 +94,8 @@ func TestClassifyKeepsFields(t *testing.T) {
 	err := &responseError{ServiceResponseError: &sdkerr.ServiceResponseError{StatusCode: 429, ErrorCode: "APIGW.0308",
 		ErrorMessage: strings.Repeat("x", 1000), RequestId: "req-1"}, retryAfter: 2 * time.Second}
 	got := classify(CloudDC, "clouddc.list", err)
-	if got.HTTPStatus != 429 || got.Code != "APIGW.0308" || got.RequestID != "req-1" || got.RetryAfter != 2*time.Second {
+	if got.HTTPStatus != 429 || got.Code != "APIGW.0308" || got.RequestID != "req-1" ||
+		got.RetryAfter != 2*time.Second {
 		t.Errorf("got %+v", got)
 	}
 	if len(got.Message) > maxMessage+10 {
@@ -91,7 +119,10 @@ func TestParseRetryAfter(t *testing.T) {
 		in   string
 		want time.Duration
 	}{
-		{"", 0}, {"2", 2 * time.Second}, {" 7 ", 7 * time.Second}, {"0", 0}, {"-1", 0}, {"1.5", 1500 * time.Millisecond},
+		{
+			"",
+			0,
+		}, {"2", 2 * time.Second}, {" 7 ", 7 * time.Second}, {"0", 0}, {"-1", 0}, {"1.5", 1500 * time.Millisecond},
 		{"soon", 0}, {now.Add(10 * time.Second).Format(httpTimeFormat), 10 * time.Second},
 		{now.Add(-10 * time.Second).Format(httpTimeFormat), 0},
 	}

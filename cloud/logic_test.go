@@ -185,7 +185,11 @@ func TestDeletable(t *testing.T) {
 		{"dms restarting", dms("RESTARTING"), "RESTARTING: an operation is in progress; wait until it ends"},
 		{"dms extending", dms("EXTENDING"), "EXTENDING: an operation is in progress; wait until it ends"},
 		{"dms creating", dms("CREATING"), "CREATING: an operation is in progress; wait until it ends"},
-		{"dms starting (restored from the bin)", dms("STARTING"), "STARTING: an operation is in progress; wait until it ends"},
+		{
+			"dms starting (restored from the bin)",
+			dms("STARTING"),
+			"STARTING: an operation is in progress; wait until it ends",
+		},
 		{"dms unknown status", dms("SOMETHINGNEW"), "SOMETHINGNEW: an operation is in progress; wait until it ends"},
 		{"dms empty status", dms(""), "unknown status: an operation is in progress; wait until it ends"},
 		{"clouddc running must be stopped first", cdc("running"), "running: stop it first"},
@@ -223,7 +227,11 @@ func TestDeleteFailed(t *testing.T) {
 	}{
 		{"uninstall failed", cdc("error", map[string]string{"operation": "uninstall-failed"}), true},
 		{"delete error type", cdc("error", map[string]string{"error": "delete_instance_error"}), true},
-		{"create failed", cdc("error", map[string]string{"operation": "install-failed", "error": "create_instance_error"}), false},
+		{
+			"create failed",
+			cdc("error", map[string]string{"operation": "install-failed", "error": "create_instance_error"}),
+			false,
+		},
 		{"error without details", cdc("error", nil), false},
 		{"stopped", cdc("stopped", map[string]string{"operation": "uninstall-failed"}), false},
 		{"DMS is never judged by CloudDC details", Resource{Ref: Ref{Service: RocketMQ}, Status: "error",

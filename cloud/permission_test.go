@@ -7,12 +7,22 @@ import (
 
 func TestMissingAction(t *testing.T) {
 	tests := []struct{ name, op, msg, want string }{
-		{"named by the cloud", "dms.list", "Policy doesn't allow dms:instance:list to be performed.", "dms:instance:list"},
+		{
+			"named by the cloud",
+			"dms.list",
+			"Policy doesn't allow dms:instance:list to be performed.",
+			"dms:instance:list",
+		},
 		{"cloud names another", "clouddc.batch_delete", "Policy doesn't allow clouddc:instance:delete to be performed.",
 			"clouddc:instance:delete"},
 		{"message without action", "clouddc.batch_delete", "The IAM or enterprise project policy does not allow access",
 			"clouddc:instance:deleteBatch"},
-		{"URL is not an action", "roma.apps.list", "see https://support.huaweicloud.com:443/x", "roma:applications:list"},
+		{
+			"URL is not an action",
+			"roma.apps.list",
+			"see https://support.huaweicloud.com:443/x",
+			"roma:applications:list",
+		},
 		{"unknown op", "nope", "forbidden", ""},
 	}
 	for _, tt := range tests {

@@ -41,7 +41,13 @@ func (c *Client) ListInstances(ctx context.Context, account, project string, svc
 func checkRef(ref Ref) error {
 	switch {
 	case ref.ID == "":
-		return &Error{Class: ErrPermanent, Account: ref.Account, Service: ref.Service, Operation: "read", Message: "empty resource ID"}
+		return &Error{
+			Class:     ErrPermanent,
+			Account:   ref.Account,
+			Service:   ref.Service,
+			Operation: "read",
+			Message:   "empty resource ID",
+		}
 	case (ref.Kind == KindApp || ref.Kind == KindTask) && (ref.Service != ROMA || ref.Parent == ""):
 		return &Error{Class: ErrPermanent, Account: ref.Account, Service: ref.Service, Operation: "read",
 			Message: "ROMA apps and tasks need the ROMA instance as Parent"}
@@ -291,7 +297,13 @@ func (c *Client) resolveDMS(ctx context.Context, s *session, ids []string, sc *d
 
 // showDMSInto shows each of ids not yet in out, adding those that exist to
 // out and their places to seen.
-func (c *Client) showDMSInto(ctx context.Context, s *session, ids []string, out map[string]Resource, seen map[string]dmsKey) error {
+func (c *Client) showDMSInto(
+	ctx context.Context,
+	s *session,
+	ids []string,
+	out map[string]Resource,
+	seen map[string]dmsKey,
+) error {
 	for _, id := range ids {
 		if _, done := out[id]; done {
 			continue

@@ -85,7 +85,13 @@ func (p retryPolicy) allows(e *Error) bool {
 
 // call runs one cloud operation with rate limiting, a per-attempt deadline
 // and retries. fn receives the headers to pass to the SDK invoker.
-func (c *Client) call(ctx context.Context, s *session, op string, policy retryPolicy, fn func(h map[string]string) error) error {
+func (c *Client) call(
+	ctx context.Context,
+	s *session,
+	op string,
+	policy retryPolicy,
+	fn func(h map[string]string) error,
+) error {
 	for attempt := 1; ; attempt++ {
 		err := c.attempt(ctx, s, op, fn)
 		if err == nil {
@@ -172,7 +178,13 @@ func defaultRand() float64 { return rand.Float64() }
 // time has passed since the call ended, and Confirm decides; the delete is
 // resent only if the resource is unchanged and deletable. Already gone
 // (404) is success.
-func (c *Client) deleteOne(ctx context.Context, s *session, ref Ref, op string, send func(h map[string]string) error) error {
+func (c *Client) deleteOne(
+	ctx context.Context,
+	s *session,
+	ref Ref,
+	op string,
+	send func(h map[string]string) error,
+) error {
 	for attempt := 1; ; attempt++ {
 		err := c.call(ctx, s, op, retryThrottled, send)
 		ended := c.now()

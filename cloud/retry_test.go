@@ -107,7 +107,12 @@ func fakeClient(t *testing.T, h http.Handler, clock *fakeClock, mod func(*Accoun
 
 func TestRetryHonoursRetryAfter(t *testing.T) {
 	s := &script{answers: []func(http.ResponseWriter, *http.Request){
-		answer(429, throttled, "Retry-After", "2"), answer(429, throttled, "Retry-After", "3"), answer(200, emptyDMSList)}}
+		answer(
+			429,
+			throttled,
+			"Retry-After",
+			"2",
+		), answer(429, throttled, "Retry-After", "3"), answer(200, emptyDMSList)}}
 	clock := newFakeClock()
 	c := fakeClient(t, s, clock, nil)
 	if _, err := c.ListInstances(context.Background(), "acct", "p1", RocketMQ); err != nil {
@@ -156,11 +161,15 @@ func TestRetryReadOn5xx(t *testing.T) {
 
 func TestNoRetryOnPermanent(t *testing.T) {
 	s := &script{answers: []func(http.ResponseWriter, *http.Request){
-		answer(401, `{"error_code":"APIGW.0301","error_msg":"Incorrect IAM authentication information","request_id":"r"}`)}}
+		answer(
+			401,
+			`{"error_code":"APIGW.0301","error_msg":"Incorrect IAM authentication information","request_id":"r"}`,
+		)}}
 	c := fakeClient(t, s, newFakeClock(), nil)
 	_, err := c.ListInstances(context.Background(), "acct", "p1", CloudDC)
 	var ce *Error
-	if !errors.Is(err, ErrConfig) || !errors.As(err, &ce) || ce.HTTPStatus != 401 || ce.Code != "APIGW.0301" || ce.RequestID != "rid-1" {
+	if !errors.Is(err, ErrConfig) || !errors.As(err, &ce) || ce.HTTPStatus != 401 || ce.Code != "APIGW.0301" ||
+		ce.RequestID != "rid-1" {
 		t.Fatalf("err = %#v", err)
 	}
 	if len(s.requests()) != 1 {
@@ -171,7 +180,10 @@ func TestNoRetryOnPermanent(t *testing.T) {
 
 func TestDeleteNotRetriedBlindly(t *testing.T) {
 	show := func(status string) func(http.ResponseWriter, *http.Request) {
-		return answer(200, `{"instance_id":"i1","name":"n","status":"`+status+`","engine":"reliability","created_at":"1700000000000"}`)
+		return answer(
+			200,
+			`{"instance_id":"i1","name":"n","status":"`+status+`","engine":"reliability","created_at":"1700000000000"}`,
+		)
 	}
 	t.Run("re-read shows DELETING", func(t *testing.T) {
 		s := &script{answers: []func(http.ResponseWriter, *http.Request){answer(500, serverError), show("DELETING")}}
@@ -182,7 +194,13 @@ func TestDeleteNotRetriedBlindly(t *testing.T) {
 		assertMethods(t, s, "DELETE", "GET")
 	})
 	t.Run("re-read shows unchanged, resent", func(t *testing.T) {
-		s := &script{answers: []func(http.ResponseWriter, *http.Request){answer(503, serverError), show("RUNNING"), answer(204, "")}}
+		s := &script{
+			answers: []func(http.ResponseWriter, *http.Request){
+				answer(503, serverError),
+				show("RUNNING"),
+				answer(204, ""),
+			},
+		}
 		c := fakeClient(t, s, newFakeClock(), nil)
 		if err := c.DeleteDMSInstance(context.Background(), Ref{Account: "acct", Project: "p1", Service: RocketMQ, ID: "i1"}); err != nil {
 			t.Fatal(err)
@@ -322,7 +340,9 @@ func equalDurations(a, b []time.Duration) bool {
 }
 
 func TestCallContextsReleased(t *testing.T) {
-	s := &script{answers: []func(http.ResponseWriter, *http.Request){answer(500, serverError), answer(200, emptyDMSList)}}
+	s := &script{
+		answers: []func(http.ResponseWriter, *http.Request){answer(500, serverError), answer(200, emptyDMSList)},
+	}
 	c := fakeClient(t, s, newFakeClock(), nil)
 	if _, err := c.ListInstances(context.Background(), "acct", "p1", RocketMQ); err != nil {
 		t.Fatal(err)

@@ -112,7 +112,9 @@ func (c *Client) listApps(ctx context.Context, s *session, instanceID string) ([
 				Ref: Ref{Account: s.account.Name, Project: s.project, Service: ROMA, Kind: KindApp,
 					ID: deref(a.Id), Parent: instanceID},
 				Region: s.account.Region, Name: deref(a.Name), Status: "ACTIVE", Class: ClassActive,
-				CreatedAt: parseTime(deref(a.CreateTime)), Details: details("remark", deref(a.Remark), "created by", user),
+				CreatedAt: parseTime(
+					deref(a.CreateTime),
+				), Details: details("remark", deref(a.Remark), "created by", user),
 				EnterpriseProject: ep, ReadAt: c.now().UTC(),
 			})
 		}
@@ -130,7 +132,11 @@ func (c *Client) listTasks(ctx context.Context, s *session, instanceID, taskID s
 	for offset := 0; ; {
 		var resp *model.ListTasksResponse
 		err := c.call(ctx, s, "roma.tasks.list", retryReads, func(h map[string]string) error {
-			req := &model.ListTasksRequest{InstanceId: instanceID, Offset: ptr(int32(offset)), Limit: ptr(int32(romaTaskPage))}
+			req := &model.ListTasksRequest{
+				InstanceId: instanceID,
+				Offset:     ptr(int32(offset)),
+				Limit:      ptr(int32(romaTaskPage)),
+			}
 			if taskID != "" {
 				req.TaskId = ptr(taskID)
 			}
@@ -182,7 +188,13 @@ func (c *Client) ListROMAAssets(ctx context.Context, account, project, instanceI
 		return nil, err
 	}
 	if instanceID == "" {
-		return nil, &Error{Class: ErrPermanent, Account: account, Service: ROMA, Operation: "roma.assets.list", Message: "empty instance ID"}
+		return nil, &Error{
+			Class:     ErrPermanent,
+			Account:   account,
+			Service:   ROMA,
+			Operation: "roma.assets.list",
+			Message:   "empty instance ID",
+		}
 	}
 	apps, err := c.listApps(ctx, s, instanceID)
 	if err != nil {
@@ -225,7 +237,11 @@ func (c *Client) romaIdentity(key string) *romaIdentity {
 // re-lists them and sends only those still listed; if none is left it
 // returns "" and no error. It is not resent after a 5xx or timeout: the
 // caller re-reads the assets after the account's SettleTime (Confirm).
-func (c *Client) SubmitROMADelete(ctx context.Context, account, project, instanceID string, apps, tasks []string) (string, error) {
+func (c *Client) SubmitROMADelete(
+	ctx context.Context,
+	account, project, instanceID string,
+	apps, tasks []string,
+) (string, error) {
 	const op = "roma.assets.delete"
 	if err := checkAssets(account, op, instanceID, apps, tasks); err != nil {
 		return "", err
@@ -259,7 +275,13 @@ func checkAssets(account, op, instanceID string, apps, tasks []string) error {
 			Message: fmt.Sprintf("%d assets in one job; want 1..%d (use ChunkROMA)", n, MaxROMABatch)}
 	}
 	if instanceID == "" || slices.Contains(apps, "") || slices.Contains(tasks, "") {
-		return &Error{Class: ErrPermanent, Account: account, Service: ROMA, Operation: op, Message: "empty instance or asset ID"}
+		return &Error{
+			Class:     ErrPermanent,
+			Account:   account,
+			Service:   ROMA,
+			Operation: op,
+			Message:   "empty instance or asset ID",
+		}
 	}
 	return nil
 }
@@ -295,7 +317,13 @@ func (c *Client) submitAssetJob(ctx context.Context, account, project, instanceI
 		})
 		if err == nil {
 			if jobID == "" {
-				return "", &Error{Class: ErrContract, Account: account, Service: ROMA, Operation: op, Message: "no job_id in answer"}
+				return "", &Error{
+					Class:     ErrContract,
+					Account:   account,
+					Service:   ROMA,
+					Operation: op,
+					Message:   "no job_id in answer",
+				}
 			}
 			ident.mu.Lock()
 			ident.lastJob, ident.lastInstance = jobID, instanceID
@@ -395,7 +423,13 @@ func (c *Client) ROMAJob(ctx context.Context, account, project, instanceID, jobI
 		return Job{}, err
 	}
 	if instanceID == "" || jobID == "" {
-		return Job{}, &Error{Class: ErrPermanent, Account: account, Service: ROMA, Operation: "roma.job", Message: "empty instance or job ID"}
+		return Job{}, &Error{
+			Class:     ErrPermanent,
+			Account:   account,
+			Service:   ROMA,
+			Operation: "roma.job",
+			Message:   "empty instance or job ID",
+		}
 	}
 	return c.romaJob(ctx, s, instanceID, jobID)
 }
@@ -404,7 +438,9 @@ func (c *Client) romaJob(ctx context.Context, s *session, instanceID, jobID stri
 	const op = "roma.job"
 	var resp *model.CheckAssetJobStatusResponse
 	err := c.call(ctx, s, op, retryReads, func(h map[string]string) error {
-		inv := s.roma.CheckAssetJobStatusInvoker(&model.CheckAssetJobStatusRequest{InstanceId: instanceID, JobId: jobID})
+		inv := s.roma.CheckAssetJobStatusInvoker(
+			&model.CheckAssetJobStatusRequest{InstanceId: instanceID, JobId: jobID},
+		)
 		inv.AddHeaders(h)
 		var err error
 		resp, err = inv.Invoke()
@@ -422,8 +458,14 @@ func (c *Client) romaJob(ctx context.Context, s *session, instanceID, jobID stri
 		return Job{}, &Error{Class: ErrContract, Account: s.account.Name, Service: ROMA, Operation: op,
 			Message: fmt.Sprintf("unknown job status %q", raw)}
 	}
-	j := Job{ID: firstNonEmpty(deref(resp.Id), jobID), Status: st, Progress: JobProgress(float64(deref(resp.ProgressPercent))),
-		Begin: parseTime(deref(resp.BeginTime)), End: parseTime(deref(resp.EndTime)), ArchiveID: deref(resp.ArchiveId)}
+	j := Job{
+		ID:        firstNonEmpty(deref(resp.Id), jobID),
+		Status:    st,
+		Progress:  JobProgress(float64(deref(resp.ProgressPercent))),
+		Begin:     parseTime(deref(resp.BeginTime)),
+		End:       parseTime(deref(resp.EndTime)),
+		ArchiveID: deref(resp.ArchiveId),
+	}
 	if resp.Type != nil {
 		j.Type = resp.Type.Value()
 	}

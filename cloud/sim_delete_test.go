@@ -5,11 +5,12 @@ import (
 
 	"context"
 	"errors"
-	"github.com/decom/decom/cloudsim"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/decom/decom/cloudsim"
 )
 
 func TestSimDeleteDMS(t *testing.T) {
@@ -41,7 +42,10 @@ func TestSimDeleteDMS(t *testing.T) {
 			t.Errorf("calls %v", calls)
 		}
 		waitFor(t, 3*time.Second, "deleted", func() bool {
-			r, err := c.ReadMany(ctxBG, []Ref{{Account: acct, Project: simProject, Service: RocketMQ, Kind: KindInstance, ID: ok[0]}})
+			r, err := c.ReadMany(
+				ctxBG,
+				[]Ref{{Account: acct, Project: simProject, Service: RocketMQ, Kind: KindInstance, ID: ok[0]}},
+			)
 			return err == nil && len(r) == 0
 		})
 	})
@@ -89,7 +93,10 @@ func TestSimDeleteDMS(t *testing.T) {
 		}
 	})
 	t.Run("wrong service", func(t *testing.T) {
-		if _, err := c.DeleteDMS(ctxBG, acct, simProject, CloudDC, []string{"x"}, false); !errors.Is(err, ErrPermanent) {
+		if _, err := c.DeleteDMS(ctxBG, acct, simProject, CloudDC, []string{"x"}, false); !errors.Is(
+			err,
+			ErrPermanent,
+		) {
 			t.Fatalf("err = %v", err)
 		}
 	})
@@ -226,7 +233,10 @@ func TestSimROMADelete(t *testing.T) {
 		}
 	})
 	t.Run("unknown job", func(t *testing.T) {
-		if _, err := c.ROMAJob(ctxBG, acct, simProject, inst, "0123456789abcdef0123456789abcdef"); !errors.Is(err, ErrNotFound) {
+		if _, err := c.ROMAJob(ctxBG, acct, simProject, inst, "0123456789abcdef0123456789abcdef"); !errors.Is(
+			err,
+			ErrNotFound,
+		) {
 			t.Errorf("err = %v", err)
 		}
 	})
@@ -249,7 +259,10 @@ func TestSimROMABusyResendsOnlyListed(t *testing.T) {
 	if _, err := first.SubmitROMADelete(ctxBG, firstAcct, simProject, inst, apps[:2], nil); err != nil {
 		t.Fatal(err)
 	}
-	c, err := New(Config{Accounts: []Account{env.account(authAKSK)}}, Options{Sleep: clk.Sleep, PollInterval: time.Second})
+	c, err := New(
+		Config{Accounts: []Account{env.account(authAKSK)}},
+		Options{Sleep: clk.Sleep, PollInterval: time.Second},
+	)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,14 +18,25 @@ func TestSimRecycleBin(t *testing.T) {
 			if err != nil || pol != (RecyclePolicy{RetentionDays: 7}) {
 				t.Fatalf("default policy %+v %v", pol, err)
 			}
-			pol, err = c.SetRecyclePolicy(ctxBG, acct, simProject, RecyclePolicyChange{RetentionDays: ptr(3), DefaultUseRecycle: ptr(true)})
+			pol, err = c.SetRecyclePolicy(
+				ctxBG,
+				acct,
+				simProject,
+				RecyclePolicyChange{RetentionDays: ptr(3), DefaultUseRecycle: ptr(true)},
+			)
 			if err != nil || pol != (RecyclePolicy{RetentionDays: 3, DefaultUseRecycle: true}) {
 				t.Fatalf("set policy %+v %v", pol, err)
 			}
-			if _, err := c.SetRecyclePolicy(ctxBG, acct, simProject, RecyclePolicyChange{RetentionDays: ptr(8)}); !errors.Is(err, ErrPermanent) {
+			if _, err := c.SetRecyclePolicy(ctxBG, acct, simProject, RecyclePolicyChange{RetentionDays: ptr(8)}); !errors.Is(
+				err,
+				ErrPermanent,
+			) {
 				t.Fatalf("8 days: %v", err)
 			}
-			if _, err := c.SetRecyclePolicy(ctxBG, acct, simProject, RecyclePolicyChange{}); !errors.Is(err, ErrPermanent) {
+			if _, err := c.SetRecyclePolicy(ctxBG, acct, simProject, RecyclePolicyChange{}); !errors.Is(
+				err,
+				ErrPermanent,
+			) {
 				t.Fatalf("empty change: %v", err)
 			}
 			rocket := env.createN(3, spec{Service: "rocketmq", Name: "mq"})
@@ -49,12 +60,15 @@ func TestSimRecycleBin(t *testing.T) {
 			})
 			for _, e := range bin.Entries {
 				if e.SaveDays != 3 || e.AutoDelete.Sub(e.InRecycle) != 72*time.Hour || e.InRecycle.Before(start.Add(-time.Minute)) ||
-					!e.Restorable(time.Now()) || e.Ref.Account != acct || e.Ref.Kind != KindInstance || e.ProductID == "" {
+					!e.Restorable(time.Now()) || e.Ref.Account != acct ||
+					e.Ref.Kind != KindInstance ||
+					e.ProductID == "" {
 					t.Fatalf("entry %+v", e)
 				}
 			}
 			rabbits, err := c.RecycleBin(ctxBG, acct, simProject, RabbitMQ)
-			if err != nil || len(rabbits) != 1 || rabbits[0].Ref.ID != rabbit || rabbits[0].Status != "ERROR" || rabbits[0].Name != "rabbit" {
+			if err != nil || len(rabbits) != 1 || rabbits[0].Ref.ID != rabbit || rabbits[0].Status != "ERROR" ||
+				rabbits[0].Name != "rabbit" {
 				t.Fatalf("rabbit bin %+v %v", rabbits, err)
 			}
 			if _, err := c.RecycleBin(ctxBG, acct, simProject, ROMA); !errors.Is(err, ErrPermanent) {

@@ -52,7 +52,10 @@ func TestSimROMABackupDeleteRestore(t *testing.T) {
 				t.Fatalf("backup %+v", b)
 			}
 			// The archive was downloadable once.
-			if _, err := c.DownloadROMAArchive(ctxBG, acct, simProject, inst, b.ArchiveID); !errors.Is(err, ErrNotFound) {
+			if _, err := c.DownloadROMAArchive(ctxBG, acct, simProject, inst, b.ArchiveID); !errors.Is(
+				err,
+				ErrNotFound,
+			) {
 				t.Fatalf("second download: %v", err)
 			}
 			job, err := c.SubmitROMADelete(ctxBG, acct, simProject, inst, apps, tasks)
@@ -111,7 +114,10 @@ func TestSimROMABackupErrors(t *testing.T) {
 		if _, err := c.SubmitROMAImport(ctxBG, acct, simProject, inst, ""); !errors.Is(err, ErrPermanent) {
 			t.Fatalf("empty path: %v", err)
 		}
-		if _, err := c.SubmitROMAImport(ctxBG, acct, simProject, inst, filepath.Join(t.TempDir(), "none.zip")); !errors.Is(err, ErrPermanent) {
+		if _, err := c.SubmitROMAImport(ctxBG, acct, simProject, inst, filepath.Join(t.TempDir(), "none.zip")); !errors.Is(
+			err,
+			ErrPermanent,
+		) {
 			t.Fatalf("missing file: %v", err)
 		}
 		junk := filepath.Join(t.TempDir(), "junk.zip")
@@ -122,7 +128,10 @@ func TestSimROMABackupErrors(t *testing.T) {
 		if _, err := c.DownloadROMAArchive(ctxBG, acct, simProject, inst, "0123"); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("unknown archive: %v", err)
 		}
-		if _, err := c.SubmitROMAExport(ctxBG, acct, simProject, "no-such-instance", []string{app}, nil); !errors.Is(err, ErrNotFound) {
+		if _, err := c.SubmitROMAExport(ctxBG, acct, simProject, "no-such-instance", []string{app}, nil); !errors.Is(
+			err,
+			ErrNotFound,
+		) {
 			t.Fatalf("unknown instance: %v", err)
 		}
 	})

@@ -35,7 +35,16 @@ func TestSimTagsAndEnterpriseProjects(t *testing.T) {
 			t.Fatalf("%s: unexpected %s", how, r.ID)
 		}
 		if !reflect.DeepEqual(r.Tags, w.tags) || r.EnterpriseProject != w.ep {
-			t.Errorf("%s %s %s: tags %v ep %q, want %v %q", how, r.Service, r.Kind, r.Tags, r.EnterpriseProject, w.tags, w.ep)
+			t.Errorf(
+				"%s %s %s: tags %v ep %q, want %v %q",
+				how,
+				r.Service,
+				r.Kind,
+				r.Tags,
+				r.EnterpriseProject,
+				w.tags,
+				w.ep,
+			)
 		}
 	}
 	t.Run("ListInstances", func(t *testing.T) {
@@ -100,25 +109,37 @@ func TestSimDMSTags(t *testing.T) {
 	for _, mode := range []authMode{authAKSK, authToken} {
 		c, acct := env.client(mode, Options{})
 		t.Run(string(mode)+"/OK", func(t *testing.T) {
-			got, err := c.DMSTags(ctxBG, Ref{Account: acct, Project: simProject, Service: RocketMQ, Kind: KindInstance, ID: rocket})
+			got, err := c.DMSTags(
+				ctxBG,
+				Ref{Account: acct, Project: simProject, Service: RocketMQ, Kind: KindInstance, ID: rocket},
+			)
 			if err != nil || !reflect.DeepEqual(got, many) {
 				t.Fatalf("rocket tags %v %v", got, err)
 			}
-			got, err = c.DMSTags(ctxBG, Ref{Account: acct, Project: simProject, Service: RabbitMQ, Kind: KindInstance, ID: rabbit})
+			got, err = c.DMSTags(
+				ctxBG,
+				Ref{Account: acct, Project: simProject, Service: RabbitMQ, Kind: KindInstance, ID: rabbit},
+			)
 			if err != nil || !reflect.DeepEqual(got, many[:2]) {
 				t.Fatalf("rabbit tags %v %v", got, err)
 			}
 		})
 		t.Run(string(mode)+"/ErrNotFound", func(t *testing.T) {
 			// The engine must match, as in the cloud.
-			_, err := c.DMSTags(ctxBG, Ref{Account: acct, Project: simProject, Service: RabbitMQ, Kind: KindInstance, ID: rocket})
+			_, err := c.DMSTags(
+				ctxBG,
+				Ref{Account: acct, Project: simProject, Service: RabbitMQ, Kind: KindInstance, ID: rocket},
+			)
 			if !errors.Is(err, ErrNotFound) {
 				t.Fatalf("err %v", err)
 			}
 		})
 	}
 	c, acct := env.client(authAKSK, Options{})
-	if _, err := c.DMSTags(ctxBG, Ref{Account: acct, Project: simProject, Service: CloudDC, Kind: KindInstance, ID: "x"}); !errors.Is(err, ErrPermanent) {
+	if _, err := c.DMSTags(ctxBG, Ref{Account: acct, Project: simProject, Service: CloudDC, Kind: KindInstance, ID: "x"}); !errors.Is(
+		err,
+		ErrPermanent,
+	) {
 		t.Fatalf("clouddc: %v", err)
 	}
 }

@@ -20,8 +20,18 @@ func TestSimListPaging(t *testing.T) {
 	for svc, n := range counts {
 		env.createN(n, spec{Service: string(svc)})
 	}
-	sizes := map[Service]int{RocketMQ: dmsPageSize, RabbitMQ: dmsPageSize, ROMA: romaInstancePage, CloudDC: cloudDCPageSize}
-	ops := map[Service]string{RocketMQ: "dms.list", RabbitMQ: "dms.list", ROMA: "roma.list_instances", CloudDC: "clouddc.list"}
+	sizes := map[Service]int{
+		RocketMQ: dmsPageSize,
+		RabbitMQ: dmsPageSize,
+		ROMA:     romaInstancePage,
+		CloudDC:  cloudDCPageSize,
+	}
+	ops := map[Service]string{
+		RocketMQ: "dms.list",
+		RabbitMQ: "dms.list",
+		ROMA:     "roma.list_instances",
+		CloudDC:  "clouddc.list",
+	}
 	for _, mode := range []authMode{authAKSK, authToken} {
 		c, acct := env.client(mode, Options{})
 		for _, svc := range Services {
@@ -41,7 +51,8 @@ func TestSimListPaging(t *testing.T) {
 				seen := map[string]bool{}
 				for _, r := range got {
 					if seen[r.ID] || r.ID == "" || r.Name == "" || r.Service != svc || r.Account != acct || r.Class != ClassActive ||
-						r.CreatedAt.IsZero() || r.Project != simProject || r.Region != "cn-east-3" {
+						r.CreatedAt.IsZero() || r.Project != simProject ||
+						r.Region != "cn-east-3" {
 						t.Fatalf("bad or duplicate resource %+v", r)
 					}
 					seen[r.ID] = true
@@ -98,12 +109,30 @@ func TestSimRead(t *testing.T) {
 	c, acct := env.client(authAKSK, Options{})
 	roma := env.create(spec{Service: "roma", Name: "r"})
 	ids := map[string]Ref{
-		"rocket": {Service: RocketMQ, Kind: KindInstance, ID: env.create(spec{Service: "rocketmq", Status: "CREATEFAILED"})},
-		"rabbit": {Service: RabbitMQ, Kind: KindInstance, ID: env.create(spec{Service: "rabbitmq", Status: "RESTARTING"})},
-		"cdc":    {Service: CloudDC, Kind: KindInstance, ID: env.create(spec{Service: "clouddc", Status: "stopped"})},
-		"roma":   {Service: ROMA, Kind: KindInstance, ID: roma},
-		"app":    {Service: ROMA, Kind: KindApp, Parent: roma, ID: env.create(spec{Service: "roma", Kind: "app", InstanceID: roma, Name: "a1"})},
-		"task":   {Service: ROMA, Kind: KindTask, Parent: roma, ID: env.create(spec{Service: "roma", Kind: "task", InstanceID: roma, Name: "t1"})},
+		"rocket": {
+			Service: RocketMQ,
+			Kind:    KindInstance,
+			ID:      env.create(spec{Service: "rocketmq", Status: "CREATEFAILED"}),
+		},
+		"rabbit": {
+			Service: RabbitMQ,
+			Kind:    KindInstance,
+			ID:      env.create(spec{Service: "rabbitmq", Status: "RESTARTING"}),
+		},
+		"cdc":  {Service: CloudDC, Kind: KindInstance, ID: env.create(spec{Service: "clouddc", Status: "stopped"})},
+		"roma": {Service: ROMA, Kind: KindInstance, ID: roma},
+		"app": {
+			Service: ROMA,
+			Kind:    KindApp,
+			Parent:  roma,
+			ID:      env.create(spec{Service: "roma", Kind: "app", InstanceID: roma, Name: "a1"}),
+		},
+		"task": {
+			Service: ROMA,
+			Kind:    KindTask,
+			Parent:  roma,
+			ID:      env.create(spec{Service: "roma", Kind: "task", InstanceID: roma, Name: "t1"}),
+		},
 	}
 	want := map[string]StatusClass{"rocket": ClassFailed, "rabbit": ClassTransitional, "cdc": ClassActive,
 		"roma": ClassActive, "app": ClassActive, "task": ClassActive}
@@ -280,7 +309,8 @@ func TestSimFaults(t *testing.T) {
 		c, acct := env.client(authAKSK, Options{Sleep: func(context.Context, time.Duration) error { return nil }})
 		err := list(c, acct)
 		var ce *Error
-		if !errors.Is(err, ErrTransient) || !errors.As(err, &ce) || ce.HTTPStatus != 500 || ce.Code != "DMS.00500000" || ce.RequestID == "" {
+		if !errors.Is(err, ErrTransient) || !errors.As(err, &ce) || ce.HTTPStatus != 500 || ce.Code != "DMS.00500000" ||
+			ce.RequestID == "" {
 			t.Fatalf("err = %v", err)
 		}
 	})
@@ -398,7 +428,10 @@ func TestSimBadConfig(t *testing.T) {
 	t.Run("unreachable endpoint", func(t *testing.T) {
 		a := env.account(authAKSK)
 		a.Endpoints.ROMA = "http://127.0.0.1:1"
-		c, _ := New(Config{Accounts: []Account{a}}, Options{Sleep: func(context.Context, time.Duration) error { return nil }})
+		c, _ := New(
+			Config{Accounts: []Account{a}},
+			Options{Sleep: func(context.Context, time.Duration) error { return nil }},
+		)
 		_, err := c.ListInstances(ctxBG, a.Name, simProject, ROMA)
 		if !errors.Is(err, ErrTransient) {
 			t.Fatalf("err = %v", err)

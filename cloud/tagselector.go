@@ -60,7 +60,8 @@ func (t TagSelector) String() string {
 // AnyValue), ignoring case.
 func (t TagSelector) Matches(tags []Tag) bool {
 	for _, tag := range tags {
-		if strings.EqualFold(strings.TrimSpace(tag.Key), t.Key) && (t.AnyValue || strings.EqualFold(tag.Value, t.Value)) {
+		if strings.EqualFold(strings.TrimSpace(tag.Key), t.Key) &&
+			(t.AnyValue || strings.EqualFold(tag.Value, t.Value)) {
 			return true
 		}
 	}

@@ -32,7 +32,10 @@ func (t *TokenCredential) ProcessAuthParams(*impl.DefaultHttpClient, string) (au
 
 // ProcessAuthRequest fills {project_id} and adds the token and project
 // headers. Build() is what substitutes the path parameter.
-func (t *TokenCredential) ProcessAuthRequest(_ *impl.DefaultHttpClient, req *request.DefaultHttpRequest) (*request.DefaultHttpRequest, error) {
+func (t *TokenCredential) ProcessAuthRequest(
+	_ *impl.DefaultHttpClient,
+	req *request.DefaultHttpRequest,
+) (*request.DefaultHttpRequest, error) {
 	return req.Builder().
 		AddAutoFilledPathParam("project_id", t.projectID).
 		AddHeaderParam("X-Auth-Token", t.token).

@@ -23,12 +23,14 @@ func TestAuthSignatureAccepted(t *testing.T) {
 	e := newEnv(t, "demo", nil)
 	// Query values needing escapes, a JSON body and a charset content type
 	// all verify.
-	_, err := e.rocket(e.akskCred(prod)).ListInstances(&rmq.ListInstancesRequest{Engine: rmq.GetListInstancesRequestEngineEnum().ROCKETMQ,
-		Name: ptr("a b/c+d~é"), Limit: ptr(int32(5))})
+	_, err := e.rocket(e.akskCred(prod)).
+		ListInstances(&rmq.ListInstancesRequest{Engine: rmq.GetListInstancesRequestEngineEnum().ROCKETMQ,
+			Name: ptr("a b/c+d~é"), Limit: ptr(int32(5))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.cdc(e.akskCred(prod)).DeleteInstances(&cm.DeleteInstancesRequest{Body: &cm.BatchDeleteOptions{InstanceIdSet: &[]string{"x"}}})
+	_, err = e.cdc(e.akskCred(prod)).
+		DeleteInstances(&cm.DeleteInstancesRequest{Body: &cm.BatchDeleteOptions{InstanceIdSet: &[]string{"x"}}})
 	wantSDKError(t, err, http.StatusBadRequest, "CLOUDDC.00000409")
 }
 
@@ -41,7 +43,10 @@ func TestAuthSignatureNegatives(t *testing.T) {
 
 	// Stale: the SDK signs with an X-Sdk-Date it is given.
 	stale := time.Now().UTC().Add(-16 * time.Minute).Format("20060102T150405Z")
-	_, err = e.rocket(e.akskCred(prod)).ListInstancesInvoker(listRocket).AddHeaders(map[string]string{"X-Sdk-Date": stale}).Invoke()
+	_, err = e.rocket(e.akskCred(prod)).
+		ListInstancesInvoker(listRocket).
+		AddHeaders(map[string]string{"X-Sdk-Date": stale}).
+		Invoke()
 	wantSDKError(t, err, http.StatusUnauthorized, "APIGW.0301")
 	fresh := time.Now().UTC().Add(-14 * time.Minute).Format("20060102T150405Z")
 	if _, err = e.rocket(e.akskCred(prod)).ListInstancesInvoker(listRocket).AddHeaders(map[string]string{"X-Sdk-Date": fresh}).Invoke(); err != nil {
@@ -56,8 +61,12 @@ func TestAuthSignatureNegatives(t *testing.T) {
 		r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(b)), int64(len(b))
 		return http.DefaultTransport.RoundTrip(r)
 	})
-	hc := e.hc(clouddc.CloudDCClientBuilder().WithHttpConfig(config.DefaultHttpConfig().WithHttpRoundTripper(tamper)), e.akskCred(prod))
-	_, err = clouddc.NewCloudDCClient(hc).DeleteInstances(&cm.DeleteInstancesRequest{Body: &cm.BatchDeleteOptions{InstanceIdSet: &[]string{"decoy"}}})
+	hc := e.hc(
+		clouddc.CloudDCClientBuilder().WithHttpConfig(config.DefaultHttpConfig().WithHttpRoundTripper(tamper)),
+		e.akskCred(prod),
+	)
+	_, err = clouddc.NewCloudDCClient(hc).
+		DeleteInstances(&cm.DeleteInstancesRequest{Body: &cm.BatchDeleteOptions{InstanceIdSet: &[]string{"decoy"}}})
 	wantSDKError(t, err, http.StatusUnauthorized, "APIGW.0301")
 	if d := e.stats().Deletes; len(d) != 0 {
 		t.Fatalf("tampered request deleted %+v", d)
@@ -75,7 +84,8 @@ func TestAuthSignatureNegatives(t *testing.T) {
 		}
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(string(b), `"APIGW.0301"`) || resp.Header.Get("X-Request-Id") == "" {
+		if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(string(b), `"APIGW.0301"`) ||
+			resp.Header.Get("X-Request-Id") == "" {
 			t.Fatalf("headers %v: %d %s", h, resp.StatusCode, b)
 		}
 	}
@@ -105,8 +115,15 @@ func TestAuthIgnoresTestClock(t *testing.T) {
 
 func TestAuthTokenAndProjectScope(t *testing.T) {
 	e := newEnv(t, "demo", func(o *cloudsim.Options) {
-		o.Credentials = append(cloudsim.DemoCredentials(),
-			cloudsim.Credential{AK: "STAGINGONLYAK0000001", SK: strings.Repeat("s", 40), User: "stg", Projects: []string{staging}})
+		o.Credentials = append(
+			cloudsim.DemoCredentials(),
+			cloudsim.Credential{
+				AK:       "STAGINGONLYAK0000001",
+				SK:       strings.Repeat("s", 40),
+				User:     "stg",
+				Projects: []string{staging},
+			},
+		)
 	})
 	tok := TokenCredential{Token: cloudsim.DemoToken, ProjectID: prod}
 	if _, err := e.rocket(tok).ListInstances(listRocket); err != nil {
@@ -120,9 +137,11 @@ func TestAuthTokenAndProjectScope(t *testing.T) {
 	}
 	_, err := e.rocket(TokenCredential{Token: "expired", ProjectID: prod}).ListInstances(listRocket)
 	wantSDKError(t, err, http.StatusUnauthorized, "APIGW.0301")
-	_, err = e.rocket(TokenCredential{Token: cloudsim.DemoToken, ProjectID: "0123456789abcdef0123456789abcdef"}).ListInstances(listRocket)
+	_, err = e.rocket(TokenCredential{Token: cloudsim.DemoToken, ProjectID: "0123456789abcdef0123456789abcdef"}).
+		ListInstances(listRocket)
 	wantSDKError(t, err, http.StatusForbidden, "APIGW.0302")
-	_, err = e.cdc(e.akskCredWith("STAGINGONLYAK0000001", strings.Repeat("s", 40), prod)).ListInstances(&cm.ListInstancesRequest{})
+	_, err = e.cdc(e.akskCredWith("STAGINGONLYAK0000001", strings.Repeat("s", 40), prod)).
+		ListInstances(&cm.ListInstancesRequest{})
 	wantSDKError(t, err, http.StatusForbidden, "APIGW.0302")
 	if _, err := e.cdc(e.akskCredWith("STAGINGONLYAK0000001", strings.Repeat("s", 40), staging)).ListInstances(&cm.ListInstancesRequest{}); err != nil {
 		t.Fatal(err)

@@ -252,7 +252,12 @@ func (s *Sim) cdcDelete(c *call) reply {
 		return cdcNotFound(c.args[0])
 	}
 	if !cdcDeletable(v.state, c.faults) {
-		return errReply(svcCloudDC, http.StatusBadRequest, "CLOUDDC.00000409", "The instance cannot be deleted in state "+v.state)
+		return errReply(
+			svcCloudDC,
+			http.StatusBadRequest,
+			"CLOUDDC.00000409",
+			"The instance cannot be deleted in state "+v.state,
+		)
 	}
 	s.startCDCDelete(c, inst, v)
 	return emptyReply(http.StatusNoContent)

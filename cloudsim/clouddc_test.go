@@ -8,7 +8,12 @@ import (
 	cm "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/clouddc/v1/model"
 )
 
-func cdcListAll(t *testing.T, e *env, project string, state *cm.ListInstancesRequestInstanceState) []cm.QueryInstanceResponseBody {
+func cdcListAll(
+	t *testing.T,
+	e *env,
+	project string,
+	state *cm.ListInstancesRequestInstanceState,
+) []cm.QueryInstanceResponseBody {
 	t.Helper()
 	c := e.cdc(e.akskCred(project))
 	var all []cm.QueryInstanceResponseBody
@@ -57,7 +62,8 @@ func TestCloudDCListPaging(t *testing.T) {
 	if len(failed) != states["error"] {
 		t.Fatalf("failed filter: %d, want %d", len(failed), states["error"])
 	}
-	resp, err := e.cdc(e.akskCred(prod)).ListInstances(&cm.ListInstancesRequest{Limit: ptr("5000"), InstanceId: ptr(all[0].Id + "," + all[1].Id)})
+	resp, err := e.cdc(e.akskCred(prod)).
+		ListInstances(&cm.ListInstancesRequest{Limit: ptr("5000"), InstanceId: ptr(all[0].Id + "," + all[1].Id)})
 	if err != nil || *resp.Count != 2 || resp.PageInfo.NextMarker != nil {
 		t.Fatalf("instance_id filter: %v %v", resp, err)
 	}
@@ -65,7 +71,15 @@ func TestCloudDCListPaging(t *testing.T) {
 
 func TestCloudDCDeleteLifecycle(t *testing.T) {
 	e := newEnv(t, "empty", nil)
-	id := e.create(map[string]any{"service": "clouddc", "kind": "instance", "project_id": prod, "name": "bms-db-01", "status": "stopped"})
+	id := e.create(
+		map[string]any{
+			"service":    "clouddc",
+			"kind":       "instance",
+			"project_id": prod,
+			"name":       "bms-db-01",
+			"status":     "stopped",
+		},
+	)
 	c := e.cdc(e.akskCred(prod))
 	resp, err := c.DeleteInstance(&cm.DeleteInstanceRequest{Id: id})
 	if err != nil || resp.HttpStatusCode != http.StatusNoContent {
@@ -102,7 +116,8 @@ func TestCloudDCDeleteFailureAndRetry(t *testing.T) {
 	}
 	e.clock.Advance(3 * time.Second)
 	st, err := c.ShowInstanceStatus(&cm.ShowInstanceStatusRequest{Id: id})
-	if err != nil || st.State.Value() != "error" || st.Error == nil || st.Error.ErrorType.Value() != "delete_instance_error" {
+	if err != nil || st.State.Value() != "error" || st.Error == nil ||
+		st.Error.ErrorType.Value() != "delete_instance_error" {
 		t.Fatalf("status %+v %v", st, err)
 	}
 	e.faults(map[string]any{"delete_failure_rate": 0})
@@ -120,7 +135,9 @@ func TestCloudDCBatchDelete(t *testing.T) {
 	b := e.create(map[string]any{"service": "clouddc", "kind": "instance", "project_id": prod, "status": "running"})
 	d := e.create(map[string]any{"service": "clouddc", "kind": "instance", "project_id": prod, "status": "error"})
 	c := e.cdc(e.akskCred(prod))
-	resp, err := c.DeleteInstances(&cm.DeleteInstancesRequest{Body: &cm.BatchDeleteOptions{InstanceIdSet: &[]string{d, b, "nope", a}}})
+	resp, err := c.DeleteInstances(
+		&cm.DeleteInstancesRequest{Body: &cm.BatchDeleteOptions{InstanceIdSet: &[]string{d, b, "nope", a}}},
+	)
 	if err != nil || resp.HttpStatusCode != http.StatusAccepted {
 		t.Fatalf("batch: %v %v", resp, err)
 	}

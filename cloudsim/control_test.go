@@ -112,7 +112,8 @@ func TestControlFaults(t *testing.T) {
 	if st := e.ctl(http.MethodPut, "/_sim/faults", map[string]any{"latency_ms": 5}, &got); st != http.StatusOK {
 		t.Fatalf("status %d", st)
 	}
-	if got["latency_ms"] != 5.0 || got["check_signatures"] != true || got["dms_delete_delay_ms"] != 3000.0 || got["terminated_retention_ms"] != 600000.0 {
+	if got["latency_ms"] != 5.0 || got["check_signatures"] != true || got["dms_delete_delay_ms"] != 3000.0 ||
+		got["terminated_retention_ms"] != 600000.0 {
 		t.Fatalf("knobs in force %v", got)
 	}
 	for _, body := range []map[string]any{
@@ -193,7 +194,12 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"POST", p + "/instances/action", `{"instances": ["a"], "action": "restart"}`, "DMS.00400005"},
 		{"POST", p + "/instances/action", `{"action": "delete", "all_failure": "kafka"}`, "DMS.00400005"},
 		{"POST", p + "/instances/action", `{"action": "delete"}`, "DMS.00400005"},
-		{"POST", p + "/instances/action", `{"instances": ["a"], "action": "delete", "force_delete": "yes"}`, "DMS.00400005"},
+		{
+			"POST",
+			p + "/instances/action",
+			`{"instances": ["a"], "action": "delete", "force_delete": "yes"}`,
+			"DMS.00400005",
+		},
 		{"POST", p + "/instances/action", ``, "DMS.00400005"},
 		{"GET", p + "/instances?engine=kafka", ``, "DMS.00400005"},
 		{"GET", p + "/instances?engine=rocketmq&limit=0", ``, "DMS.00400005"},

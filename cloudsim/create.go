@@ -24,12 +24,38 @@ type resourceSpec struct {
 }
 
 var (
-	dmsStatuses = []string{"CREATING", "RUNNING", "RESTARTING", "DELETING", "ERROR", "CREATEFAILED", "FREEZING", "FROZEN",
-		"EXTENDING", "SHRINKING", "EXTENDEDFAILED", "CONFIGURING", "ROLLBACK", "ROLLBACKFAILED", "VOLUMETYPECHANGING",
-		"STARTING", "UPGRADING", "ROLLINGBACK"}
+	dmsStatuses = []string{
+		"CREATING",
+		"RUNNING",
+		"RESTARTING",
+		"DELETING",
+		"ERROR",
+		"CREATEFAILED",
+		"FREEZING",
+		"FROZEN",
+		"EXTENDING",
+		"SHRINKING",
+		"EXTENDEDFAILED",
+		"CONFIGURING",
+		"ROLLBACK",
+		"ROLLBACKFAILED",
+		"VOLUMETYPECHANGING",
+		"STARTING",
+		"UPGRADING",
+		"ROLLINGBACK",
+	}
 	romaStatuses = []string{"CREATING", "RUNNING", "DELETING", "DELETED", "ERROR", "CREATE_FAILED", "DELETE_FAILED",
 		"SOFT_DELETED", "FREEZING", "FROZEN"}
-	cdcStates = []string{"pending", "running", "stopped", "stopping", "reinstalling", "shutting-down", "terminated", "error"}
+	cdcStates = []string{
+		"pending",
+		"running",
+		"stopped",
+		"stopping",
+		"reinstalling",
+		"shutting-down",
+		"terminated",
+		"error",
+	}
 )
 
 func (s *Sim) ctlCreate(body []byte) reply {

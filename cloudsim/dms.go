@@ -48,10 +48,31 @@ type dmsVariant struct {
 }
 
 var rocketVariants = []dmsVariant{
-	{"4.8.0", "cluster", "c6.4u8g.cluster * 2 broker", "c6.4u8g.cluster", "dms.instance.reliability.cluster.c6.4u8g", 2},
+	{
+		"4.8.0",
+		"cluster",
+		"c6.4u8g.cluster * 2 broker",
+		"c6.4u8g.cluster",
+		"dms.instance.reliability.cluster.c6.4u8g",
+		2,
+	},
 	{"4.8.0", "single", "c6.2u4g.single * 1 broker", "c6.2u4g.single", "dms.instance.reliability.single.c6.2u4g", 1},
-	{"5.x", "single.basic", "rocketmq.b1.large.1 * 1 broker", "rocketmq.b1.large.1", "dms.instance.reliability.single.basic", 1},
-	{"5.x", "cluster.small", "rocketmq.b2.large.4 * 3 broker", "rocketmq.b2.large.4", "dms.instance.reliability.cluster.small", 3},
+	{
+		"5.x",
+		"single.basic",
+		"rocketmq.b1.large.1 * 1 broker",
+		"rocketmq.b1.large.1",
+		"dms.instance.reliability.single.basic",
+		1,
+	},
+	{
+		"5.x",
+		"cluster.small",
+		"rocketmq.b2.large.4 * 3 broker",
+		"rocketmq.b2.large.4",
+		"dms.instance.reliability.cluster.small",
+		3,
+	},
 }
 
 var rabbitVariants = []dmsVariant{
@@ -122,7 +143,9 @@ func (s *Sim) dmsList(c *call) reply {
 	case "rabbitmq":
 		rabbit = true
 	default:
-		return svcDMS.badRequest("invalid engine " + strconv.Quote(q.Get("engine")) + ": must be rocketmq, reliability or rabbitmq")
+		return svcDMS.badRequest(
+			"invalid engine " + strconv.Quote(q.Get("engine")) + ": must be rocketmq, reliability or rabbitmq",
+		)
 	}
 	offset, err := intParam(q, "offset", 0, 0, maxInt)
 	if err != nil {
@@ -249,7 +272,8 @@ func (s *Sim) dmsBatchDelete(c *call) reply {
 	for _, id := range *b.Instances {
 		s.countDeleteRequest(id)
 		res := "failed"
-		if d, status, ok := s.dmsLookup(c, id, false); ok && s.dmsRefusal(c, d, status) == "" && !s.failDelete(c.faults) {
+		if d, status, ok := s.dmsLookup(c, id, false); ok && s.dmsRefusal(c, d, status) == "" &&
+			!s.failDelete(c.faults) {
 			s.startDMSDelete(c, d, status, false, b.ForceDelete != nil && *b.ForceDelete)
 			res = "success"
 		}
@@ -271,7 +295,8 @@ func (s *Sim) dmsDeleteAllFailed(c *call, engine string, force bool) reply {
 		if d.rabbit != rabbit {
 			continue
 		}
-		if status, place := d.current(c.now); place != placeLive || status != "CREATEFAILED" || s.dmsRefusal(c, d, status) != "" {
+		if status, place := d.current(c.now); place != placeLive || status != "CREATEFAILED" ||
+			s.dmsRefusal(c, d, status) != "" {
 			continue
 		}
 		if !s.failDelete(c.faults) {

@@ -57,7 +57,8 @@ func TestDMSListPagingAndTypes(t *testing.T) {
 		t.Fatalf("states %v, want a mix including CREATEFAILED", states)
 	}
 	// Without include_failure, CREATEFAILED is hidden and not counted.
-	resp, err := e.rocket(e.akskCred(prod)).ListInstances(&rmq.ListInstancesRequest{Engine: rmq.GetListInstancesRequestEngineEnum().ROCKETMQ, Limit: ptr(int32(50))})
+	resp, err := e.rocket(e.akskCred(prod)).
+		ListInstances(&rmq.ListInstancesRequest{Engine: rmq.GetListInstancesRequestEngineEnum().ROCKETMQ, Limit: ptr(int32(50))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,8 +66,9 @@ func TestDMSListPagingAndTypes(t *testing.T) {
 		t.Fatalf("instance_num without include_failure = %d, want %d", got, want)
 	}
 	// status=CREATEFAILED shows them even without include_failure.
-	resp, err = e.rocket(e.akskCred(prod)).ListInstances(&rmq.ListInstancesRequest{Engine: rmq.GetListInstancesRequestEngineEnum().ROCKETMQ,
-		Status: ptr(rmq.GetListInstancesRequestStatusEnum().CREATEFAILED), Limit: ptr(int32(50))})
+	resp, err = e.rocket(e.akskCred(prod)).
+		ListInstances(&rmq.ListInstancesRequest{Engine: rmq.GetListInstancesRequestEngineEnum().ROCKETMQ,
+			Status: ptr(rmq.GetListInstancesRequestStatusEnum().CREATEFAILED), Limit: ptr(int32(50))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,9 +77,10 @@ func TestDMSListPagingAndTypes(t *testing.T) {
 	}
 	// Name filters: substring and exact.
 	name := *all[0].Name
-	resp, err = e.rocket(e.akskCred(prod)).ListInstances(&rmq.ListInstancesRequest{Engine: rmq.GetListInstancesRequestEngineEnum().ROCKETMQ,
-		Name: ptr(name), ExactMatchName: ptr(rmq.GetListInstancesRequestExactMatchNameEnum().TRUE),
-		IncludeFailure: ptr(rmq.GetListInstancesRequestIncludeFailureEnum().TRUE)})
+	resp, err = e.rocket(e.akskCred(prod)).
+		ListInstances(&rmq.ListInstancesRequest{Engine: rmq.GetListInstancesRequestEngineEnum().ROCKETMQ,
+			Name: ptr(name), ExactMatchName: ptr(rmq.GetListInstancesRequestExactMatchNameEnum().TRUE),
+			IncludeFailure: ptr(rmq.GetListInstancesRequestIncludeFailureEnum().TRUE)})
 	if err != nil || *resp.InstanceNum != 1 || *(*resp.Instances)[0].InstanceId != *all[0].InstanceId {
 		t.Fatalf("exact name filter: %v %v", resp, err)
 	}
@@ -123,7 +126,15 @@ func TestDMSRabbitListAndShow(t *testing.T) {
 
 func TestDMSDeleteLifecycle(t *testing.T) {
 	e := newEnv(t, "empty", nil)
-	id := e.create(map[string]any{"service": "rocketmq", "kind": "instance", "project_id": prod, "name": "orders-mq", "status": "ERROR"})
+	id := e.create(
+		map[string]any{
+			"service":    "rocketmq",
+			"kind":       "instance",
+			"project_id": prod,
+			"name":       "orders-mq",
+			"status":     "ERROR",
+		},
+	)
 	c := e.rocket(e.akskCred(prod))
 	if _, err := c.DeleteInstance(&rmq.DeleteInstanceRequest{InstanceId: id}); err != nil {
 		t.Fatal(err)
@@ -157,8 +168,12 @@ func TestDMSDeleteRefusedStates(t *testing.T) {
 	id := e.create(map[string]any{"service": "rocketmq", "kind": "instance", "project_id": prod, "charging_mode": 0})
 	_, err := c.DeleteInstance(&rmq.DeleteInstanceRequest{InstanceId: id})
 	wantSDKError(t, err, http.StatusBadRequest, "DMS.00400026")
-	resp, err := e.rabbit(TokenCredential{Token: demoToken, ProjectID: prod}).BatchRestartOrDeleteInstances(&rbmodel.BatchRestartOrDeleteInstancesRequest{
-		Body: &rbmodel.BatchRestartOrDeleteInstanceReq{Instances: &[]string{id}, Action: rbmodel.GetBatchRestartOrDeleteInstanceReqActionEnum().DELETE}})
+	resp, err := e.rabbit(TokenCredential{Token: demoToken, ProjectID: prod}).
+		BatchRestartOrDeleteInstances(&rbmodel.BatchRestartOrDeleteInstancesRequest{
+			Body: &rbmodel.BatchRestartOrDeleteInstanceReq{
+				Instances: &[]string{id},
+				Action:    rbmodel.GetBatchRestartOrDeleteInstanceReqActionEnum().DELETE,
+			}})
 	if err != nil || *(*resp.Results)[0].Result != "failed" {
 		t.Fatalf("prepaid batch delete: %v %v, want failed", resp, err)
 	}
@@ -172,8 +187,14 @@ func TestDMSBatchDelete(t *testing.T) {
 	a := e.create(map[string]any{"service": "rocketmq", "kind": "instance", "project_id": prod, "status": "RUNNING"})
 	b := e.create(map[string]any{"service": "rabbitmq", "kind": "instance", "project_id": prod, "status": "CREATING"})
 	unknown := "11111111-1111-4111-8111-111111111111"
-	resp, err := e.rocket(e.akskCred(prod)).BatchDeleteInstances(&rmq.BatchDeleteInstancesRequest{Body: &rmq.BatchDeleteInstanceReq{
-		Instances: &[]string{a, b, unknown, a}, Action: rmq.GetBatchDeleteInstanceReqActionEnum().DELETE, ForceDelete: ptr(true)}})
+	resp, err := e.rocket(e.akskCred(prod)).
+		BatchDeleteInstances(&rmq.BatchDeleteInstancesRequest{Body: &rmq.BatchDeleteInstanceReq{
+			Instances: &[]string{
+				a,
+				b,
+				unknown,
+				a,
+			}, Action: rmq.GetBatchDeleteInstanceReqActionEnum().DELETE, ForceDelete: ptr(true)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,13 +211,17 @@ func TestDMSBatchDelete(t *testing.T) {
 
 func TestDMSBatchAllFailure(t *testing.T) {
 	e := newEnv(t, "empty", nil)
-	f1 := e.create(map[string]any{"service": "rabbitmq", "kind": "instance", "project_id": prod, "status": "CREATEFAILED"})
+	f1 := e.create(
+		map[string]any{"service": "rabbitmq", "kind": "instance", "project_id": prod, "status": "CREATEFAILED"},
+	)
 	e.create(map[string]any{"service": "rabbitmq", "kind": "instance", "project_id": prod, "status": "RUNNING"})
 	e.create(map[string]any{"service": "rocketmq", "kind": "instance", "project_id": prod, "status": "CREATEFAILED"})
 	e.create(map[string]any{"service": "rabbitmq", "kind": "instance", "project_id": staging, "status": "CREATEFAILED"})
 	resp, err := e.rabbit(e.akskCred(prod)).BatchRestartOrDeleteInstances(&rbmodel.BatchRestartOrDeleteInstancesRequest{
-		Body: &rbmodel.BatchRestartOrDeleteInstanceReq{Action: rbmodel.GetBatchRestartOrDeleteInstanceReqActionEnum().DELETE,
-			AllFailure: ptr(rbmodel.GetBatchRestartOrDeleteInstanceReqAllFailureEnum().RABBITMQ)}})
+		Body: &rbmodel.BatchRestartOrDeleteInstanceReq{
+			Action:     rbmodel.GetBatchRestartOrDeleteInstanceReqActionEnum().DELETE,
+			AllFailure: ptr(rbmodel.GetBatchRestartOrDeleteInstanceReqAllFailureEnum().RABBITMQ),
+		}})
 	if err != nil || resp.HttpStatusCode != http.StatusNoContent {
 		t.Fatalf("all_failure: %v %v", resp, err)
 	}
@@ -204,8 +229,10 @@ func TestDMSBatchAllFailure(t *testing.T) {
 		t.Fatalf("deletes = %+v, want only %s", d, f1)
 	}
 	// The RocketMQ flavour selects RocketMQ instances only.
-	_, err = e.rocket(e.akskCred(prod)).BatchDeleteInstances(&rmq.BatchDeleteInstancesRequest{Body: &rmq.BatchDeleteInstanceReq{
-		Action: rmq.GetBatchDeleteInstanceReqActionEnum().DELETE, AllFailure: ptr(rmq.GetBatchDeleteInstanceReqAllFailureEnum().RELIABILITY)}})
+	_, err = e.rocket(e.akskCred(prod)).
+		BatchDeleteInstances(&rmq.BatchDeleteInstancesRequest{Body: &rmq.BatchDeleteInstanceReq{
+			Action: rmq.GetBatchDeleteInstanceReqActionEnum().
+				DELETE, AllFailure: ptr(rmq.GetBatchDeleteInstanceReqAllFailureEnum().RELIABILITY)}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -61,7 +61,8 @@ func TestFaultRateLimit(t *testing.T) {
 		t.Fatalf("a token refills after 1/rate s: %v", err)
 	}
 	s := e.stats()
-	if s.ByStatus["429"] != 2 || s.ByOperationCode["dms.list"]["429"] != 2 || s.ByOperationCode["dms.list"]["200"] != 4 {
+	if s.ByStatus["429"] != 2 || s.ByOperationCode["dms.list"]["429"] != 2 ||
+		s.ByOperationCode["dms.list"]["200"] != 4 {
 		t.Fatalf("stats %+v", s)
 	}
 }

@@ -75,12 +75,47 @@ var (
 		{"running", 45}, {"stopped", 18}, {"error", 12}, {"pending", 8}, {"stopping", 4},
 		{"reinstalling", 3}, {"shutting-down", 5}, {"terminated", 5},
 	}
-	teams      = []string{"orders", "payments", "billing", "inventory", "shipping", "crm", "notify", "search", "ledger", "fraud", "audit", "catalog", "pricing", "loyalty", "checkout", "risk"}
+	teams = []string{
+		"orders",
+		"payments",
+		"billing",
+		"inventory",
+		"shipping",
+		"crm",
+		"notify",
+		"search",
+		"ledger",
+		"fraud",
+		"audit",
+		"catalog",
+		"pricing",
+		"loyalty",
+		"checkout",
+		"risk",
+	}
 	mqPurposes = []string{"events", "outbox", "retry", "dlq", "stream", "jobs", "sync", "fanout", "cdc", "alerts"}
 	bmsRoles   = []string{"db", "hpc", "gpu-train", "cache", "kafka", "etl", "web", "render", "oracle", "sap-hana"}
-	appVerbs   = []string{"sync", "bridge", "connector", "gateway", "adapter", "feed", "export", "import", "hub", "relay"}
-	systems    = []string{"erp", "crm", "dw", "sap", "oms", "wms", "hr", "mes", "pos", "bi", "lims", "tms"}
-	execMix    = []weighted{{"SUCCESS", 45}, {"RUNNING", 20}, {"WAITING", 10}, {"UNSTARTED", 12}, {"ERROR", 8}, {"CANCELLED", 5}}
+	appVerbs   = []string{
+		"sync",
+		"bridge",
+		"connector",
+		"gateway",
+		"adapter",
+		"feed",
+		"export",
+		"import",
+		"hub",
+		"relay",
+	}
+	systems = []string{"erp", "crm", "dw", "sap", "oms", "wms", "hr", "mes", "pos", "bi", "lims", "tms"}
+	execMix = []weighted{
+		{"SUCCESS", 45},
+		{"RUNNING", 20},
+		{"WAITING", 10},
+		{"UNSTARTED", 12},
+		{"ERROR", 8},
+		{"CANCELLED", 5},
+	}
 )
 
 // demoEnterpriseProject puts the finance teams' demo instances in their own
@@ -112,7 +147,10 @@ func buildDemoFleet(st *state, projects []string, seed int64, now time.Time) {
 		p := i % len(projects)
 		d := &dmsInst{
 			id: uuidFrom(rng), project: projects[p], rabbit: i >= 60,
-			status: pick(rng, dmsStatusMix), createdMS: fleetEpoch.Add(-time.Duration(rng.IntN(700*24)) * time.Hour).UnixMilli(),
+			status: pick(
+				rng,
+				dmsStatusMix,
+			), createdMS: fleetEpoch.Add(-time.Duration(rng.IntN(700*24)) * time.Hour).UnixMilli(),
 			charging: 1, variant: uint8(rng.IntN(4)), storage: int32(100 * (1 + rng.IntN(6))),
 			epid: "0", vpc: uuidFrom(rng), subnet: uuidFrom(rng), sg: uuidFrom(rng),
 		}
@@ -164,26 +202,56 @@ func buildROMA(st *state, rng *rand.Rand, projects []string) {
 	names := []string{"roma-core", "roma-edge", "roma-integration", "roma-legacy"}
 	for i, n := range names {
 		p := (i / 2) % len(projects)
-		r := &romaInst{id: uuidFrom(rng), project: projects[p], name: n + "-" + envName(p), status: "RUNNING", epid: "0",
-			flavor: uint8(i), created: fleetEpoch.Add(-time.Duration(200+rng.IntN(400)) * 24 * time.Hour)}
+		r := &romaInst{
+			id:      uuidFrom(rng),
+			project: projects[p],
+			name:    n + "-" + envName(p),
+			status:  "RUNNING",
+			epid:    "0",
+			flavor:  uint8(i),
+			created: fleetEpoch.Add(-time.Duration(200+rng.IntN(400)) * 24 * time.Hour),
+		}
 		st.addROMA(r)
 		for a := range 35 + rng.IntN(10) {
-			app := &romaApp{id: hexFrom(rng), creator: pickS(rng, []string{"zhang.wei", "li.na", "wang.fang", "a.schmidt", "j.doe"}),
-				created: r.created.Add(time.Duration(1+rng.IntN(4000)) * time.Hour), owner: rng.IntN(3) > 0, favorite: rng.IntN(5) == 0}
+			app := &romaApp{
+				id:      hexFrom(rng),
+				creator: pickS(rng, []string{"zhang.wei", "li.na", "wang.fang", "a.schmidt", "j.doe"}),
+				created: r.created.Add(
+					time.Duration(1+rng.IntN(4000)) * time.Hour,
+				),
+				owner:    rng.IntN(3) > 0,
+				favorite: rng.IntN(5) == 0,
+			}
 			app.name = fmt.Sprintf("%s-%s-%s-%02d", pickS(rng, systems), pickS(rng, teams), pickS(rng, appVerbs), a)
 			app.remark, app.key = "integration app for "+app.name, hexFrom(rng)
 			r.addApp(app)
 		}
 		for t := range 70 + rng.IntN(10) {
 			src, tgt := r.apps[rng.IntN(len(r.apps))], r.apps[rng.IntN(len(r.apps))]
-			task := &romaTask{id: hexFrom(rng), taskType: "TIMING", exec: pick(rng, execMix), srcApp: src.id, tgtApp: tgt.id,
-				status: int32(rng.IntN(2)), created: r.created.Add(time.Duration(1+rng.IntN(4000)) * time.Hour), tag: pickS(rng, teams),
-				epid: r.epid}
+			task := &romaTask{
+				id:       hexFrom(rng),
+				taskType: "TIMING",
+				exec:     pick(rng, execMix),
+				srcApp:   src.id,
+				tgtApp:   tgt.id,
+				status: int32(
+					rng.IntN(2),
+				),
+				created: r.created.Add(time.Duration(1+rng.IntN(4000)) * time.Hour),
+				tag:     pickS(rng, teams),
+				epid:    r.epid,
+			}
 			if rng.IntN(3) == 0 {
 				task.taskType = "REALTIME"
 			}
 			task.modifiedMS = task.created.Add(time.Duration(rng.IntN(2000)) * time.Hour).UnixMilli()
-			task.name = fmt.Sprintf("%s-%s-to-%s-%03d", pickS(rng, mqPurposes[:7]), pickS(rng, systems), pickS(rng, systems), t)
+			task.name = fmt.Sprintf(
+				"%s-%s-to-%s-%03d",
+				pickS(rng, mqPurposes[:7]),
+				pickS(rng, systems),
+				pickS(rng, systems),
+				t,
+			)
 			r.addTask(task)
 		}
 	}

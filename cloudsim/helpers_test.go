@@ -122,7 +122,10 @@ func (c TokenCredential) ProcessAuthParams(*impl.DefaultHttpClient, string) (aut
 }
 
 // ProcessAuthRequest fills the project and adds X-Auth-Token.
-func (c TokenCredential) ProcessAuthRequest(_ *impl.DefaultHttpClient, req *request.DefaultHttpRequest) (*request.DefaultHttpRequest, error) {
+func (c TokenCredential) ProcessAuthRequest(
+	_ *impl.DefaultHttpClient,
+	req *request.DefaultHttpRequest,
+) (*request.DefaultHttpRequest, error) {
 	return req.Builder().AddAutoFilledPathParam("project_id", c.ProjectID).
 		AddHeaderParam("X-Auth-Token", c.Token).AddHeaderParam("X-Project-Id", c.ProjectID).Build(), nil
 }
@@ -217,7 +220,15 @@ func wantSDKError(t testing.TB, err error, status int, code string) *sdkerr.Serv
 		t.Fatalf("err = %v (%T), want ServiceResponseError %d %s", err, err, status, code)
 	}
 	if se.StatusCode != status || se.ErrorCode != code || se.ErrorMessage == "" || se.RequestId == "" {
-		t.Fatalf("err = status %d code %q msg %q request %q, want %d %s", se.StatusCode, se.ErrorCode, se.ErrorMessage, se.RequestId, status, code)
+		t.Fatalf(
+			"err = status %d code %q msg %q request %q, want %d %s",
+			se.StatusCode,
+			se.ErrorCode,
+			se.ErrorMessage,
+			se.RequestId,
+			status,
+			code,
+		)
 	}
 	return se
 }

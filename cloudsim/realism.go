@@ -99,7 +99,8 @@ func (s *Sim) lostAnswer(op string, rep reply, f Faults) (reply, bool) {
 			body: rawBody{"text/plain; charset=utf-8", []byte("Internal Server Error\n")}}, true
 	}
 	return reply{status: http.StatusGatewayTimeout, body: rawBody{"text/html", []byte(
-		"<html><head><title>504 Gateway Time-out</title></head><body><h1>504 Gateway Time-out</h1></body></html>\n")}}, true
+		"<html><head><title>504 Gateway Time-out</title></head><body><h1>504 Gateway Time-out</h1></body></html>\n",
+	)}}, true
 }
 
 // countDeleteRequest notes one delete request naming id that the service

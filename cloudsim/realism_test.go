@@ -49,7 +49,9 @@ func TestAppliedErrorRate(t *testing.T) {
 	dms := e.create(map[string]any{"service": "rocketmq", "kind": "instance", "project_id": prod})
 	dmsBatch := e.create(map[string]any{"service": "rocketmq", "kind": "instance", "project_id": prod})
 	cdc := e.create(map[string]any{"service": "clouddc", "kind": "instance", "project_id": prod, "status": "stopped"})
-	cdcBatch := e.create(map[string]any{"service": "clouddc", "kind": "instance", "project_id": prod, "status": "stopped"})
+	cdcBatch := e.create(
+		map[string]any{"service": "clouddc", "kind": "instance", "project_id": prod, "status": "stopped"},
+	)
 	e.faults(map[string]any{"applied_error_rate": 1})
 
 	rocket, dc := e.rocket(e.akskCred(prod)), e.cdc(e.akskCred(prod))
@@ -176,7 +178,8 @@ func TestReadLag(t *testing.T) {
 		if st, err := dc.ShowInstanceStatus(&cm.ShowInstanceStatusRequest{Id: cdc}); err == nil {
 			s.cdcStatus = st.State.Value()
 		}
-		if l, err := dc.ListInstances(&cm.ListInstancesRequest{InstanceId: &cdc}); err == nil && len(*l.Instances) == 1 {
+		if l, err := dc.ListInstances(&cm.ListInstancesRequest{InstanceId: &cdc}); err == nil &&
+			len(*l.Instances) == 1 {
 			s.cdcList = (*l.Instances)[0].State.Value()
 		}
 		if l, err := ro.ListRomaApp(&rm.ListRomaAppRequest{InstanceId: inst}); err == nil {

@@ -34,7 +34,8 @@ func TestRecyclePolicyShowAndModify(t *testing.T) {
 	e := newEnv(t, "demo", nil)
 	// Default policy, empty bin: both SDKs decode; the bin is [] (not null).
 	resp := showBin(t, e)
-	if *resp.RetentionDays != 7 || *resp.DefaultUseRecycle || resp.RecycleInstances == nil || len(*resp.RecycleInstances) != 0 {
+	if *resp.RetentionDays != 7 || *resp.DefaultUseRecycle || resp.RecycleInstances == nil ||
+		len(*resp.RecycleInstances) != 0 {
 		t.Fatalf("default %v %v %v", *resp.RetentionDays, *resp.DefaultUseRecycle, resp.RecycleInstances)
 	}
 	rb := e.rabbit(e.akskCred(prod))
@@ -53,7 +54,9 @@ func TestRecyclePolicyShowAndModify(t *testing.T) {
 		t.Fatalf("modify: %+v %v", mod, err)
 	}
 	// Absent fields keep their value; the RabbitMQ SDK works on the same policy.
-	rmod, err := rb.ModifyRecyclePolicy(&rbmodel.ModifyRecyclePolicyRequest{Body: &rbmodel.ModifyRecyclePolicyReq{RetentionDays: ptr(int32(5))}})
+	rmod, err := rb.ModifyRecyclePolicy(
+		&rbmodel.ModifyRecyclePolicyRequest{Body: &rbmodel.ModifyRecyclePolicyReq{RetentionDays: ptr(int32(5))}},
+	)
 	if err != nil || *rmod.RetentionDays != 5 || !*rmod.DefaultUseRecycle {
 		t.Fatalf("rabbit modify: %+v %v", rmod, err)
 	}
@@ -117,7 +120,8 @@ func TestRecycleLifecycle(t *testing.T) {
 	for _, b := range bin {
 		got[*b.Name] = b
 	}
-	if len(bin) != 3 || got["single"].InstanceId == nil || got["batch"].InstanceId == nil || got["rabbit"].InstanceId == nil {
+	if len(bin) != 3 || got["single"].InstanceId == nil || got["batch"].InstanceId == nil ||
+		got["rabbit"].InstanceId == nil {
 		t.Fatalf("bin %v, want single, batch and rabbit (not forced, not CREATEFAILED)", got)
 	}
 	s := got["single"]
@@ -163,9 +167,15 @@ func TestRecycleLifecycle(t *testing.T) {
 	// A later retention change does not alter existing entries; turning the
 	// bin off does not empty it.
 	binOn(t, e, prod, 1)
-	e.ctl(http.MethodPut, "/_sim/recycle", map[string]any{"service": "rabbitmq", "project_id": prod, "default_use_recycle": false}, nil)
+	e.ctl(
+		http.MethodPut,
+		"/_sim/recycle",
+		map[string]any{"service": "rabbitmq", "project_id": prod, "default_use_recycle": false},
+		nil,
+	)
 	after := showBin(t, e)
-	if *after.RetentionDays != 1 || *after.DefaultUseRecycle || len(*after.RecycleInstances) != 3 || *(*after.RecycleInstances)[0].SaveTime != 3 {
+	if *after.RetentionDays != 1 || *after.DefaultUseRecycle || len(*after.RecycleInstances) != 3 ||
+		*(*after.RecycleInstances)[0].SaveTime != 3 {
 		t.Fatalf("after policy change %+v", after)
 	}
 
@@ -178,7 +188,9 @@ func TestRecycleLifecycle(t *testing.T) {
 	if n := len(*showBin(t, e).RecycleInstances); n != 0 {
 		t.Fatalf("%d entries at auto_delete_time, want 0", n)
 	}
-	rr, err := c.RestoreRecycleInstance(&rmq.RestoreRecycleInstanceRequest{Body: &rmq.BatchResumeInstanceReq{Instances: &[]string{single}}})
+	rr, err := c.RestoreRecycleInstance(
+		&rmq.RestoreRecycleInstanceRequest{Body: &rmq.BatchResumeInstanceReq{Instances: &[]string{single}}},
+	)
 	if err != nil || (*rr.Results)[0].ErrorMsg == nil || (*rr.Results)[0].JobId != nil {
 		t.Fatalf("restore after purge: %+v %v", rr, err)
 	}
@@ -202,11 +214,14 @@ func TestRecycleRestore(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.clock.Advance(3 * time.Second)
-	if bin := *showBin(t, e).RecycleInstances; len(bin) != 4 || *bin[0].AutoDeleteTime-*bin[0].InRecycleTime != 2*60000 {
+	if bin := *showBin(t, e).RecycleInstances; len(bin) != 4 ||
+		*bin[0].AutoDeleteTime-*bin[0].InRecycleTime != 2*60000 {
 		t.Fatalf("bin %v (recycle_day_ms sets the day)", bin)
 	}
 	req := []string{ids[1], "not-in-bin", ids[0], ids[1]}
-	rr, err := c.RestoreRecycleInstance(&rmq.RestoreRecycleInstanceRequest{Body: &rmq.BatchResumeInstanceReq{Instances: &req}})
+	rr, err := c.RestoreRecycleInstance(
+		&rmq.RestoreRecycleInstanceRequest{Body: &rmq.BatchResumeInstanceReq{Instances: &req}},
+	)
 	if err != nil {
 		t.Fatal(err)
 	}

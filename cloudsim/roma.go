@@ -146,7 +146,10 @@ func (s *Sim) romaListInstances(c *call) reply {
 		}
 	}
 	lo, hi := page(len(match), offset, limit)
-	return jsonReply(http.StatusOK, map[string]any{"total": len(match), "size": hi - lo, "instances": append([]romaInstJSON{}, match[lo:hi]...)})
+	return jsonReply(
+		http.StatusOK,
+		map[string]any{"total": len(match), "size": hi - lo, "instances": append([]romaInstJSON{}, match[lo:hi]...)},
+	)
 }
 
 func (s *Sim) romaListApps(c *call) reply {

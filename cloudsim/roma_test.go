@@ -15,7 +15,9 @@ func romaInstances(t *testing.T, e *env, project string) []rm.RomaInstanceCheckL
 	c := e.roma(e.akskCred(project))
 	var all []rm.RomaInstanceCheckListRespInstances
 	for offset := int32(0); ; {
-		resp, err := c.CheckRomaInstanceListV2(&rm.CheckRomaInstanceListV2Request{Offset: ptr(offset), Limit: ptr(int32(1))})
+		resp, err := c.CheckRomaInstanceListV2(
+			&rm.CheckRomaInstanceListV2Request{Offset: ptr(offset), Limit: ptr(int32(1))},
+		)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -32,7 +34,9 @@ func romaApps(t *testing.T, e *env, project, instance string) []rm.ServerAppInfo
 	c := e.roma(e.akskCred(project))
 	var all []rm.ServerAppInfo
 	for offset := int32(0); ; {
-		resp, err := c.ListRomaApp(&rm.ListRomaAppRequest{InstanceId: instance, Offset: ptr(offset), Limit: ptr(int32(9))})
+		resp, err := c.ListRomaApp(
+			&rm.ListRomaAppRequest{InstanceId: instance, Offset: ptr(offset), Limit: ptr(int32(9))},
+		)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -97,7 +101,9 @@ func TestROMATaskFilters(t *testing.T) {
 		}
 	}
 	resp, err := c.ListTasks(&rm.ListTasksRequest{InstanceId: *in.Id, Limit: ptr(int32(999)),
-		Status: ptr(rm.GetListTasksRequestStatusEnum().E_1), SortField: ptr(rm.GetListTasksRequestSortFieldEnum().CREATED_DATE),
+		Status: ptr(
+			rm.GetListTasksRequestStatusEnum().E_1,
+		), SortField: ptr(rm.GetListTasksRequestSortFieldEnum().CREATED_DATE),
 		SortType: ptr(rm.GetListTasksRequestSortTypeEnum().ASC)})
 	if err != nil || int(*resp.Total) != running {
 		t.Fatalf("status=1: %v %v, want %d", resp, err, running)
@@ -108,7 +114,13 @@ func TestROMATaskFilters(t *testing.T) {
 			t.Fatal("not sorted ascending")
 		}
 	}
-	resp, err = c.ListTasks(&rm.ListTasksRequest{InstanceId: *in.Id, TaskType: ptr(rm.GetListTasksRequestTaskTypeEnum().REALTIME), Limit: ptr(int32(999))})
+	resp, err = c.ListTasks(
+		&rm.ListTasksRequest{
+			InstanceId: *in.Id,
+			TaskType:   ptr(rm.GetListTasksRequestTaskTypeEnum().REALTIME),
+			Limit:      ptr(int32(999)),
+		},
+	)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,10 +137,20 @@ func TestROMATaskFilters(t *testing.T) {
 func romaFixture(e *env) (inst string, apps, tasks []string) {
 	inst = e.create(map[string]any{"service": "roma", "kind": "instance", "project_id": prod, "name": "roma-test"})
 	for _, n := range []string{"crm-sync", "erp-bridge"} {
-		apps = append(apps, e.create(map[string]any{"service": "roma", "kind": "app", "project_id": prod, "instance_id": inst, "name": n}))
+		apps = append(
+			apps,
+			e.create(
+				map[string]any{"service": "roma", "kind": "app", "project_id": prod, "instance_id": inst, "name": n},
+			),
+		)
 	}
 	for _, n := range []string{"sync-orders", "sync-stock"} {
-		tasks = append(tasks, e.create(map[string]any{"service": "roma", "kind": "task", "project_id": prod, "instance_id": inst, "name": n}))
+		tasks = append(
+			tasks,
+			e.create(
+				map[string]any{"service": "roma", "kind": "task", "project_id": prod, "instance_id": inst, "name": n},
+			),
+		)
 	}
 	return inst, apps, tasks
 }
@@ -221,7 +243,8 @@ func TestROMAAssetJobInjectedFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	st, err := c.CheckAssetJobStatus(&rm.CheckAssetJobStatusRequest{InstanceId: inst, JobId: *resp.JobId})
-	if err != nil || st.Status.Value() != "FAILED" || len(*st.Reasons) != 4 || *(*st.Reasons)[0].ResourceName != "crm-sync" {
+	if err != nil || st.Status.Value() != "FAILED" || len(*st.Reasons) != 4 ||
+		*(*st.Reasons)[0].ResourceName != "crm-sync" {
 		t.Fatalf("job %+v %v", st, err)
 	}
 	if got := romaApps(t, e, prod, inst); len(got) != 2 {

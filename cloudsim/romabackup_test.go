@@ -119,7 +119,9 @@ func TestROMAExportAndDownload(t *testing.T) {
 		t.Fatalf("export %v %v", resp, err)
 	}
 	j := jobOf(t, c, f.inst, *resp.JobId)
-	if j.Status.Value() != "RUNNING" || j.Type.Value() != "exportAsset" || j.ArchiveId != nil || *j.ProgressPercent != 0 || j.EndTime != nil {
+	if j.Status.Value() != "RUNNING" || j.Type.Value() != "exportAsset" || j.ArchiveId != nil ||
+		*j.ProgressPercent != 0 ||
+		j.EndTime != nil {
 		t.Fatalf("running export %v", j)
 	}
 	// One asset job per user: delete and import wait.
@@ -128,7 +130,8 @@ func TestROMAExportAndDownload(t *testing.T) {
 	wantSDKError(t, err, 400, "ROMA.10012")
 	e.clock.Advance(2 * time.Second)
 	j = jobOf(t, c, f.inst, *resp.JobId)
-	if j.Status.Value() != "SUCCEEDED" || !hex32.MatchString(*j.ArchiveId) || *j.ProgressPercent != 1 || j.EndTime == nil {
+	if j.Status.Value() != "SUCCEEDED" || !hex32.MatchString(*j.ArchiveId) || *j.ProgressPercent != 1 ||
+		j.EndTime == nil {
 		t.Fatalf("finished export %v", j)
 	}
 	_, raw, _ := rawCloud(t, e, http.MethodGet, "/v2/"+prod+"/instances/"+f.inst+"/assets/jobs/"+*resp.JobId, "")
@@ -141,7 +144,11 @@ func TestROMAExportAndDownload(t *testing.T) {
 		t.Fatalf("apps after export: %d", *apps.Total)
 	}
 	// Download: raw headers, then once only.
-	req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/v2/"+prod+"/instances/"+f.inst+"/assets/archives/"+*j.ArchiveId, nil)
+	req, _ := http.NewRequest(
+		http.MethodGet,
+		e.srv.URL+"/v2/"+prod+"/instances/"+f.inst+"/assets/archives/"+*j.ArchiveId,
+		nil,
+	)
 	req.Header.Set("X-Auth-Token", cloudsim.DemoToken)
 	hr, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -172,7 +179,13 @@ func TestROMAExportAndDownload(t *testing.T) {
 }
 
 // exportJob exports and returns the finished job.
-func exportJob(t *testing.T, e *env, c *roma.RomaClient, f backupFixture, apps, tasks []string) *rm.CheckAssetJobStatusResponse {
+func exportJob(
+	t *testing.T,
+	e *env,
+	c *roma.RomaClient,
+	f backupFixture,
+	apps, tasks []string,
+) *rm.CheckAssetJobStatusResponse {
 	t.Helper()
 	resp, err := c.ExportAsset(&rm.ExportAssetRequest{InstanceId: f.inst, Body: exportBody(apps, tasks)})
 	if err != nil {

@@ -35,18 +35,55 @@ func fill(t testing.TB, sim *cloudsim.Sim, n int) {
 		p := cloudsim.DemoProjects[i%2]
 		switch i % 10 {
 		case 0, 1, 2:
-			post(map[string]any{"service": "rocketmq", "kind": "instance", "project_id": p, "name": fmt.Sprintf("orders-mq-%05d", i)})
+			post(
+				map[string]any{
+					"service":    "rocketmq",
+					"kind":       "instance",
+					"project_id": p,
+					"name":       fmt.Sprintf("orders-mq-%05d", i),
+				},
+			)
 		case 3, 4:
-			post(map[string]any{"service": "rabbitmq", "kind": "instance", "project_id": p, "name": fmt.Sprintf("billing-amqp-%05d", i), "status": "CREATEFAILED"})
+			post(
+				map[string]any{
+					"service":    "rabbitmq",
+					"kind":       "instance",
+					"project_id": p,
+					"name":       fmt.Sprintf("billing-amqp-%05d", i),
+					"status":     "CREATEFAILED",
+				},
+			)
 		case 5, 6:
-			post(map[string]any{"service": "clouddc", "kind": "instance", "project_id": p, "name": fmt.Sprintf("bms-db-%05d", i), "status": "stopped"})
+			post(
+				map[string]any{
+					"service":    "clouddc",
+					"kind":       "instance",
+					"project_id": p,
+					"name":       fmt.Sprintf("bms-db-%05d", i),
+					"status":     "stopped",
+				},
+			)
 		default:
 			if roma == "" || i%1000 == 7 {
-				roma = post(map[string]any{"service": "roma", "kind": "instance", "project_id": cloudsim.DemoProjects[0], "name": fmt.Sprintf("roma-%d", i)})
+				roma = post(
+					map[string]any{
+						"service":    "roma",
+						"kind":       "instance",
+						"project_id": cloudsim.DemoProjects[0],
+						"name":       fmt.Sprintf("roma-%d", i),
+					},
+				)
 				continue
 			}
 			kind := map[bool]string{true: "app", false: "task"}[i%2 == 0]
-			post(map[string]any{"service": "roma", "kind": kind, "instance_id": roma, "name": fmt.Sprintf("%s-%05d", kind, i)})
+			post(
+				map[string]any{
+					"service":     "roma",
+					"kind":        kind,
+					"instance_id": roma,
+					"name":        fmt.Sprintf("%s-%05d", kind, i),
+				},
+			)
 		}
 	}
 }
@@ -92,14 +129,20 @@ func TestConcurrentUse(t *testing.T) {
 			defer wg.Done()
 			rocket, cdc, roma := e.rocket(e.akskCred(prod)), e.cdc(e.akskCred(prod)), e.roma(e.akskCred(prod))
 			for i := range 15 {
-				resp, err := rocket.ListInstances(&rmq.ListInstancesRequest{Engine: rmq.GetListInstancesRequestEngineEnum().ROCKETMQ,
-					IncludeFailure: ptr(rmq.GetListInstancesRequestIncludeFailureEnum().TRUE), Limit: ptr(int32(50))})
+				resp, err := rocket.ListInstances(
+					&rmq.ListInstancesRequest{Engine: rmq.GetListInstancesRequestEngineEnum().ROCKETMQ,
+						IncludeFailure: ptr(
+							rmq.GetListInstancesRequestIncludeFailureEnum().TRUE,
+						), Limit: ptr(int32(50))},
+				)
 				if err != nil {
 					t.Error(err)
 					return
 				}
 				if list := *resp.Instances; len(list) > 0 {
-					_, _ = rocket.DeleteInstance(&rmq.DeleteInstanceRequest{InstanceId: *list[(g+i)%len(list)].InstanceId})
+					_, _ = rocket.DeleteInstance(
+						&rmq.DeleteInstanceRequest{InstanceId: *list[(g+i)%len(list)].InstanceId},
+					)
 				}
 				if _, err := cdc.ListInstances(&cm.ListInstancesRequest{Limit: ptr("100")}); err != nil {
 					t.Error(err)

@@ -194,7 +194,16 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt, project, args, ok := matchRoute(r)
 	if !ok {
 		s.record("unknown", http.StatusNotFound)
-		writeReply(w, reqID, errReply(svcGateway, http.StatusNotFound, "APIGW.0101", "The API does not exist or has not been published in the environment"))
+		writeReply(
+			w,
+			reqID,
+			errReply(
+				svcGateway,
+				http.StatusNotFound,
+				"APIGW.0101",
+				"The API does not exist or has not been published in the environment",
+			),
+		)
 		return
 	}
 	rep := s.serveCloud(r, rt, project, args)
@@ -236,7 +245,12 @@ func (s *Sim) serveCloud(r *http.Request, rt route, project string, args []strin
 		return rep
 	}
 	if f.ErrorRate > 0 && s.rng.Float64() < f.ErrorRate {
-		return errReply(rt.svc, http.StatusInternalServerError, rt.svc.code500(), "Internal server error (injected fault)")
+		return errReply(
+			rt.svc,
+			http.StatusInternalServerError,
+			rt.svc.code500(),
+			"Internal server error (injected fault)",
+		)
 	}
 	rep = rt.handle(s, c)
 	if lost, ok := s.lostAnswer(rt.op, rep, f); ok {

@@ -91,7 +91,8 @@ func TestTagsAndEnterpriseProjectOnDMS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if *rs.EnterpriseProjectId != "ep-ops" || len(*rs.Tags) != 1 || *(*rs.Tags)[0].Key != "env" || *(*rs.Tags)[0].Value != "prod" {
+	if *rs.EnterpriseProjectId != "ep-ops" || len(*rs.Tags) != 1 || *(*rs.Tags)[0].Key != "env" ||
+		*(*rs.Tags)[0].Value != "prod" {
 		t.Fatalf("rabbit show: %v %v", *rs.EnterpriseProjectId, *rs.Tags)
 	}
 }
@@ -107,7 +108,9 @@ func TestDMSInstanceTagsPagingAndErrors(t *testing.T) {
 	c := e.rocket(e.akskCred(prod))
 	var keys []string
 	for offset := int32(0); ; {
-		resp, err := c.ShowRocketmqTags(&rmq.ShowRocketmqTagsRequest{InstanceId: id, Limit: ptr(int32(5)), Offset: ptr(offset)})
+		resp, err := c.ShowRocketmqTags(
+			&rmq.ShowRocketmqTagsRequest{InstanceId: id, Limit: ptr(int32(5)), Offset: ptr(offset)},
+		)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -126,7 +129,8 @@ func TestDMSInstanceTagsPagingAndErrors(t *testing.T) {
 		t.Fatalf("paged keys %v", keys)
 	}
 	// Default page is 10.
-	if resp, err := c.ShowRocketmqTags(&rmq.ShowRocketmqTagsRequest{InstanceId: id}); err != nil || len(*resp.Tags) != 10 {
+	if resp, err := c.ShowRocketmqTags(&rmq.ShowRocketmqTagsRequest{InstanceId: id}); err != nil ||
+		len(*resp.Tags) != 10 {
 		t.Fatalf("default page: %v %v", resp, err)
 	}
 	rb := e.rabbit(e.akskCred(prod))
@@ -164,7 +168,9 @@ func TestDMSInstanceTagsPagingAndErrors(t *testing.T) {
 
 func TestDMSTagAction(t *testing.T) {
 	e := newEnv(t, "empty", nil)
-	id := e.create(map[string]any{"service": "rocketmq", "kind": "instance", "project_id": prod, "tags": tagsOf("a", "1")})
+	id := e.create(
+		map[string]any{"service": "rocketmq", "kind": "instance", "project_id": prod, "tags": tagsOf("a", "1")},
+	)
 	rid := e.create(map[string]any{"service": "rabbitmq", "kind": "instance", "project_id": prod})
 	c := e.rocket(e.akskCred(prod))
 	create := rmq.GetBatchCreateOrDeleteTagReqActionEnum().CREATE
@@ -220,7 +226,13 @@ func TestDMSTagAction(t *testing.T) {
 	_, err = rb.BatchCreateOrDeleteRabbitMqTag(&rbmodel.BatchCreateOrDeleteRabbitMqTagRequest{InstanceId: id,
 		Body: &rbmodel.BatchCreateOrDeleteTagReq{Action: &ract, Tags: &[]rbmodel.TagEntity{{Key: ptr("x")}}}})
 	wantSDKError(t, err, 404, "DMS.00404022")
-	st, _, _ := rawCloud(t, e, http.MethodPost, "/v2/"+prod+"/rabbitmq/"+rid+"/tags/action", `{"action":"update","tags":[{"key":"a"}]}`)
+	st, _, _ := rawCloud(
+		t,
+		e,
+		http.MethodPost,
+		"/v2/"+prod+"/rabbitmq/"+rid+"/tags/action",
+		`{"action":"update","tags":[{"key":"a"}]}`,
+	)
 	if st != 400 {
 		t.Fatalf("unknown action: %d", st)
 	}
@@ -245,9 +257,19 @@ func TestTagsOnCloudDCAndEnterpriseProjectOnROMA(t *testing.T) {
 		t.Fatalf("clouddc tags %+v", in.Tags)
 	}
 
-	ri := e.create(map[string]any{"service": "roma", "kind": "instance", "project_id": prod, "enterprise_project_id": "ep-int"})
+	ri := e.create(
+		map[string]any{"service": "roma", "kind": "instance", "project_id": prod, "enterprise_project_id": "ep-int"},
+	)
 	e.create(map[string]any{"service": "roma", "kind": "task", "instance_id": ri, "name": "inherits"})
-	e.create(map[string]any{"service": "roma", "kind": "task", "instance_id": ri, "name": "own", "enterprise_project_id": "ep-x"})
+	e.create(
+		map[string]any{
+			"service":               "roma",
+			"kind":                  "task",
+			"instance_id":           ri,
+			"name":                  "own",
+			"enterprise_project_id": "ep-x",
+		},
+	)
 	rc := e.roma(e.akskCred(prod))
 	insts, err := rc.CheckRomaInstanceListV2(&rm.CheckRomaInstanceListV2Request{})
 	if err != nil || *(*insts.Instances)[0].EnterpriseProjectId != "ep-int" {
@@ -287,7 +309,8 @@ func TestControlTagsAndPatch(t *testing.T) {
 		t.Fatalf("patched resource %v", got)
 	}
 	show, err := e.rocket(e.akskCred(prod)).ShowInstance(&rmq.ShowInstanceRequest{InstanceId: id})
-	if err != nil || *show.Status != "ERROR" || *show.EnterpriseProjectId != "ep-finance" || (*show.Tags)[0].Key != "decom:protect" {
+	if err != nil || *show.Status != "ERROR" || *show.EnterpriseProjectId != "ep-finance" ||
+		(*show.Tags)[0].Key != "decom:protect" {
 		t.Fatalf("cloud sees %v %v", show, err)
 	}
 	// tags replaces the list; [] clears it; other fields keep their value.
@@ -329,7 +352,8 @@ func TestControlTagsAndPatch(t *testing.T) {
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {
 			var out map[string]any
-			if st := e.ctl(http.MethodPatch, "/_sim/resources/"+tc.id, tc.body, &out); st != tc.want || out["error_msg"] == "" {
+			if st := e.ctl(http.MethodPatch, "/_sim/resources/"+tc.id, tc.body, &out); st != tc.want ||
+				out["error_msg"] == "" {
 				t.Fatalf("status %d body %v, want %d with a message", st, out, tc.want)
 			}
 		})

@@ -92,7 +92,11 @@ func (s *Server) renderTrail(c echo.Context, form AuditForm, path, heading strin
 	if isFragment(c) {
 		return s.render(c, http.StatusOK, views.AuditTable(res))
 	}
-	vm := views.AuditTrail{Heading: heading, Crumbs: []views.Crumb{{Label: "Audit log", URL: "/audit"}, {Label: heading}}, Results: res}
+	vm := views.AuditTrail{
+		Heading: heading,
+		Crumbs:  []views.Crumb{{Label: "Audit log", URL: "/audit"}, {Label: heading}},
+		Results: res,
+	}
 	return s.render(c, http.StatusOK, views.AuditTrailPage(s.meta(c, heading, "audit"), vm))
 }
 

@@ -66,7 +66,8 @@ func TestAuditList(t *testing.T) {
 			t.Error("no chart bars")
 		}
 		_, hostile := c.get(t, "/audit?outcome=failure")
-		if strings.Contains(hostile, hostileName) || strings.Contains(hostile, "<img src=x") || strings.Contains(hostile, "hunter2") {
+		if strings.Contains(hostile, hostileName) || strings.Contains(hostile, "<img src=x") ||
+			strings.Contains(hostile, "hunter2") {
 			t.Error("hostile input or a secret is in the page unescaped")
 		}
 		if got := testIDs(doc(t, hostile), "resource-link").Text(); got != hostileName {

@@ -17,7 +17,11 @@ func TestLogin(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
 		c := ts.client()
 		c.get(t, "/login")
-		resp, _ := c.post(t, "/login", url.Values{"username": {"alice"}, "password": {testPassword}, "next": {"/inventory/roma"}})
+		resp, _ := c.post(
+			t,
+			"/login",
+			url.Values{"username": {"alice"}, "password": {testPassword}, "next": {"/inventory/roma"}},
+		)
 		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/inventory/roma" {
 			t.Fatalf("got %d %q", resp.StatusCode, resp.Header.Get("Location"))
 		}

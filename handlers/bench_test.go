@@ -76,8 +76,12 @@ func newBenchEcho(b *testing.B) (*echo.Echo, []*http.Cookie, *Server) {
 	// 20 protection rules, none matching: every row tries them all.
 	chg := changes.New(db, client, changes.Options{})
 	root := changes.Actor{Name: "bench", Roles: auth.Roles{auth.RoleAdmin}}
-	rules := []changes.Rule{{Kind: changes.RuleService, Pattern: "clouddc"}, {Kind: changes.RuleService, Pattern: "roma"},
-		{Kind: changes.RuleService, Pattern: "rabbitmq"}, {Kind: changes.RuleTag, Pattern: "decom-keep"}}
+	rules := []changes.Rule{
+		{Kind: changes.RuleService, Pattern: "clouddc"},
+		{Kind: changes.RuleService, Pattern: "roma"},
+		{Kind: changes.RuleService, Pattern: "rabbitmq"},
+		{Kind: changes.RuleTag, Pattern: "decom-keep"},
+	}
 	for i := range 4 {
 		rules = append(rules, changes.Rule{Kind: changes.RuleTag, Pattern: fmt.Sprintf("keep%d=yes", i)},
 			changes.Rule{Kind: changes.RuleName, Pattern: fmt.Sprintf("prod-%d-*", i)},

@@ -94,11 +94,21 @@ func (s *Server) handleChangeNew(c echo.Context) error {
 
 func (s *Server) handleChangeCreate(c echo.Context) error {
 	form := changeForm(c)
-	vm := views.NewChange{Scope: form.scope, Sweep: sweepOf(c), Reason: form.reason, Ticket: form.ticket, Force: form.force,
-		NoBackup: form.noBackup}
+	vm := views.NewChange{
+		Scope:    form.scope,
+		Sweep:    sweepOf(c),
+		Reason:   form.reason,
+		Ticket:   form.ticket,
+		Force:    form.force,
+		NoBackup: form.noBackup,
+	}
 	req := changes.PlanRequest{Reason: form.reason, Ticket: form.ticket, Force: form.force, NoBackup: form.noBackup}
 	if vm.Sweep.Service != "" {
-		req.Sweep = &changes.Sweep{Account: vm.Sweep.Account, Project: vm.Sweep.Project, Service: cloud.Service(vm.Sweep.Service)}
+		req.Sweep = &changes.Sweep{
+			Account: vm.Sweep.Account,
+			Project: vm.Sweep.Project,
+			Service: cloud.Service(vm.Sweep.Service),
+		}
 	} else if u := currentUser(c); u != nil && form.scope != "" {
 		req.Refs = s.Inventory.SelectedRefs(u.ID, form.scope)
 	}
@@ -109,7 +119,11 @@ func (s *Server) handleChangeCreate(c echo.Context) error {
 		if err := s.fillSelection(c, &vm); err != nil {
 			return err
 		}
-		return s.render(c, http.StatusUnprocessableEntity, views.NewChangePage(s.meta(c, "Plan a change request", "changes"), vm))
+		return s.render(
+			c,
+			http.StatusUnprocessableEntity,
+			views.NewChangePage(s.meta(c, "Plan a change request", "changes"), vm),
+		)
 	}
 	if err != nil {
 		return err
@@ -232,7 +246,11 @@ func (s *Server) handleChangeComment(c echo.Context) error {
 	_, err = s.Changes.AddComment(c.Request().Context(), actorOf(c), id, body)
 	var ve *changes.ValidationError
 	if errors.As(err, &ve) {
-		return s.renderChange(c, http.StatusUnprocessableEntity, views.Discussion{Draft: body, Error: ve.Fields["comment"]})
+		return s.renderChange(
+			c,
+			http.StatusUnprocessableEntity,
+			views.Discussion{Draft: body, Error: ve.Fields["comment"]},
+		)
 	}
 	if err != nil {
 		return err
@@ -316,15 +334,23 @@ func (s *Server) handleChangeReject(c echo.Context) error {
 }
 
 func (s *Server) handleChangeCancel(c echo.Context) error {
-	return s.changeAction(c, "Cancelled.", func(ctx context.Context, a changes.Actor, id int64) (changes.Change, error) {
-		return s.Changes.Cancel(ctx, a, id, c.FormValue("comment"))
-	})
+	return s.changeAction(
+		c,
+		"Cancelled.",
+		func(ctx context.Context, a changes.Actor, id int64) (changes.Change, error) {
+			return s.Changes.Cancel(ctx, a, id, c.FormValue("comment"))
+		},
+	)
 }
 
 func (s *Server) handleChangeExecute(c echo.Context) error {
-	return s.changeAction(c, "Execution started.", func(ctx context.Context, a changes.Actor, id int64) (changes.Change, error) {
-		return s.Changes.Execute(ctx, a, id, c.FormValue("confirm"))
-	})
+	return s.changeAction(
+		c,
+		"Execution started.",
+		func(ctx context.Context, a changes.Actor, id int64) (changes.Change, error) {
+			return s.Changes.Execute(ctx, a, id, c.FormValue("confirm"))
+		},
+	)
 }
 
 func (s *Server) handleChangeRetry(c echo.Context) error {
@@ -345,7 +371,11 @@ func (s *Server) handleChangeRetry(c echo.Context) error {
 // changeAction runs one decision on the change and returns to its page.
 // A wrong confirmation or a live-state difference is a normal outcome: a
 // flash on the change page.
-func (s *Server) changeAction(c echo.Context, ok string, fn func(context.Context, changes.Actor, int64) (changes.Change, error)) error {
+func (s *Server) changeAction(
+	c echo.Context,
+	ok string,
+	fn func(context.Context, changes.Actor, int64) (changes.Change, error),
+) error {
 	id, err := changeID(c)
 	if err != nil {
 		return err

@@ -25,7 +25,13 @@ type slowCloud struct {
 	deleting map[string]cloud.Resource // key -> the resource as it reads while deleting
 }
 
-func (s *slowCloud) DeleteDMS(ctx context.Context, account, project string, svc cloud.Service, ids []string, force bool) ([]cloud.Outcome, error) {
+func (s *slowCloud) DeleteDMS(
+	ctx context.Context,
+	account, project string,
+	svc cloud.Service,
+	ids []string,
+	force bool,
+) ([]cloud.Outcome, error) {
 	snapshot, _ := s.fakeCloud.ReadMany(ctx, refsOf(account, project, svc, ids))
 	outs, err := s.fakeCloud.DeleteDMS(ctx, account, project, svc, ids, force)
 	s.mu.Lock()
@@ -71,7 +77,12 @@ func TestChangeBrowserFlow(t *testing.T) {
 	}
 	ctx := browsertest.New(t)
 	ts := newTestServer(t)
-	sc := &slowCloud{fakeCloud: ts.cloud, delay: 6 * time.Second, gone: map[string]time.Time{}, deleting: map[string]cloud.Resource{}}
+	sc := &slowCloud{
+		fakeCloud: ts.cloud,
+		delay:     6 * time.Second,
+		gone:      map[string]time.Time{},
+		deleting:  map[string]cloud.Resource{},
+	}
 	pctx, stop := context.WithCancel(context.Background())
 	p := poller.New(ts.db, sc, poller.Options{MinInterval: 500 * time.Millisecond, IdleTick: 200 * time.Millisecond})
 	stopped := make(chan error, 1)
@@ -119,18 +130,27 @@ func TestChangeBrowserFlow(t *testing.T) {
 
 	// alice selects a page of RocketMQ instances and plans their deletion.
 	signIn("alice")
-	step("list", chromedp.Navigate(base+"/inventory/rocketmq?project=p1&per=25"), chromedp.WaitVisible(bTestID("resource-table")))
+	step(
+		"list",
+		chromedp.Navigate(base+"/inventory/rocketmq?project=p1&per=25"),
+		chromedp.WaitVisible(bTestID("resource-table")),
+	)
 	step("select page", chromedp.Click(bTestID("select-page")))
 	// CREATING instances cannot be selected (the cloud refuses their delete):
 	// the page box selects every other row.
 	waitJS("page selected", `document.querySelector('[data-testid="selected-count"]').textContent.trim() ===
 		String(document.querySelectorAll('[data-testid="row-check"]').length)`, 5*time.Second)
 	selected := textOf(t, ctx, "selected-count")
-	if n := strings.Count(mustOuterHTML(t, ctx, "resource-table"), `data-testid="row-check-blocked"`); n == 0 || selected == "25" {
+	if n := strings.Count(mustOuterHTML(t, ctx, "resource-table"), `data-testid="row-check-blocked"`); n == 0 ||
+		selected == "25" {
 		t.Errorf("%d blocked rows, %s selected", n, selected)
 	}
 	step("plan", chromedp.Click(bTestID("plan-deletion")), chromedp.WaitVisible(bTestID("plan-form")))
-	step("reason", chromedp.SendKeys(bTestID("reason"), "Retire the p1 brokers"), chromedp.SendKeys(bTestID("ticket"), "CHG-1042"))
+	step(
+		"reason",
+		chromedp.SendKeys(bTestID("reason"), "Retire the p1 brokers"),
+		chromedp.SendKeys(bTestID("ticket"), "CHG-1042"),
+	)
 	browsertest.Screenshot(t, ctx, "changes-01-plan-form")
 	step("create", chromedp.Click(bTestID("create-change")), chromedp.WaitVisible(bTestID("change-name")))
 	changeURL, err := chromedp.Run(ctx, chromedp.Location())
@@ -154,19 +174,31 @@ func TestChangeBrowserFlow(t *testing.T) {
 		t.Errorf("comment shown as %q", got)
 	}
 	browsertest.Screenshot(t, ctx, "changes-03b-comment")
-	step("approve", chromedp.SendKeys(bTestID("comment"), "Checked with the owners"), chromedp.Click(bTestID("approve")),
-		chromedp.WaitVisible(bTestID("flash")))
+	step(
+		"approve",
+		chromedp.SendKeys(bTestID("comment"), "Checked with the owners"),
+		chromedp.Click(bTestID("approve")),
+		chromedp.WaitVisible(bTestID("flash")),
+	)
 	signOut()
 
 	// alice executes with typed confirmation and watches it finish.
 	signIn("alice")
 	step("change", chromedp.Navigate(changeURL), chromedp.WaitVisible(bTestID("execute")))
 	step("confirm", chromedp.SendKeys(bTestID("confirm"), selected), chromedp.Click(bTestID("execute")))
-	waitJS("executing", `document.querySelector('[data-testid="change-progress"]')?.getAttribute('hx-get') !== null`, 5*time.Second)
+	waitJS(
+		"executing",
+		`document.querySelector('[data-testid="change-progress"]')?.getAttribute('hx-get') !== null`,
+		5*time.Second,
+	)
 	waitJS("in flight", `Number(document.querySelector('[data-testid="running-count"]')?.textContent) > 0 ||
 		document.querySelector('[data-testid="change-progress"]')?.dataset.finished === 'true'`, 15*time.Second)
 	browsertest.Screenshot(t, ctx, "changes-04-progress")
-	waitJS("finished", `document.querySelector('[data-testid="change-progress"]')?.dataset.finished === 'true'`, 30*time.Second)
+	waitJS(
+		"finished",
+		`document.querySelector('[data-testid="change-progress"]')?.dataset.finished === 'true'`,
+		30*time.Second,
+	)
 	browsertest.Screenshot(t, ctx, "changes-05-finished")
 	done := textOf(t, ctx, "done-count")
 	failed := textOf(t, ctx, "failed-count")
@@ -176,7 +208,14 @@ func TestChangeBrowserFlow(t *testing.T) {
 	// Failed deletes can be retried.
 	if failed != "0" {
 		step("retry", chromedp.Click(bTestID("retry-failed")))
-		waitJS("retry change", `location.pathname !== '`+strings.TrimPrefix(changeURL, base)+`' && !!document.querySelector('[data-testid="approvals"]')`, 10*time.Second)
+		waitJS(
+			"retry change",
+			`location.pathname !== '`+strings.TrimPrefix(
+				changeURL,
+				base,
+			)+`' && !!document.querySelector('[data-testid="approvals"]')`,
+			10*time.Second,
+		)
 		browsertest.Screenshot(t, ctx, "changes-06-retry")
 	}
 }

@@ -49,7 +49,9 @@ func (f *fakeCloud) remove(account, project string, svc cloud.Service, ids []str
 	defer f.mu.Unlock()
 	var out []cloud.Outcome
 	for _, id := range ids {
-		o := cloud.Outcome{Ref: cloud.Ref{Account: account, Project: project, Service: svc, Kind: cloud.KindInstance, ID: id}}
+		o := cloud.Outcome{
+			Ref: cloud.Ref{Account: account, Project: project, Service: svc, Kind: cloud.KindInstance, ID: id},
+		}
 		list := f.instances[svc]
 		for i, r := range list {
 			if r.ID == id && r.Deletable() {
@@ -66,11 +68,21 @@ func (f *fakeCloud) remove(account, project string, svc cloud.Service, ids []str
 	return out
 }
 
-func (f *fakeCloud) DeleteDMS(_ context.Context, account, project string, svc cloud.Service, ids []string, _ bool) ([]cloud.Outcome, error) {
+func (f *fakeCloud) DeleteDMS(
+	_ context.Context,
+	account, project string,
+	svc cloud.Service,
+	ids []string,
+	_ bool,
+) ([]cloud.Outcome, error) {
 	return f.remove(account, project, svc, ids), nil
 }
 
-func (f *fakeCloud) DeleteCloudDCBatch(_ context.Context, account, project string, ids []string) ([]cloud.Outcome, error) {
+func (f *fakeCloud) DeleteCloudDCBatch(
+	_ context.Context,
+	account, project string,
+	ids []string,
+) ([]cloud.Outcome, error) {
 	return f.remove(account, project, cloud.CloudDC, ids), nil
 }
 
@@ -105,7 +117,10 @@ func TestUnconfirmedDeleteLabel(t *testing.T) {
 	}
 	_, body = alice.get(t, url1+"/progress", "HX-Request", "true")
 	rows := testIDs(doc(t, body), "result-row")
-	if got := rows.Filter(`[data-state="submitted"]`).Text(); !strings.Contains(got, "sent; confirming with the cloud") {
+	if got := rows.Filter(`[data-state="submitted"]`).Text(); !strings.Contains(
+		got,
+		"sent; confirming with the cloud",
+	) {
 		t.Errorf("submitted row reads %q", got)
 	}
 	got := rows.Filter(`[data-state="queued"]`).Text()
@@ -157,7 +172,8 @@ func TestChangeFlow(t *testing.T) {
 	if got := testIDs(d, "result-row").Length(); got != 12 {
 		t.Errorf("plan rows = %d, want 12", got)
 	}
-	if testIDs(d, "approve").Length() != 0 || testIDs(d, "cancel").Length() != 1 || testIDs(d, "execute").Length() != 0 {
+	if testIDs(d, "approve").Length() != 0 || testIDs(d, "cancel").Length() != 1 ||
+		testIDs(d, "execute").Length() != 0 {
 		t.Error("requester sees approve, or no cancel, or execute before approval")
 	}
 	if testIDs(d, "flash").Length() != 1 {
@@ -203,7 +219,10 @@ func TestChangeFlow(t *testing.T) {
 	// While executing, the fragment polls itself.
 	resp, body := alice.get(t, url1+"/progress", "HX-Request", "true")
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(body, `<section id="change-progress"`) ||
-		!strings.Contains(body, `hx-trigger="every 2s"`) || !strings.Contains(strings.Join(resp.Header.Values("Vary"), ","), "HX-Request") {
+		!strings.Contains(
+			body,
+			`hx-trigger="every 2s"`,
+		) || !strings.Contains(strings.Join(resp.Header.Values("Vary"), ","), "HX-Request") {
 		t.Fatalf("progress fragment: %d %q\n%.300s", resp.StatusCode, resp.Header.Get("Vary"), body)
 	}
 
@@ -246,7 +265,11 @@ func TestChangeRejectAndCancel(t *testing.T) {
 	_, body := alice.get(t, url1)
 	d := doc(t, body)
 	if testIDs(d, "warning-force_delete").Length() != 1 || testIDs(d, "approvals").Text() != "0 of 2" {
-		t.Errorf("force plan: warning %d, approvals %q", testIDs(d, "warning-force_delete").Length(), testIDs(d, "approvals").Text())
+		t.Errorf(
+			"force plan: warning %d, approvals %q",
+			testIDs(d, "warning-force_delete").Length(),
+			testIDs(d, "approvals").Text(),
+		)
 	}
 	bob := ts.login(t, "bob")
 	if resp, _ := bob.post(t, url1+"/reject", url.Values{"comment": {""}}); resp.StatusCode != http.StatusSeeOther {
@@ -302,7 +325,13 @@ func TestPolicies(t *testing.T) {
 	if testIDs(doc(t, body), "policy-row").Length() != 1 {
 		t.Fatalf("policies page:\n%.500s", body)
 	}
-	bad := url.Values{"project": {"p1"}, "approvals": {"0"}, "force_approvals": {"2"}, "roles": {"approver"}, "ttl_hours": {"24"}}
+	bad := url.Values{
+		"project":         {"p1"},
+		"approvals":       {"0"},
+		"force_approvals": {"2"},
+		"roles":           {"approver"},
+		"ttl_hours":       {"24"},
+	}
 	if resp, body := admin.post(t, "/admin/policies", bad); resp.StatusCode != http.StatusUnprocessableEntity ||
 		testIDs(doc(t, body), "field-error").Length() == 0 {
 		t.Errorf("invalid policy: %d", resp.StatusCode)
@@ -315,11 +344,23 @@ func TestPolicies(t *testing.T) {
 		{"MoreThanApprovers", "force_approvals", "3", "only 1 user(s) hold an approver role"},
 		{"ElevenApprovals", "approvals", "11", "between 1 and 10"},
 	} {
-		form := url.Values{"project": {"p1"}, "approvals": {"1"}, "force_approvals": {"1"}, "roles": {"approver"}, "ttl_hours": {"4"}}
+		form := url.Values{
+			"project":         {"p1"},
+			"approvals":       {"1"},
+			"force_approvals": {"1"},
+			"roles":           {"approver"},
+			"ttl_hours":       {"4"},
+		}
 		form.Set(tt.field, tt.value)
 		resp, body := admin.post(t, "/admin/policies", form)
-		if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(testIDs(doc(t, body), "field-error").Text(), tt.want) {
-			t.Errorf("%s: status %d, messages %q", tt.name, resp.StatusCode, testIDs(doc(t, body), "field-error").Text())
+		if resp.StatusCode != http.StatusUnprocessableEntity ||
+			!strings.Contains(testIDs(doc(t, body), "field-error").Text(), tt.want) {
+			t.Errorf(
+				"%s: status %d, messages %q",
+				tt.name,
+				resp.StatusCode,
+				testIDs(doc(t, body), "field-error").Text(),
+			)
 		}
 	}
 	for _, name := range []string{"carol", "dan"} {
@@ -328,7 +369,13 @@ func TestPolicies(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	good := url.Values{"project": {"p1"}, "approvals": {"2"}, "force_approvals": {"3"}, "roles": {"approver"}, "ttl_hours": {"4"}}
+	good := url.Values{
+		"project":         {"p1"},
+		"approvals":       {"2"},
+		"force_approvals": {"3"},
+		"roles":           {"approver"},
+		"ttl_hours":       {"4"},
+	}
 	if resp, _ := admin.post(t, "/admin/policies", good); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("save policy: %d", resp.StatusCode)
 	}

@@ -52,7 +52,9 @@ func changeListVM(u *auth.User, a changes.Actor, tab string, f changes.ChangeFil
 	for _, c := range list {
 		vm.Rows = append(vm.Rows, views.ChangeRow{ID: strconv.FormatInt(c.ID, 10), Name: c.Name(), URL: changeURL(c.ID),
 			State: string(c.State), StateClass: string(c.State.Class()), Requester: c.Requester, Reason: c.Reason,
-			Resources: strconv.Itoa(len(c.Plan.Items)), Approvals: fmt.Sprintf("%d / %d", c.Approvals(), c.ApprovalsRequired),
+			Resources: strconv.Itoa(
+				len(c.Plan.Items),
+			), Approvals: fmt.Sprintf("%d / %d", c.Approvals(), c.ApprovalsRequired),
 			Projects: strings.Join(c.Projects, ", "), Created: showTime(c.CreatedAt), CreatedISO: isoTime(c.CreatedAt)})
 	}
 	return vm
@@ -81,18 +83,29 @@ func changeVM(c changes.Change, acts changes.Actions) views.ChangeDetail {
 			At: showTime(d.At), Revision: rev})
 	}
 	for _, b := range c.Plan.Batches {
-		vm.Batches = append(vm.Batches, views.BatchRow{Seq: strconv.Itoa(b.Seq), Call: b.Call, Count: strconv.Itoa(len(b.IDs)), Force: b.Force})
+		vm.Batches = append(
+			vm.Batches,
+			views.BatchRow{Seq: strconv.Itoa(b.Seq), Call: b.Call, Count: strconv.Itoa(len(b.IDs)), Force: b.Force},
+		)
 	}
 	vm.Actions = actionsVM(c, acts)
 	return vm
 }
 
 // discussionVM shows the comments and, when the domain allows, the form.
-func discussionVM(c changes.Change, acts changes.Actions, list []changes.Comment, draft views.Discussion) views.Discussion {
+func discussionVM(
+	c changes.Change,
+	acts changes.Actions,
+	list []changes.Comment,
+	draft views.Discussion,
+) views.Discussion {
 	d := views.Discussion{CanPost: acts.Comment, PostURL: changeURL(c.ID) + "/comments", MaxLen: changes.MaxText,
 		Draft: draft.Draft, Error: draft.Error}
 	for _, cm := range list {
-		d.Comments = append(d.Comments, views.CommentRow{Actor: cm.Actor, Body: cm.Body, At: showTime(cm.At), ISO: isoTime(cm.At)})
+		d.Comments = append(
+			d.Comments,
+			views.CommentRow{Actor: cm.Actor, Body: cm.Body, At: showTime(cm.At), ISO: isoTime(cm.At)},
+		)
 	}
 	return d
 }
@@ -155,11 +168,19 @@ func timeline(c changes.Change) []views.TimelineRow {
 		what string
 	}
 	steps := []step{{c.CreatedAt, "planned by " + c.Requester}, {c.SubmittedAt, "sent for approval"}}
-	done := map[changes.DecisionKind]string{changes.DecisionApprove: "approved", changes.DecisionReject: "rejected", changes.DecisionCancel: "cancelled"}
+	done := map[changes.DecisionKind]string{
+		changes.DecisionApprove: "approved",
+		changes.DecisionReject:  "rejected",
+		changes.DecisionCancel:  "cancelled",
+	}
 	for _, d := range c.Decisions {
 		steps = append(steps, step{d.At, done[d.Kind] + " by " + d.Actor})
 	}
-	steps = append(steps, step{c.ApprovedAt, "all approvals in"}, step{c.ExecutedAt, "execution started by " + c.ExecutedBy})
+	steps = append(
+		steps,
+		step{c.ApprovedAt, "all approvals in"},
+		step{c.ExecutedAt, "execution started by " + c.ExecutedBy},
+	)
 	batches := map[int]time.Time{}
 	for _, op := range c.Operations {
 		if t, ok := batches[op.Batch]; !op.Submitted.IsZero() && (!ok || op.Submitted.Before(t)) {

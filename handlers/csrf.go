@@ -46,7 +46,10 @@ func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 		}
 		if got == "" || !hmac.Equal([]byte(got), []byte(want)) {
-			return echo.NewHTTPError(http.StatusForbidden, "Invalid or missing CSRF token. Reload the page and try again.")
+			return echo.NewHTTPError(
+				http.StatusForbidden,
+				"Invalid or missing CSRF token. Reload the page and try again.",
+			)
 		}
 		return next(c)
 	}

@@ -36,7 +36,16 @@ func TestCSRF(t *testing.T) {
 		})
 	}
 	t.Run("htmx header accepted", func(t *testing.T) {
-		resp, _ := c.do(t, http.MethodPost, "/inventory/refresh", url.Values{}, "HX-Request", "true", "X-CSRF-Token", c.csrf)
+		resp, _ := c.do(
+			t,
+			http.MethodPost,
+			"/inventory/refresh",
+			url.Values{},
+			"HX-Request",
+			"true",
+			"X-CSRF-Token",
+			c.csrf,
+		)
 		if resp.StatusCode != http.StatusNoContent || resp.Header.Get("HX-Location") == "" {
 			t.Errorf("status %d HX-Location %q", resp.StatusCode, resp.Header.Get("HX-Location"))
 		}

@@ -28,7 +28,8 @@ func TestSecurityHeaders(t *testing.T) {
 	ts := newTestServer(t)
 	resp, body := ts.client().get(t, "/login")
 	h := resp.Header
-	if csp := h.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe") {
+	if csp := h.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") ||
+		strings.Contains(csp, "unsafe") {
 		t.Errorf("CSP = %q", csp)
 	}
 	for k, v := range map[string]string{"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "same-origin", "Cache-Control": "no-store"} {
@@ -51,7 +52,12 @@ func TestStatic(t *testing.T) {
 	resp, _ := c.get(t, ts.srv.static.URL("htmx.min.js"))
 	if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Header.Get("Cache-Control"), "immutable") ||
 		!strings.HasPrefix(resp.Header.Get("Content-Type"), "text/javascript") {
-		t.Errorf("hashed asset: %d %q %q", resp.StatusCode, resp.Header.Get("Cache-Control"), resp.Header.Get("Content-Type"))
+		t.Errorf(
+			"hashed asset: %d %q %q",
+			resp.StatusCode,
+			resp.Header.Get("Cache-Control"),
+			resp.Header.Get("Content-Type"),
+		)
 	}
 	resp, _ = c.get(t, ts.srv.static.URL("pico.min.css"), "Accept-Encoding", "gzip")
 	if resp.Header.Get("Content-Encoding") != "gzip" {

@@ -95,7 +95,13 @@ func (s *Server) handleInventoryDetail(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ref := cloud.Ref{Account: c.Param("account"), Project: c.Param("project"), Service: svc, Kind: cloud.KindInstance, ID: c.Param("id")}
+	ref := cloud.Ref{
+		Account: c.Param("account"),
+		Project: c.Param("project"),
+		Service: svc,
+		Kind:    cloud.KindInstance,
+		ID:      c.Param("id"),
+	}
 	snap, err := s.Inventory.Service(c.Request().Context(), svc)
 	if err != nil {
 		return err
@@ -121,7 +127,14 @@ func (s *Server) handleROMAAssetDetail(c echo.Context) error {
 	if !slices.Contains(v.kinds, kind) {
 		return echo.NewHTTPError(http.StatusNotFound, "No such kind of asset.")
 	}
-	ref := cloud.Ref{Account: c.Param("account"), Project: c.Param("project"), Service: cloud.ROMA, Kind: kind, ID: c.Param("asset"), Parent: c.Param("id")}
+	ref := cloud.Ref{
+		Account: c.Param("account"),
+		Project: c.Param("project"),
+		Service: cloud.ROMA,
+		Kind:    kind,
+		ID:      c.Param("asset"),
+		Parent:  c.Param("id"),
+	}
 	r, ok := v.snap.Lookup(ref.Key())
 	if !ok {
 		return echo.NewHTTPError(http.StatusNotFound, "No such asset in the inventory.")
@@ -160,7 +173,13 @@ func (s *Server) serviceView(c echo.Context) (listView, error) {
 
 func (s *Server) assetsView(c echo.Context) (listView, error) {
 	ctx := c.Request().Context()
-	inst := cloud.Ref{Account: c.Param("account"), Project: c.Param("project"), Service: cloud.ROMA, Kind: cloud.KindInstance, ID: c.Param("id")}
+	inst := cloud.Ref{
+		Account: c.Param("account"),
+		Project: c.Param("project"),
+		Service: cloud.ROMA,
+		Kind:    cloud.KindInstance,
+		ID:      c.Param("id"),
+	}
 	roma, err := s.Inventory.Service(ctx, cloud.ROMA)
 	if err != nil {
 		return listView{}, err
@@ -175,8 +194,11 @@ func (s *Server) assetsView(c echo.Context) (listView, error) {
 	}
 	return listView{
 		heading: "Apps and tasks of " + r.Name, path: instanceURL(inst) + "/assets", scope: inventory.AssetsScope(inst),
-		crumbs: []views.Crumb{{Label: "Inventory", URL: "/inventory"}, {Label: serviceLabel(cloud.ROMA), URL: "/inventory/roma"},
-			{Label: r.Name, URL: instanceURL(inst)}},
+		crumbs: []views.Crumb{
+			{Label: "Inventory", URL: "/inventory"},
+			{Label: serviceLabel(cloud.ROMA), URL: "/inventory/roma"},
+			{Label: r.Name, URL: instanceURL(inst)},
+		},
 		snap: snap, kinds: []cloud.Kind{cloud.KindApp, cloud.KindTask}, instance: inst.Key(),
 	}, nil
 }

@@ -126,7 +126,8 @@ func TestInventoryBadParams(t *testing.T) {
 		}
 	}
 	// An out-of-range page shows the last page rather than failing.
-	if resp, body := c.get(t, "/inventory/rocketmq?page=999"); resp.StatusCode != http.StatusOK || testIDs(doc(t, body), "resource-row").Length() == 0 {
+	if resp, body := c.get(t, "/inventory/rocketmq?page=999"); resp.StatusCode != http.StatusOK ||
+		testIDs(doc(t, body), "resource-row").Length() == 0 {
 		t.Errorf("page past the end: %d", resp.StatusCode)
 	}
 }
@@ -157,8 +158,10 @@ func TestInventorySelection(t *testing.T) {
 	scope := inventory.ServiceScope(cloud.RocketMQ)
 
 	// A checkbox change (htmx) posts the page's boxes; the answer is the bar.
-	form := url.Values{"visible": {"acct/p1/rocketmq/instance//rocketmq-id-000", "acct/p2/rocketmq/instance//rocketmq-id-001"},
-		"key": {"acct/p1/rocketmq/instance//rocketmq-id-000"}}
+	form := url.Values{
+		"visible": {"acct/p1/rocketmq/instance//rocketmq-id-000", "acct/p2/rocketmq/instance//rocketmq-id-001"},
+		"key":     {"acct/p1/rocketmq/instance//rocketmq-id-000"},
+	}
 	resp, body := c.post(t, "/inventory/rocketmq/select", form, "HX-Request", "true")
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(body, `<div id="selection-bar"`) {
 		t.Fatalf("toggle: %d\n%.200s", resp.StatusCode, body)
@@ -168,8 +171,13 @@ func TestInventorySelection(t *testing.T) {
 	}
 
 	// Select all matching a filter, across pages (no JS: 303 back to the list).
-	resp, _ = c.post(t, "/inventory/rocketmq/select", url.Values{"op": {"all"}, "status": {"CREATEFAILED"}, "page": {"2"}})
-	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/inventory/rocketmq?page=2&status=CREATEFAILED" {
+	resp, _ = c.post(
+		t,
+		"/inventory/rocketmq/select",
+		url.Values{"op": {"all"}, "status": {"CREATEFAILED"}, "page": {"2"}},
+	)
+	if resp.StatusCode != http.StatusSeeOther ||
+		resp.Header.Get("Location") != "/inventory/rocketmq?page=2&status=CREATEFAILED" {
 		t.Fatalf("select all: %d %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	refs := ts.srv.Inventory.SelectedRefs(alice.ID, scope)
@@ -186,7 +194,13 @@ func TestInventorySelection(t *testing.T) {
 	}
 
 	// Unticking a visible box removes it; keys not shown stay selected.
-	c.post(t, "/inventory/rocketmq/select", url.Values{"visible": {"acct/p1/rocketmq/instance//rocketmq-id-000"}}, "HX-Request", "true")
+	c.post(
+		t,
+		"/inventory/rocketmq/select",
+		url.Values{"visible": {"acct/p1/rocketmq/instance//rocketmq-id-000"}},
+		"HX-Request",
+		"true",
+	)
 	if n := len(ts.srv.Inventory.SelectedRefs(alice.ID, scope)); n != 30 {
 		t.Errorf("after untick: %d, want 30", n)
 	}
@@ -247,7 +261,11 @@ func TestInventoryRefresh(t *testing.T) {
 	c.get(t, "/inventory/rocketmq")
 	c.get(t, "/inventory/rocketmq")
 	before := ts.cloud.calls
-	resp, _ := c.post(t, "/inventory/refresh", url.Values{"service": {"rocketmq"}, "back": {"/inventory/rocketmq?status=failed"}})
+	resp, _ := c.post(
+		t,
+		"/inventory/refresh",
+		url.Values{"service": {"rocketmq"}, "back": {"/inventory/rocketmq?status=failed"}},
+	)
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/inventory/rocketmq?status=failed" {
 		t.Fatalf("refresh: %d %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
@@ -261,7 +279,9 @@ func TestInventoryRefresh(t *testing.T) {
 	if resp, _ := c.post(t, "/inventory/refresh", url.Values{"service": {"evil"}}); resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("bad service: %d", resp.StatusCode)
 	}
-	if resp, _ := c.post(t, "/inventory/refresh", url.Values{"back": {"https://evil.example/"}}); resp.Header.Get("Location") != "/inventory" {
+	if resp, _ := c.post(t, "/inventory/refresh", url.Values{"back": {"https://evil.example/"}}); resp.Header.Get(
+		"Location",
+	) != "/inventory" {
 		t.Errorf("open redirect: %q", resp.Header.Get("Location"))
 	}
 }

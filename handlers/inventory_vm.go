@@ -48,7 +48,13 @@ func resourceURL(r cloud.Ref) string {
 	if r.Kind == cloud.KindInstance {
 		return instanceURL(r)
 	}
-	parent := cloud.Ref{Account: r.Account, Project: r.Project, Service: r.Service, Kind: cloud.KindInstance, ID: r.Parent}
+	parent := cloud.Ref{
+		Account: r.Account,
+		Project: r.Project,
+		Service: r.Service,
+		Kind:    cloud.KindInstance,
+		ID:      r.Parent,
+	}
 	return instanceURL(parent) + "/assets/" + url.PathEscape(string(r.Kind)) + "/" + url.PathEscape(r.ID)
 }
 
@@ -176,7 +182,12 @@ func columns(v listView, f inventory.Filter) []views.Column {
 	if v.kinds != nil {
 		cols = append(cols, col{"Kind", inventory.SortKind})
 	}
-	cols = append(cols, col{"Status", inventory.SortStatus}, col{"Account / project", inventory.SortProject}, col{"Created", inventory.SortCreated})
+	cols = append(
+		cols,
+		col{"Status", inventory.SortStatus},
+		col{"Account / project", inventory.SortProject},
+		col{"Created", inventory.SortCreated},
+	)
 	if v.svc == cloud.ROMA {
 		cols = append(cols, col{"Assets", ""})
 	}
@@ -208,7 +219,14 @@ func columns(v listView, f inventory.Filter) []views.Column {
 }
 
 func pager(path string, f inventory.Filter, p inventory.Page) views.Pager {
-	pg := views.Pager{Page: p.Page, Pages: p.Pages, Total: p.Total, From: p.From, To: p.To, Target: "#inventory-results"}
+	pg := views.Pager{
+		Page:   p.Page,
+		Pages:  p.Pages,
+		Total:  p.Total,
+		From:   p.From,
+		To:     p.To,
+		Target: "#inventory-results",
+	}
 	if p.Page > 1 {
 		g := f
 		g.Page = p.Page - 1
@@ -293,12 +311,22 @@ func detailVM(r cloud.Resource, rules *changes.Matcher, read views.ReadInfo) vie
 	vm := views.ResourceDetail{
 		Name: r.Name, Status: r.Status, Class: string(r.Class), Read: read,
 		Tags: tagTexts(r.Tags), Block: block,
-		Crumbs: []views.Crumb{{Label: "Inventory", URL: "/inventory"}, {Label: serviceLabel(r.Service), URL: "/inventory/" + string(r.Service)}, {Label: r.Name}},
+		Crumbs: []views.Crumb{
+			{Label: "Inventory", URL: "/inventory"},
+			{Label: serviceLabel(r.Service), URL: "/inventory/" + string(r.Service)},
+			{Label: r.Name},
+		},
 		Fields: []views.Field{
-			{Name: "ID", Value: r.ID}, {Name: "Service", Value: serviceLabel(r.Service)}, {Name: "Kind", Value: string(r.Kind)},
+			{
+				Name:  "ID",
+				Value: r.ID,
+			}, {Name: "Service", Value: serviceLabel(r.Service)}, {Name: "Kind", Value: string(r.Kind)},
 			{Name: "Account", Value: r.Account}, {Name: "Project", Value: r.Project}, {Name: "Region", Value: r.Region},
 			{Name: "Cloud status", Value: r.Status}, {Name: "Status class", Value: classLabel(r.Class)},
-			{Name: "Billing", Value: map[bool]string{true: "Prepaid (yearly/monthly)", false: "Pay per use"}[r.Prepaid]},
+			{
+				Name:  "Billing",
+				Value: map[bool]string{true: "Prepaid (yearly/monthly)", false: "Pay per use"}[r.Prepaid],
+			},
 			{Name: "Deletable now", Value: deletable},
 			{Name: "Enterprise project", Value: ep},
 			{Name: "Protection", Value: protection},

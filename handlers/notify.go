@@ -105,7 +105,10 @@ func deliveryRows(list []notify.Delivery) []views.DeliveryRow {
 	out := make([]views.DeliveryRow, 0, len(list))
 	for _, d := range list {
 		r := views.DeliveryRow{ID: strconv.FormatInt(d.ID, 10), EventID: d.EventID,
-			Change: "CR-" + strconv.FormatInt(d.ChangeID, 10), ChangeURL: changeURL(d.ChangeID), Kind: string(d.Kind), Format: string(d.Format), Project: d.Project,
+			Change: "CR-" + strconv.FormatInt(
+				d.ChangeID,
+				10,
+			), ChangeURL: changeURL(d.ChangeID), Kind: string(d.Kind), Format: string(d.Format), Project: d.Project,
 			Channel: d.RedactedURL, State: d.State, StateClass: class[d.State], Attempts: strconv.Itoa(d.Attempts),
 			LastError: d.LastError, Created: showTime(d.CreatedAt), Delivered: showTime(d.DeliveredAt)}
 		if d.State == notify.StatePending {

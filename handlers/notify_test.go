@@ -30,7 +30,10 @@ func TestChangeComments(t *testing.T) {
 	resp, body = alice.post(t, page+"/comments", url.Values{"body": {long}})
 	d = doc(t, body)
 	if resp.StatusCode != http.StatusUnprocessableEntity || testIDs(d, "comment-text").Text() != long ||
-		!strings.Contains(testIDs(d, "discussion").Find(`[data-testid="field-error"]`).Text(), "at most 4000 characters") {
+		!strings.Contains(
+			testIDs(d, "discussion").Find(`[data-testid="field-error"]`).Text(),
+			"at most 4000 characters",
+		) {
 		t.Errorf("long comment: %d, message %q", resp.StatusCode, testIDs(d, "field-error").Text())
 	}
 	dave := ts.login(t, "dave") // auditor
@@ -57,13 +60,21 @@ func TestNotificationChannels(t *testing.T) {
 	ts := newTestServer(t)
 	admin := ts.login(t, "admin")
 	admin.get(t, "/admin/notifications")
-	resp, body := admin.post(t, "/admin/notifications", url.Values{"format": {"json"}, "url": {"https://hooks.example/x"},
-		"secret": {"short"}})
+	resp, body := admin.post(
+		t,
+		"/admin/notifications",
+		url.Values{"format": {"json"}, "url": {"https://hooks.example/x"},
+			"secret": {"short"}},
+	)
 	if resp.StatusCode != http.StatusUnprocessableEntity || testIDs(doc(t, body), "field-error").Length() == 0 {
 		t.Fatalf("channel without a proper secret: %d", resp.StatusCode)
 	}
 	secretURL := "https://bot:pa55word@hooks.example/services/T0/B0/tok-SECRET?key=tok-SECRET"
-	resp, _ = admin.post(t, "/admin/notifications", url.Values{"project": {"p1"}, "format": {"slack"}, "url": {secretURL}})
+	resp, _ = admin.post(
+		t,
+		"/admin/notifications",
+		url.Values{"project": {"p1"}, "format": {"slack"}, "url": {secretURL}},
+	)
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("add channel: %d", resp.StatusCode)
 	}
@@ -75,8 +86,13 @@ func TestNotificationChannels(t *testing.T) {
 	_, page := planChange(t, ts, 1, false)
 	_, body = admin.get(t, page)
 	d = doc(t, body)
-	if testIDs(d, "delivery").Length() != 1 || testIDs(d, "delivery-channel").Text() != "https://hooks.example/services/***?key=***" {
-		t.Errorf("change page deliveries: %d %q", testIDs(d, "delivery").Length(), testIDs(d, "delivery-channel").Text())
+	if testIDs(d, "delivery").Length() != 1 ||
+		testIDs(d, "delivery-channel").Text() != "https://hooks.example/services/***?key=***" {
+		t.Errorf(
+			"change page deliveries: %d %q",
+			testIDs(d, "delivery").Length(),
+			testIDs(d, "delivery-channel").Text(),
+		)
 	}
 	_, log := admin.get(t, "/admin/deliveries")
 	if testIDs(doc(t, log), "delivery").Length() != 1 || !strings.Contains(log, "pending_approval") {
@@ -84,7 +100,8 @@ func TestNotificationChannels(t *testing.T) {
 	}
 	var leaks int
 	if err := ts.db.QueryRow(`SELECT count(*) FROM audit_events WHERE details LIKE '%tok-SECRET%' OR details LIKE '%pa55word%'`).
-		Scan(&leaks); err != nil || leaks != 0 {
+		Scan(&leaks); err != nil ||
+		leaks != 0 {
 		t.Errorf("audit events with the secret: %d (%v)", leaks, err)
 	}
 	for _, b := range []string{body, log} {

@@ -57,8 +57,13 @@ func parsePolicy(f views.PolicyRow) changes.Policy {
 			roles = append(roles, auth.Role(r))
 		}
 	}
-	return changes.Policy{Project: f.Project, ApprovalsRequired: atoi(f.Approvals), ForceApprovalsRequired: atoi(f.ForceApprovals),
-		ApproverRoles: roles, TTL: changes.TTLFromHours(atoi(f.TTLHours))}
+	return changes.Policy{
+		Project:                f.Project,
+		ApprovalsRequired:      atoi(f.Approvals),
+		ForceApprovalsRequired: atoi(f.ForceApprovals),
+		ApproverRoles:          roles,
+		TTL:                    changes.TTLFromHours(atoi(f.TTLHours)),
+	}
 }
 
 func policyRow(p changes.Policy) views.PolicyRow {

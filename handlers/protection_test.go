@@ -49,10 +49,18 @@ func TestProtectionAdmin(t *testing.T) {
 	}
 
 	t.Run("Invalid", func(t *testing.T) {
-		resp, body := admin.post(t, "/admin/protection", url.Values{"kind": {"name"}, "pattern": {"prod-[a"}, "note": {"keep me"}})
+		resp, body := admin.post(
+			t,
+			"/admin/protection",
+			url.Values{"kind": {"name"}, "pattern": {"prod-[a"}, "note": {"keep me"}},
+		)
 		d := doc(t, body)
 		if resp.StatusCode != http.StatusUnprocessableEntity || testIDs(d, "field-error").Length() == 0 ||
-			testIDs(d, "rule-pattern-input").AttrOr("value", "") != "prod-[a" || testIDs(d, "rule-note").AttrOr("value", "") != "keep me" {
+			testIDs(
+				d,
+				"rule-pattern-input",
+			).AttrOr("value", "") !=
+				"prod-[a" || testIDs(d, "rule-note").AttrOr("value", "") != "keep me" {
 			t.Errorf("invalid rule: %d, input kept? %.300s", resp.StatusCode, body)
 		}
 		if resp, _ := admin.post(t, "/admin/protection", url.Values{"kind": {"colour"}, "pattern": {"red"}}); resp.StatusCode != http.StatusUnprocessableEntity {
@@ -60,7 +68,12 @@ func TestProtectionAdmin(t *testing.T) {
 		}
 	})
 	t.Run("CSRF", func(t *testing.T) {
-		resp, _ := admin.do(t, http.MethodPost, "/admin/protection", url.Values{"kind": {"service"}, "pattern": {"roma"}})
+		resp, _ := admin.do(
+			t,
+			http.MethodPost,
+			"/admin/protection",
+			url.Values{"kind": {"service"}, "pattern": {"roma"}},
+		)
 		if resp.StatusCode != http.StatusForbidden {
 			t.Errorf("without the CSRF token: %d, want 403", resp.StatusCode)
 		}
@@ -74,13 +87,18 @@ func TestProtectionAdmin(t *testing.T) {
 		}
 	})
 	t.Run("AddAndRemove", func(t *testing.T) {
-		resp, _ := admin.post(t, "/admin/protection", url.Values{"kind": {"name"}, "pattern": {"rocketmq-00*"}, "note": {"pilot brokers"}})
+		resp, _ := admin.post(
+			t,
+			"/admin/protection",
+			url.Values{"kind": {"name"}, "pattern": {"rocketmq-00*"}, "note": {"pilot brokers"}},
+		)
 		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/admin/protection" {
 			t.Fatalf("add: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 		}
 		_, body := admin.get(t, "/admin/protection")
 		d := doc(t, body)
-		if testIDs(d, "protection-rule").Length() != 2 || !strings.Contains(testIDs(d, "flash").Text(), "Rule 1 added") {
+		if testIDs(d, "protection-rule").Length() != 2 ||
+			!strings.Contains(testIDs(d, "flash").Text(), "Rule 1 added") {
 			t.Fatalf("after add:\n%.800s", body)
 		}
 		// The inventory shows the shield and the rule on the matching rows.
@@ -91,7 +109,8 @@ func TestProtectionAdmin(t *testing.T) {
 			r.Find(`[data-testid="block-reason"]`).Text() != "protected by rule 1: name rocketmq-00* (pilot brokers)" {
 			t.Errorf("protected row:\n%s", must(r.Html()))
 		}
-		if r.Find(`[data-testid="row-check"]`).Length() != 0 || r.Find(`[data-testid="row-check-blocked"]`).Length() != 1 {
+		if r.Find(`[data-testid="row-check"]`).Length() != 0 ||
+			r.Find(`[data-testid="row-check-blocked"]`).Length() != 1 {
 			t.Error("a protected row can be ticked")
 		}
 		if resp, _ := admin.post(t, "/admin/protection/1/delete", nil); resp.StatusCode != http.StatusSeeOther {
@@ -101,7 +120,8 @@ func TestProtectionAdmin(t *testing.T) {
 			t.Errorf("remove again: %d, want 404", resp.StatusCode)
 		}
 		var n int
-		if err := ts.db.QueryRow(`SELECT count(*) FROM audit_events WHERE action = 'protection_changed' AND actor = 'admin'`).Scan(&n); err != nil || n != 2 {
+		if err := ts.db.QueryRow(`SELECT count(*) FROM audit_events WHERE action = 'protection_changed' AND actor = 'admin'`).Scan(&n); err != nil ||
+			n != 2 {
 			t.Errorf("%d protection_changed events (%v), want 2", n, err)
 		}
 	})
@@ -119,7 +139,12 @@ func TestInventoryProtectionAndDeletability(t *testing.T) {
 		r.Tags = []cloud.Tag{{Key: "decom:protect", Value: "yes"}, {Key: "team", Value: "payments"}}
 		r.EnterpriseProject = "ep-finance"
 	})
-	ts.modify(t, cloud.RocketMQ, "rocketmq-id-004", func(r *cloud.Resource) { r.Tags = []cloud.Tag{{Key: "team", Value: "search"}} })
+	ts.modify(
+		t,
+		cloud.RocketMQ,
+		"rocketmq-id-004",
+		func(r *cloud.Resource) { r.Tags = []cloud.Tag{{Key: "team", Value: "search"}} },
+	)
 	ts.modify(t, cloud.CloudDC, "clouddc-id-000", func(r *cloud.Resource) { r.Status = "running" })
 	alice := ts.login(t, "alice")
 
@@ -133,11 +158,14 @@ func TestInventoryProtectionAndDeletability(t *testing.T) {
 	}
 	var tags []string
 	prot.Find(`[data-testid="tag"]`).Each(func(_ int, s *goquery.Selection) { tags = append(tags, s.Text()) })
-	if strings.Join(tags, ",") != "decom:protect=yes,team=payments" || prot.Find(`[data-testid="row-ep"] code`).Text() != "ep-finance" {
+	if strings.Join(tags, ",") != "decom:protect=yes,team=payments" ||
+		prot.Find(`[data-testid="row-ep"] code`).Text() != "ep-finance" {
 		t.Errorf("tags %v, ep %q", tags, prot.Find(`[data-testid="row-ep"]`).Text())
 	}
 	if creating := row(d, "rocketmq-id-002"); creating.Find(`[data-testid="not-deletable"]`).Length() != 1 ||
-		creating.Find(`[data-testid="block-reason"]`).Text() != "CREATING: an operation is in progress; wait until it ends" {
+		creating.Find(`[data-testid="block-reason"]`).
+			Text() !=
+			"CREATING: an operation is in progress; wait until it ends" {
 		t.Errorf("creating row:\n%s", must(creating.Html()))
 	}
 	if ok := row(d, "rocketmq-id-004"); ok.Find(`[data-testid="row-check"]`).Length() != 1 ||
@@ -150,7 +178,9 @@ func TestInventoryProtectionAndDeletability(t *testing.T) {
 	}
 
 	_, body = alice.get(t, "/inventory/clouddc?project=p1&per=25")
-	if r := row(doc(t, body), "clouddc-id-000"); r.Find(`[data-testid="block-reason"]`).Text() != "running: stop it first" {
+	if r := row(doc(t, body), "clouddc-id-000"); r.Find(`[data-testid="block-reason"]`).
+		Text() !=
+		"running: stop it first" {
 		t.Errorf("running server row:\n%s", must(r.Html()))
 	}
 
@@ -179,7 +209,8 @@ func TestInventoryProtectionAndDeletability(t *testing.T) {
 	if resp, _ := alice.post(t, "/inventory/rocketmq/select", form); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("select: %d", resp.StatusCode)
 	}
-	if sel := ts.srv.Inventory.Selected(userID(t, ts, "alice"), "rocketmq"); len(sel) != 1 || sel[0].ID != "rocketmq-id-004" {
+	if sel := ts.srv.Inventory.Selected(userID(t, ts, "alice"), "rocketmq"); len(sel) != 1 ||
+		sel[0].ID != "rocketmq-id-004" {
 		t.Errorf("selected %v, want only rocketmq-id-004", ids(sel))
 	}
 	if resp, _ := alice.post(t, "/inventory/rocketmq/select", url.Values{"op": {"all"}, "project": {"p1"}}); resp.StatusCode != http.StatusSeeOther {
@@ -213,7 +244,8 @@ func TestInventoryProtectionAndDeletability(t *testing.T) {
 	}
 	_, body = alice.get(t, resp.Header.Get("Location"))
 	d = doc(t, body)
-	if testIDs(d, "excluded-row").AttrOr("data-id", "") != "rocketmq-id-004" || testIDs(d, "excluded").Find(`[data-testid="shield"]`).Length() == 0 {
+	if testIDs(d, "excluded-row").AttrOr("data-id", "") != "rocketmq-id-004" ||
+		testIDs(d, "excluded").Find(`[data-testid="shield"]`).Length() == 0 {
 		t.Errorf("change page does not show what was left out:\n%.500s", testIDs(d, "excluded").Text())
 	}
 }
@@ -281,7 +313,11 @@ func TestInventoryTagAndEPFilters(t *testing.T) {
 	}
 	_, body := c.get(t, "/inventory/rabbitmq")
 	var eps []string
-	testIDs(doc(t, body), "filter-ep").Find("option").Each(func(_ int, s *goquery.Selection) { eps = append(eps, s.AttrOr("value", "")) })
+	testIDs(
+		doc(t, body),
+		"filter-ep",
+	).Find("option").
+		Each(func(_ int, s *goquery.Selection) { eps = append(eps, s.AttrOr("value", "")) })
 	if strings.Join(eps, ",") != ",ep-a,ep-b" {
 		t.Errorf("enterprise project choices %v", eps)
 	}

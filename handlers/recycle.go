@@ -92,7 +92,10 @@ func (s *Server) handleRecycleRestore(c echo.Context) error {
 			refs = append(refs, r)
 		}
 	}
-	f := views.RestoreForm{Reason: strings.TrimSpace(c.FormValue("reason")), Ticket: strings.TrimSpace(c.FormValue("ticket"))}
+	f := views.RestoreForm{
+		Reason: strings.TrimSpace(c.FormValue("reason")),
+		Ticket: strings.TrimSpace(c.FormValue("ticket")),
+	}
 	ch, err := rs.PlanRestore(c.Request().Context(), actorOf(c), changes.RestoreRequest{Refs: refs,
 		Reason: f.Reason, Ticket: f.Ticket})
 	var ve *changes.ValidationError
@@ -117,7 +120,14 @@ func parseRefKey(k string) (cloud.Ref, bool) {
 	if len(p) != 6 || p[0] == "" || p[1] == "" || p[5] == "" {
 		return cloud.Ref{}, false
 	}
-	r := cloud.Ref{Account: p[0], Project: p[1], Service: cloud.Service(p[2]), Kind: cloud.Kind(p[3]), Parent: p[4], ID: p[5]}
+	r := cloud.Ref{
+		Account: p[0],
+		Project: p[1],
+		Service: cloud.Service(p[2]),
+		Kind:    cloud.Kind(p[3]),
+		Parent:  p[4],
+		ID:      p[5],
+	}
 	return r, r.Key() == k
 }
 

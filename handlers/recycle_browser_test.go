@@ -54,7 +54,10 @@ func TestRecycleBinBrowser(t *testing.T) {
 	}{{"1366", 1366, 900}, {"390", 390, 844}} {
 		do("viewport "+vp.name, chromedp.EmulateViewport(vp.w, vp.h), chromedp.Navigate(base+"/recycle/rocketmq"),
 			chromedp.WaitVisible(bTestID("recycle-table")))
-		rows, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('[data-testid="recycle-row"]').length`))
+		rows, err := chromedp.Run(
+			ctx,
+			chromedp.Evaluate[int](`document.querySelectorAll('[data-testid="recycle-row"]').length`),
+		)
 		if err != nil || rows != 3 {
 			t.Fatalf("%s: %d rows, %v", vp.name, rows, err)
 		}
@@ -62,7 +65,10 @@ func TestRecycleBinBrowser(t *testing.T) {
 		if !strings.Contains(left, "h") || !strings.Contains(left, "until") {
 			t.Errorf("%s: time left %q", vp.name, left)
 		}
-		overflow, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`))
+		overflow, err := chromedp.Run(
+			ctx,
+			chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`),
+		)
 		if err != nil || overflow {
 			t.Errorf("%s: page wider than the viewport (%v)", vp.name, err)
 		}

@@ -167,10 +167,12 @@ func TestRecycleBinErrors(t *testing.T) {
 	c := ts.login(t, "alice")
 	resp, body := c.get(t, "/recycle/rocketmq")
 	d := doc(t, body)
-	if resp.StatusCode != http.StatusOK || strings.TrimSpace(testIDs(d, "read-error").Text()) != "Could not read the recycle bin of acct/p2" {
+	if resp.StatusCode != http.StatusOK ||
+		strings.TrimSpace(testIDs(d, "read-error").Text()) != "Could not read the recycle bin of acct/p2" {
 		t.Fatalf("status %d, read errors %q", resp.StatusCode, testIDs(d, "read-error").Text())
 	}
-	if tl := testIDs(d, "time-left").Text(); !strings.Contains(tl, "expired") || testIDs(d, "cost-per-hour").Text() != "0.50" {
+	if tl := testIDs(d, "time-left").Text(); !strings.Contains(tl, "expired") ||
+		testIDs(d, "cost-per-hour").Text() != "0.50" {
 		t.Errorf("time left %q cost %q", tl, testIDs(d, "cost-per-hour").Text())
 	}
 	for _, tc := range []struct {
@@ -181,7 +183,8 @@ func TestRecycleBinErrors(t *testing.T) {
 			t.Errorf("%s: %d, want %d", tc.path, resp.StatusCode, tc.want)
 		}
 	}
-	if resp, _ := ts.client().get(t, "/recycle/rocketmq"); resp.StatusCode != http.StatusSeeOther && resp.StatusCode != http.StatusFound {
+	if resp, _ := ts.client().get(t, "/recycle/rocketmq"); resp.StatusCode != http.StatusSeeOther &&
+		resp.StatusCode != http.StatusFound {
 		t.Errorf("signed out: %d, want a redirect to sign in", resp.StatusCode)
 	}
 	ts.srv.Recycle = nil

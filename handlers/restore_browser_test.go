@@ -38,7 +38,11 @@ func TestRestoreBrowser(t *testing.T) {
 		ids = append(ids, sim.binned(cloud.RocketMQ, "p1", name))
 		ts.now.Add(5 * time.Hour)
 	}
-	p := poller.New(ts.db, sim.client, poller.Options{MinInterval: 200 * time.Millisecond, IdleTick: 200 * time.Millisecond})
+	p := poller.New(
+		ts.db,
+		sim.client,
+		poller.Options{MinInterval: 200 * time.Millisecond, IdleTick: 200 * time.Millisecond},
+	)
 	ts.srv.Recycle = sim.client
 	ts.srv.Changes = changes.New(ts.db, sim.client, changes.Options{Now: ts.now.Now, Wake: p.Wake})
 	pctx, stop := context.WithCancel(context.Background())
@@ -77,7 +81,10 @@ func TestRestoreBrowser(t *testing.T) {
 	}
 	noOverflow := func(vp string) {
 		t.Helper()
-		overflow, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`))
+		overflow, err := chromedp.Run(
+			ctx,
+			chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`),
+		)
 		if err != nil || overflow {
 			t.Errorf("%s: page wider than the viewport (%v)", vp, err)
 		}
@@ -120,16 +127,28 @@ func TestRestoreBrowser(t *testing.T) {
 	signIn("alice")
 	step("change", chromedp.Navigate(changeURL), chromedp.WaitVisible(bTestID("execute")))
 	step("execute", chromedp.Click(bTestID("execute")))
-	waitJS("finished", `document.querySelector('[data-testid="change-progress"]')?.dataset.finished === 'true'`, 30*time.Second)
+	waitJS(
+		"finished",
+		`document.querySelector('[data-testid="change-progress"]')?.dataset.finished === 'true'`,
+		30*time.Second,
+	)
 	if done := textOf(t, ctx, "done-count"); done != "2" {
 		t.Errorf("done %q, want 2", done)
 	}
 	browsertest.Screenshot(t, ctx, "restore-04-finished-1366")
-	step("phone change", chromedp.EmulateViewport(390, 844), chromedp.Reload(), chromedp.WaitVisible(bTestID("change-name")))
+	step(
+		"phone change",
+		chromedp.EmulateViewport(390, 844),
+		chromedp.Reload(),
+		chromedp.WaitVisible(bTestID("change-name")),
+	)
 	noOverflow("390 change")
 	browsertest.Screenshot(t, ctx, "restore-05-finished-390")
 	step("bin again", chromedp.Navigate(base+"/recycle/rocketmq"), chromedp.WaitVisible(bTestID("recycle-table")))
-	rows, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('[data-testid="recycle-row"]').length`))
+	rows, err := chromedp.Run(
+		ctx,
+		chromedp.Evaluate[int](`document.querySelectorAll('[data-testid="recycle-row"]').length`),
+	)
 	if err != nil || rows != 1 {
 		t.Errorf("%d rows left in the bin (%v), want 1", rows, err)
 	}

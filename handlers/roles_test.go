@@ -72,7 +72,8 @@ func TestRoleMatrix(t *testing.T) {
 			}
 			resp, _ := c.do(t, r.Method, samplePath(r.Path), formFor(r.Method, c.csrf))
 			if r.Method == http.MethodGet {
-				if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/login?next=") {
+				if resp.StatusCode != http.StatusSeeOther ||
+					!strings.HasPrefix(resp.Header.Get("Location"), "/login?next=") {
 					t.Errorf("GET %s: %d %q, want 303 to /login", r.Path, resp.StatusCode, resp.Header.Get("Location"))
 				}
 			} else if resp.StatusCode != http.StatusUnauthorized {
@@ -80,7 +81,13 @@ func TestRoleMatrix(t *testing.T) {
 			}
 			resp, _ = c.do(t, r.Method, samplePath(r.Path), formFor(r.Method, c.csrf), "HX-Request", "true")
 			if resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("HX-Redirect") != "/login" {
-				t.Errorf("htmx %s %s: %d HX-Redirect %q, want 401 to /login", r.Method, r.Path, resp.StatusCode, resp.Header.Get("HX-Redirect"))
+				t.Errorf(
+					"htmx %s %s: %d HX-Redirect %q, want 401 to /login",
+					r.Method,
+					r.Path,
+					resp.StatusCode,
+					resp.Header.Get("HX-Redirect"),
+				)
 			}
 		}
 	})

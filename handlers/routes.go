@@ -54,17 +54,47 @@ func (s *Server) routes() []route {
 		{Method: http.MethodGet, Path: "/auth/oidc/callback", Handler: s.handleSSOCallback, Public: true},
 		{Method: http.MethodPost, Path: "/logout", Handler: s.handleLogout, Roles: anyRole},
 		{Method: http.MethodGet, Path: "/account", Handler: s.handleAccount, Roles: anyRole},
-		{Method: http.MethodPost, Path: "/account/sessions/revoke", Handler: s.handleAccountSignOutEverywhere, Roles: anyRole},
+		{
+			Method:  http.MethodPost,
+			Path:    "/account/sessions/revoke",
+			Handler: s.handleAccountSignOutEverywhere,
+			Roles:   anyRole,
+		},
 
 		// Inventory (handlers/inventory.go).
 		{Method: http.MethodGet, Path: "/inventory", Handler: s.handleInventoryOverview, Roles: anyRole},
 		{Method: http.MethodPost, Path: "/inventory/refresh", Handler: s.handleInventoryRefresh, Roles: anyRole},
 		{Method: http.MethodGet, Path: "/inventory/:service", Handler: s.handleInventoryList, Roles: anyRole},
-		{Method: http.MethodPost, Path: "/inventory/:service/select", Handler: s.handleInventorySelect, Roles: planners},
-		{Method: http.MethodGet, Path: "/inventory/:service/:account/:project/:id", Handler: s.handleInventoryDetail, Roles: anyRole},
-		{Method: http.MethodGet, Path: "/inventory/roma/:account/:project/:id/assets", Handler: s.handleROMAAssets, Roles: anyRole},
-		{Method: http.MethodPost, Path: "/inventory/roma/:account/:project/:id/assets/select", Handler: s.handleROMAAssetsSelect, Roles: planners},
-		{Method: http.MethodGet, Path: "/inventory/roma/:account/:project/:id/assets/:kind/:asset", Handler: s.handleROMAAssetDetail, Roles: anyRole},
+		{
+			Method:  http.MethodPost,
+			Path:    "/inventory/:service/select",
+			Handler: s.handleInventorySelect,
+			Roles:   planners,
+		},
+		{
+			Method:  http.MethodGet,
+			Path:    "/inventory/:service/:account/:project/:id",
+			Handler: s.handleInventoryDetail,
+			Roles:   anyRole,
+		},
+		{
+			Method:  http.MethodGet,
+			Path:    "/inventory/roma/:account/:project/:id/assets",
+			Handler: s.handleROMAAssets,
+			Roles:   anyRole,
+		},
+		{
+			Method:  http.MethodPost,
+			Path:    "/inventory/roma/:account/:project/:id/assets/select",
+			Handler: s.handleROMAAssetsSelect,
+			Roles:   planners,
+		},
+		{
+			Method:  http.MethodGet,
+			Path:    "/inventory/roma/:account/:project/:id/assets/:kind/:asset",
+			Handler: s.handleROMAAssetDetail,
+			Roles:   anyRole,
+		},
 
 		// DMS recycle bin (handlers/recycle.go).
 		{Method: http.MethodGet, Path: "/recycle/:service", Handler: s.handleRecycleBin, Roles: anyRole},
@@ -82,7 +112,12 @@ func (s *Server) routes() []route {
 		{Method: http.MethodPost, Path: "/changes/:id/cancel", Handler: s.handleChangeCancel, Roles: planners},
 		{Method: http.MethodPost, Path: "/changes/:id/execute", Handler: s.handleChangeExecute, Roles: executors},
 		{Method: http.MethodPost, Path: "/changes/:id/retry", Handler: s.handleChangeRetry, Roles: planners},
-		{Method: http.MethodPost, Path: "/changes/:id/restore-assets", Handler: s.handleChangeRestoreAssets, Roles: planners},
+		{
+			Method:  http.MethodPost,
+			Path:    "/changes/:id/restore-assets",
+			Handler: s.handleChangeRestoreAssets,
+			Roles:   planners,
+		},
 		{Method: http.MethodPost, Path: "/changes/:id/comments", Handler: s.handleChangeComment, Roles: changeReaders},
 
 		// Approvals (handlers/changes.go).
@@ -101,13 +136,28 @@ func (s *Server) routes() []route {
 		{Method: http.MethodPost, Path: "/admin/policies", Handler: s.handlePolicySave, Roles: admins},
 		{Method: http.MethodGet, Path: "/admin/notifications", Handler: s.handleChannels, Roles: admins},
 		{Method: http.MethodPost, Path: "/admin/notifications", Handler: s.handleChannelAdd, Roles: admins},
-		{Method: http.MethodPost, Path: "/admin/notifications/:id/remove", Handler: s.handleChannelRemove, Roles: admins},
+		{
+			Method:  http.MethodPost,
+			Path:    "/admin/notifications/:id/remove",
+			Handler: s.handleChannelRemove,
+			Roles:   admins,
+		},
 		{Method: http.MethodGet, Path: "/admin/deliveries", Handler: s.handleDeliveries, Roles: admins},
 		{Method: http.MethodGet, Path: "/admin/sessions", Handler: s.handleAdminSessions, Roles: admins},
-		{Method: http.MethodPost, Path: "/admin/sessions/:id/revoke", Handler: s.handleAdminSessionRevoke, Roles: admins},
+		{
+			Method:  http.MethodPost,
+			Path:    "/admin/sessions/:id/revoke",
+			Handler: s.handleAdminSessionRevoke,
+			Roles:   admins,
+		},
 		{Method: http.MethodGet, Path: "/admin/protection", Handler: s.handleProtection, Roles: admins},
 		{Method: http.MethodPost, Path: "/admin/protection", Handler: s.handleProtectionAdd, Roles: admins},
-		{Method: http.MethodPost, Path: "/admin/protection/:id/delete", Handler: s.handleProtectionRemove, Roles: admins},
+		{
+			Method:  http.MethodPost,
+			Path:    "/admin/protection/:id/delete",
+			Handler: s.handleProtectionRemove,
+			Roles:   admins,
+		},
 	}
 }
 

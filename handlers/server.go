@@ -134,8 +134,14 @@ func newServer(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Server{Deps: d, sessions: newCookieStore(d), flows: newFlowStore(d), csrfKey: csrfKeyFrom(d.SessionKeys.Hash),
-		static: files, assets: assetURLs(files)}, nil
+	return &Server{
+		Deps:     d,
+		sessions: newCookieStore(d),
+		flows:    newFlowStore(d),
+		csrfKey:  csrfKeyFrom(d.SessionKeys.Hash),
+		static:   files,
+		assets:   assetURLs(files),
+	}, nil
 }
 
 func (s *Server) echo() *echo.Echo {

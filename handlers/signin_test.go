@@ -43,7 +43,11 @@ func TestLoginNextTab(t *testing.T) {
 	if v, _ := doc(t, body).Find(`input[name="next"]`).Attr("value"); v != "/inventory" {
 		t.Errorf("next kept as %q", v)
 	}
-	resp, _ := c.post(t, "/login", url.Values{"username": {"alice"}, "password": {testPassword}, "next": {"/\t/evil.example"}})
+	resp, _ := c.post(
+		t,
+		"/login",
+		url.Values{"username": {"alice"}, "password": {testPassword}, "next": {"/\t/evil.example"}},
+	)
 	if loc := resp.Header.Get("Location"); loc != "/inventory" {
 		t.Errorf("Location %q", loc)
 	}
@@ -154,12 +158,47 @@ func TestCSRFHardening(t *testing.T) {
 		want    int
 	}{
 		{"body token", alice, refresh, url.Values{"_csrf": {alice.csrf}}, nil, http.StatusSeeOther},
-		{"query token only", alice, refresh + "?_csrf=" + url.QueryEscape(alice.csrf), url.Values{}, nil, http.StatusForbidden},
+		{
+			"query token only",
+			alice,
+			refresh + "?_csrf=" + url.QueryEscape(alice.csrf),
+			url.Values{},
+			nil,
+			http.StatusForbidden,
+		},
 		{"another session's token", alice, refresh, url.Values{"_csrf": {bob.csrf}}, nil, http.StatusForbidden},
-		{"cross-site Origin", alice, refresh, url.Values{"_csrf": {alice.csrf}}, []string{"Origin", "https://evil.example"}, http.StatusForbidden},
-		{"null Origin", alice, refresh, url.Values{"_csrf": {alice.csrf}}, []string{"Origin", "null"}, http.StatusForbidden},
-		{"same-site fetch", alice, refresh, url.Values{"_csrf": {alice.csrf}}, []string{"Sec-Fetch-Site", "same-site"}, http.StatusForbidden},
-		{"same Origin", alice, refresh, url.Values{"_csrf": {alice.csrf}}, []string{"Origin", ts.URL, "Sec-Fetch-Site", "same-origin"}, http.StatusSeeOther},
+		{
+			"cross-site Origin",
+			alice,
+			refresh,
+			url.Values{"_csrf": {alice.csrf}},
+			[]string{"Origin", "https://evil.example"},
+			http.StatusForbidden,
+		},
+		{
+			"null Origin",
+			alice,
+			refresh,
+			url.Values{"_csrf": {alice.csrf}},
+			[]string{"Origin", "null"},
+			http.StatusForbidden,
+		},
+		{
+			"same-site fetch",
+			alice,
+			refresh,
+			url.Values{"_csrf": {alice.csrf}},
+			[]string{"Sec-Fetch-Site", "same-site"},
+			http.StatusForbidden,
+		},
+		{
+			"same Origin",
+			alice,
+			refresh,
+			url.Values{"_csrf": {alice.csrf}},
+			[]string{"Origin", ts.URL, "Sec-Fetch-Site", "same-origin"},
+			http.StatusSeeOther,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -74,7 +74,8 @@ func (ts *ssoServer) begin(t testing.TB, c *client, user *mockoidc.MockUser, tam
 		t.Fatal(err)
 	}
 	q := au.Query()
-	if q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "" || q.Get("state") == "" || q.Get("nonce") == "" {
+	if q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "" || q.Get("state") == "" ||
+		q.Get("nonce") == "" {
 		t.Fatalf("authorize URL lacks PKCE, state or nonce: %s", au)
 	}
 	if tamper != nil {
@@ -140,7 +141,8 @@ func TestSSO(t *testing.T) {
 			t.Errorf("sign-in event details = %s", details)
 		}
 		var method string
-		ts.db.QueryRow(`SELECT method FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.username = 'erin'`).Scan(&method)
+		ts.db.QueryRow(`SELECT method FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.username = 'erin'`).
+			Scan(&method)
 		if method != auth.MethodOIDC {
 			t.Errorf("session method %q", method)
 		}
@@ -213,7 +215,12 @@ func TestSSO(t *testing.T) {
 
 	t.Run("BadNonce", func(t *testing.T) {
 		c := ts.client()
-		st := ts.begin(t, c, ssoUser("erin", "platform-approvers"), func(q url.Values) { q.Set("nonce", "attacker-nonce") })
+		st := ts.begin(
+			t,
+			c,
+			ssoUser("erin", "platform-approvers"),
+			func(q url.Values) { q.Set("nonce", "attacker-nonce") },
+		)
 		resp, body := c.get(t, st.callback)
 		refused(t, c, resp, body, http.StatusUnauthorized)
 	})
@@ -266,7 +273,8 @@ func TestSSO(t *testing.T) {
 		}
 		var details string
 		ts.db.QueryRow(`SELECT details FROM audit_events WHERE action = 'user_changed' AND details LIKE '%roles from groups%'
-			AND details LIKE '%frank%'`).Scan(&details)
+			AND details LIKE '%frank%'`).
+			Scan(&details)
 		if !strings.Contains(details, `"from":"requester,approver"`) || !strings.Contains(details, `"to":"requester"`) {
 			t.Errorf("role change event = %q", details)
 		}
@@ -305,7 +313,9 @@ func TestSSOPasswordLoginOff(t *testing.T) {
 
 func TestSSOUnavailable(t *testing.T) {
 	rm, _ := auth.ParseRoleMap(testRoleMap)
-	down := auth.NewOIDC(auth.OIDCConfig{Issuer: "http://127.0.0.1:1/oidc", ClientID: "x", ClientSecret: "y", RoleMap: rm})
+	down := auth.NewOIDC(
+		auth.OIDCConfig{Issuer: "http://127.0.0.1:1/oidc", ClientID: "x", ClientSecret: "y", RoleMap: rm},
+	)
 	err := down.Discover(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "127.0.0.1:1") {
 		t.Fatalf("discovery error %v should name the issuer", err)

@@ -55,7 +55,13 @@ func newFakeCloud(perService int) *fakeCloud {
 				name = hostileName
 			}
 			r := cloud.Resource{
-				Ref:  cloud.Ref{Account: "acct", Project: []string{"p1", "p2"}[i%2], Service: svc, Kind: cloud.KindInstance, ID: fmt.Sprintf("%s-id-%03d", svc, i)},
+				Ref: cloud.Ref{
+					Account: "acct",
+					Project: []string{"p1", "p2"}[i%2],
+					Service: svc,
+					Kind:    cloud.KindInstance,
+					ID:      fmt.Sprintf("%s-id-%03d", svc, i),
+				},
 				Name: name, Status: st.raw, Class: st.class, Region: "cn-east-3", CreatedAt: base.Add(time.Duration(i) * time.Hour),
 				Details: map[string]string{"Engine": "5.x"},
 			}
@@ -69,7 +75,14 @@ func newFakeCloud(perService int) *fakeCloud {
 				kind = cloud.KindTask
 			}
 			f.assets[inst.ID] = append(f.assets[inst.ID], cloud.Resource{
-				Ref:  cloud.Ref{Account: inst.Account, Project: inst.Project, Service: cloud.ROMA, Kind: kind, ID: fmt.Sprintf("%s-a%02d", inst.ID, j), Parent: inst.ID},
+				Ref: cloud.Ref{
+					Account: inst.Account,
+					Project: inst.Project,
+					Service: cloud.ROMA,
+					Kind:    kind,
+					ID:      fmt.Sprintf("%s-a%02d", inst.ID, j),
+					Parent:  inst.ID,
+				},
 				Name: fmt.Sprintf("asset-%02d", j), Status: "1", Class: cloud.ClassActive,
 			})
 		}
@@ -81,7 +94,11 @@ func (f *fakeCloud) Accounts() []cloud.AccountInfo {
 	return []cloud.AccountInfo{{Name: "acct", Region: "cn-east-3", Projects: []string{"p1", "p2"}, Simulated: true}}
 }
 
-func (f *fakeCloud) ListInstances(ctx context.Context, account, project string, svc cloud.Service) ([]cloud.Resource, error) {
+func (f *fakeCloud) ListInstances(
+	ctx context.Context,
+	account, project string,
+	svc cloud.Service,
+) ([]cloud.Resource, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls++

@@ -160,7 +160,8 @@ func (f Filter) Validate(accounts []cloud.AccountInfo) error {
 			return nil
 		}
 	}
-	if f.Account != "" && !slices.ContainsFunc(accounts, func(a cloud.AccountInfo) bool { return a.Name == f.Account }) {
+	if f.Account != "" &&
+		!slices.ContainsFunc(accounts, func(a cloud.AccountInfo) bool { return a.Name == f.Account }) {
 		return &FilterError{"account", "no such account"}
 	}
 	return &FilterError{"project", "no such project"}

@@ -116,7 +116,11 @@ func (inv *Inventory) Refresh(svc cloud.Service, instanceKey string) {
 	}
 }
 
-func (inv *Inventory) get(ctx context.Context, key string, load func(context.Context) (*Snapshot, error)) (*Snapshot, error) {
+func (inv *Inventory) get(
+	ctx context.Context,
+	key string,
+	load func(context.Context) (*Snapshot, error),
+) (*Snapshot, error) {
 	inv.mu.Lock()
 	e, ok := inv.cache[key]
 	if !ok {

@@ -26,7 +26,11 @@ func (s *stubCloud) Accounts() []cloud.AccountInfo {
 	return []cloud.AccountInfo{{Name: "a", Projects: []string{"p1", "p2"}}}
 }
 
-func (s *stubCloud) ListInstances(ctx context.Context, account, project string, svc cloud.Service) ([]cloud.Resource, error) {
+func (s *stubCloud) ListInstances(
+	ctx context.Context,
+	account, project string,
+	svc cloud.Service,
+) ([]cloud.Resource, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls++
@@ -59,8 +63,18 @@ func waitCalls(t *testing.T, sc *stubCloud, n int) {
 }
 
 func res(project, name, status string, class cloud.StatusClass) cloud.Resource {
-	return cloud.Resource{Ref: cloud.Ref{Account: "a", Project: project, Service: cloud.RocketMQ, Kind: cloud.KindInstance, ID: "id-" + name},
-		Name: name, Status: status, Class: class}
+	return cloud.Resource{
+		Ref: cloud.Ref{
+			Account: "a",
+			Project: project,
+			Service: cloud.RocketMQ,
+			Kind:    cloud.KindInstance,
+			ID:      "id-" + name,
+		},
+		Name:   name,
+		Status: status,
+		Class:  class,
+	}
 }
 
 func TestParseFilter(t *testing.T) {
@@ -72,7 +86,16 @@ func TestParseFilter(t *testing.T) {
 	}{
 		{"defaults", "", Filter{Page: 1, PerPage: 50}, ""},
 		{"all", "account=a&project=p1&status=failed&q=+x+&sort=created&dir=desc&page=3&per=25",
-			Filter{Account: "a", Project: "p1", Status: "failed", Q: "x", Sort: "created", Desc: true, Page: 3, PerPage: 25}, ""},
+			Filter{
+				Account: "a",
+				Project: "p1",
+				Status:  "failed",
+				Q:       "x",
+				Sort:    "created",
+				Desc:    true,
+				Page:    3,
+				PerPage: 25,
+			}, ""},
 		{"page zero", "page=0", Filter{}, "page"},
 		{"page text", "page=two", Filter{}, "page"},
 		{"per odd", "per=33", Filter{}, "per"},
@@ -82,8 +105,18 @@ func TestParseFilter(t *testing.T) {
 		{"kind not allowed", "kind=app", Filter{}, "kind"},
 		{"repeated", "q=a&q=b", Filter{}, "q"},
 		{"tag key", "tag=env", Filter{Tag: &cloud.TagSelector{Key: "env", AnyValue: true}, Page: 1, PerPage: 50}, ""},
-		{"tag key=value", "tag=env%3Dprod", Filter{Tag: &cloud.TagSelector{Key: "env", Value: "prod"}, Page: 1, PerPage: 50}, ""},
-		{"tag key=", "tag=decom:protect=", Filter{Tag: &cloud.TagSelector{Key: "decom:protect"}, Page: 1, PerPage: 50}, ""},
+		{
+			"tag key=value",
+			"tag=env%3Dprod",
+			Filter{Tag: &cloud.TagSelector{Key: "env", Value: "prod"}, Page: 1, PerPage: 50},
+			"",
+		},
+		{
+			"tag key=",
+			"tag=decom:protect=",
+			Filter{Tag: &cloud.TagSelector{Key: "decom:protect"}, Page: 1, PerPage: 50},
+			"",
+		},
 		{"tag empty is no filter", "tag=", Filter{Page: 1, PerPage: 50}, ""},
 		{"tag without key", "tag=%3Dprod", Filter{}, "tag"},
 		{"tag key too long", "tag=" + strings.Repeat("k", 129), Filter{}, "tag"},
@@ -150,7 +183,17 @@ func TestQuery(t *testing.T) {
 				first = p.Items[0].Name
 			}
 			if p.Total != tt.total || first != tt.first || p.Pages != tt.pages || p.To != tt.to {
-				t.Errorf("total %d first %q pages %d to %d; want %d %q %d %d", p.Total, first, p.Pages, p.To, tt.total, tt.first, tt.pages, tt.to)
+				t.Errorf(
+					"total %d first %q pages %d to %d; want %d %q %d %d",
+					p.Total,
+					first,
+					p.Pages,
+					p.To,
+					tt.total,
+					tt.first,
+					tt.pages,
+					tt.to,
+				)
 			}
 		})
 	}
@@ -210,7 +253,10 @@ func TestCache(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	clock := func() time.Time { clockMu.Lock(); defer clockMu.Unlock(); return now }
 	advance := func(d time.Duration) { clockMu.Lock(); defer clockMu.Unlock(); now = now.Add(d) }
-	sc := &stubCloud{items: map[string][]cloud.Resource{"p1": {res("p1", "x", "RUNNING", cloud.ClassActive)}}, fail: map[string]bool{"p2": true}}
+	sc := &stubCloud{
+		items: map[string][]cloud.Resource{"p1": {res("p1", "x", "RUNNING", cloud.ClassActive)}},
+		fail:  map[string]bool{"p2": true},
+	}
 	inv := New(sc, Options{TTL: time.Minute, Now: clock})
 	ctx := context.Background()
 
@@ -267,7 +313,8 @@ func TestSelection(t *testing.T) {
 	}
 	inv.Deselect(1, "rocketmq", a.Key())
 	inv.ClearSelection(2, "rocketmq")
-	if len(inv.Selected(1, "rocketmq")) != 1 || len(inv.Selected(2, "rocketmq")) != 0 || len(inv.Selected(1, "rabbitmq")) != 1 {
+	if len(inv.Selected(1, "rocketmq")) != 1 || len(inv.Selected(2, "rocketmq")) != 0 ||
+		len(inv.Selected(1, "rabbitmq")) != 1 {
 		t.Error("scopes or users leak into each other")
 	}
 }

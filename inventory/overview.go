@@ -9,7 +9,13 @@ import (
 )
 
 // Classes lists the status classes in display order.
-var Classes = []cloud.StatusClass{cloud.ClassActive, cloud.ClassTransitional, cloud.ClassFailed, cloud.ClassDeleting, cloud.ClassGone}
+var Classes = []cloud.StatusClass{
+	cloud.ClassActive,
+	cloud.ClassTransitional,
+	cloud.ClassFailed,
+	cloud.ClassDeleting,
+	cloud.ClassGone,
+}
 
 // Counts are resource counts by status class.
 type Counts struct {

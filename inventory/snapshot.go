@@ -99,7 +99,11 @@ func (s *Snapshot) order(key string) []int32 {
 		return 0
 	}
 	slices.SortFunc(idx, func(i, j int32) int {
-		return cmp.Or(by(&s.Items[i], &s.Items[j]), cmp.Compare(s.lowNames[i], s.lowNames[j]), cmp.Compare(s.keys[i], s.keys[j]))
+		return cmp.Or(
+			by(&s.Items[i], &s.Items[j]),
+			cmp.Compare(s.lowNames[i], s.lowNames[j]),
+			cmp.Compare(s.keys[i], s.keys[j]),
+		)
 	})
 	return idx
 }

@@ -63,7 +63,10 @@ func CloudOutcome(err error) string {
 		return "throttled"
 	case errors.Is(err, cloud.ErrTransient):
 		return "server_error"
-	case errors.Is(err, cloud.ErrConfig), errors.Is(err, cloud.ErrPermission), errors.Is(err, cloud.ErrPermanent), errors.Is(err, cloud.ErrBusy):
+	case errors.Is(err, cloud.ErrConfig),
+		errors.Is(err, cloud.ErrPermission),
+		errors.Is(err, cloud.ErrPermanent),
+		errors.Is(err, cloud.ErrBusy):
 		return "client_error"
 	}
 	return "error"

@@ -169,7 +169,8 @@ func TestFormats(t *testing.T) {
 			if len(got) != 1 {
 				t.Fatalf("%d requests", len(got))
 			}
-			if got[0].Header.Get(notify.HeaderEventID) != ev.ID || got[0].Header.Get("Content-Type") != "application/json" {
+			if got[0].Header.Get(notify.HeaderEventID) != ev.ID ||
+				got[0].Header.Get("Content-Type") != "application/json" {
 				t.Errorf("headers %v", got[0].Header)
 			}
 			if !strings.Contains(string(got[0].Body), ev.ID) {

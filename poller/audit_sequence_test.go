@@ -24,13 +24,16 @@ func TestFullChangeAuditSequence(t *testing.T) {
 	e := newSimEnv(t, faults, 200)
 	cdc := e.create("clouddc", "instance", "stopped", "", 2)
 	rmq := e.create("rocketmq", "instance", "RUNNING", "", 1)
-	sel := append(refs(cloud.CloudDC, cloud.KindInstance, "", cdc), refs(cloud.RocketMQ, cloud.KindInstance, "", rmq)...)
+	sel := append(
+		refs(cloud.CloudDC, cloud.KindInstance, "", cdc),
+		refs(cloud.RocketMQ, cloud.KindInstance, "", rmq)...)
 
 	c := e.approved(changes.PlanRequest{Refs: sel})
 	e.execute(c)
 	e.runUntilFinished(testOptions(), 30*time.Second, c.ID)
 
-	page, err := audit.New(e.db, audit.Options{Now: time.Now}).Query(context.Background(), audit.Filter{ChangeID: c.ID, Limit: 100, Oldest: true})
+	page, err := audit.New(e.db, audit.Options{Now: time.Now}).
+		Query(context.Background(), audit.Filter{ChangeID: c.ID, Limit: 100, Oldest: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -194,7 +194,10 @@ func (p *Poller) rereadImports(ctx context.Context, ops []Op, reasons map[int64]
 				}
 			case now.Sub(op.SubmittedAt) < p.cloud.SettleTime(op.Ref.Account):
 			case op.Attempts >= p.o.MaxAttempts:
-				op.State, op.LastError = changes.OpFailed, fmt.Sprintf("import not confirmed after %d attempts", op.Attempts)
+				op.State, op.LastError = changes.OpFailed, fmt.Sprintf(
+					"import not confirmed after %d attempts",
+					op.Attempts,
+				)
 			default:
 				op.State, op.LastError = changes.OpQueued, "import not confirmed; asset absent, re-sending"
 			}

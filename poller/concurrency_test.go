@@ -37,7 +37,11 @@ func (g gatedCloud) ReadMany(ctx context.Context, refs []cloud.Ref) (map[string]
 	return m, err
 }
 
-func (g gatedCloud) DeleteCloudDCBatch(ctx context.Context, account, project string, ids []string) ([]cloud.Outcome, error) {
+func (g gatedCloud) DeleteCloudDCBatch(
+	ctx context.Context,
+	account, project string,
+	ids []string,
+) ([]cloud.Outcome, error) {
 	if g.beforeSend != nil {
 		g.beforeSend()
 	}
@@ -108,7 +112,11 @@ func TestTwoPollersStaleRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	if state != "submitted" || attempts != 2 {
-		t.Errorf("while A's delete is in flight the row is %s (attempt %d), want submitted (attempt 2)", state, attempts)
+		t.Errorf(
+			"while A's delete is in flight the row is %s (attempt %d), want submitted (attempt 2)",
+			state,
+			attempts,
+		)
 	}
 	close(aGo)
 	<-aDone

@@ -66,7 +66,9 @@ func TestEndToEnd(t *testing.T) {
 	sel = append(sel, refs(cloud.ROMA, cloud.KindApp, f.romaInstance, f.apps)...)
 	sel = append(sel, refs(cloud.ROMA, cloud.KindTask, f.romaInstance, f.tasks)...)
 	c1 := e.approved(changes.PlanRequest{Refs: sel, Force: true})
-	c2 := e.approved(changes.PlanRequest{Sweep: &changes.Sweep{Account: account, Project: project, Service: cloud.RabbitMQ}})
+	c2 := e.approved(
+		changes.PlanRequest{Sweep: &changes.Sweep{Account: account, Project: project, Service: cloud.RabbitMQ}},
+	)
 	// The running CloudDC instance is refused at plan time, not at execution.
 	if len(c1.Plan.Items) != len(sel)-1 || len(c2.Plan.Items) != len(f.rabbitFailed) {
 		t.Fatalf("planned %d and %d items", len(c1.Plan.Items), len(c2.Plan.Items))
@@ -127,7 +129,10 @@ func (e *simEnv) checkOutcomes(ids ...int64) {
 		if err != nil {
 			e.t.Fatal(err)
 		}
-		if !slices.Contains([]changes.State{changes.StateSucceeded, changes.StatePartiallyFailed, changes.StateFailed}, c.State) {
+		if !slices.Contains(
+			[]changes.State{changes.StateSucceeded, changes.StatePartiallyFailed, changes.StateFailed},
+			c.State,
+		) {
 			e.t.Errorf("change %d ended %s", id, c.State)
 		}
 		var outcomes int

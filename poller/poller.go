@@ -21,7 +21,13 @@ import (
 // satisfies it.
 type Cloud interface {
 	ReadMany(ctx context.Context, refs []cloud.Ref) (map[string]cloud.Resource, error)
-	DeleteDMS(ctx context.Context, account, project string, svc cloud.Service, ids []string, force bool) ([]cloud.Outcome, error)
+	DeleteDMS(
+		ctx context.Context,
+		account, project string,
+		svc cloud.Service,
+		ids []string,
+		force bool,
+	) ([]cloud.Outcome, error)
 	DeleteCloudDCBatch(ctx context.Context, account, project string, ids []string) ([]cloud.Outcome, error)
 	SubmitROMADelete(ctx context.Context, account, project, instanceID string, apps, tasks []string) (string, error)
 	ROMAJob(ctx context.Context, account, project, instanceID, jobID string) (cloud.Job, error)

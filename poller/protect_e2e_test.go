@@ -24,7 +24,9 @@ func TestProtectTagAfterApproval(t *testing.T) {
 	rocket := e.create("rocketmq", "instance", "RUNNING", "", 3)
 	rabbit := e.create("rabbitmq", "instance", "RUNNING", "", 2)
 	cdc := e.create("clouddc", "instance", "stopped", "", 2)
-	sel := append(refs(cloud.RocketMQ, cloud.KindInstance, "", rocket), refs(cloud.RabbitMQ, cloud.KindInstance, "", rabbit)...)
+	sel := append(
+		refs(cloud.RocketMQ, cloud.KindInstance, "", rocket),
+		refs(cloud.RabbitMQ, cloud.KindInstance, "", rabbit)...)
 	sel = append(sel, refs(cloud.CloudDC, cloud.KindInstance, "", cdc)...)
 	c := e.approved(changes.PlanRequest{Refs: sel})
 	if len(c.Plan.Items) != len(sel) || c.State != changes.StateApproved {
@@ -32,7 +34,10 @@ func TestProtectTagAfterApproval(t *testing.T) {
 	}
 	protectedIDs := []string{rocket[1], rabbit[0], cdc[0]}
 	for i, id := range protectedIDs {
-		tags := []map[string]string{{"key": "team", "value": "payments"}, {"key": "decom:protect", "value": []string{"yes", "", "ask ops"}[i]}}
+		tags := []map[string]string{
+			{"key": "team", "value": "payments"},
+			{"key": "decom:protect", "value": []string{"yes", "", "ask ops"}[i]},
+		}
 		e.control(http.MethodPatch, "/_sim/resources/"+id, map[string]any{"tags": tags}, nil)
 	}
 
@@ -48,7 +53,8 @@ func TestProtectTagAfterApproval(t *testing.T) {
 		diffs[d.Ref.ID] = d
 	}
 	for _, id := range protectedIDs {
-		if d := diffs[id]; d.Kind != changes.DiffProtected || d.Reason != "protected by the built-in tag decom:protect" {
+		if d := diffs[id]; d.Kind != changes.DiffProtected ||
+			d.Reason != "protected by the built-in tag decom:protect" {
 			t.Errorf("difference of %s: %+v", id, d)
 		}
 	}

@@ -43,7 +43,9 @@ func (e *simEnv) realismPlan(f fleet) (changes.Change, changes.Change) {
 	sel = append(sel, refs(cloud.ROMA, cloud.KindApp, f.romaInstance, f.apps)...)
 	sel = append(sel, refs(cloud.ROMA, cloud.KindTask, f.romaInstance, f.tasks)...)
 	return e.approved(changes.PlanRequest{Refs: sel, Force: true}),
-		e.approved(changes.PlanRequest{Sweep: &changes.Sweep{Account: account, Project: project, Service: cloud.RabbitMQ}})
+		e.approved(
+			changes.PlanRequest{Sweep: &changes.Sweep{Account: account, Project: project, Service: cloud.RabbitMQ}},
+		)
 }
 
 // checkRealism checks what the faults must not break: every operation ends

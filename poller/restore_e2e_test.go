@@ -91,7 +91,12 @@ func TestRecycleAndRestore(t *testing.T) {
 	back := ids[:5]
 	rc := e.approvedRestore(refs(cloud.RocketMQ, cloud.KindInstance, "", back))
 	if rc.Plan.Kind != changes.KindRestore || len(rc.Plan.Items) != 5 || rc.ApprovalsRequired != 1 {
-		t.Fatalf("restore plan: kind %q, %d items, %d approvals", rc.Plan.Kind, len(rc.Plan.Items), rc.ApprovalsRequired)
+		t.Fatalf(
+			"restore plan: kind %q, %d items, %d approvals",
+			rc.Plan.Kind,
+			len(rc.Plan.Items),
+			rc.ApprovalsRequired,
+		)
 	}
 	e.execute(rc)
 	e.runUntilFinished(testOptions(), 60*time.Second, rc.ID)

@@ -30,15 +30,63 @@ func TestJudgeRestore(t *testing.T) {
 		found bool
 		want  changes.OpState
 	}{
-		{"running again", op(changes.OpInProgress, time.Minute, 1), live("RUNNING", cloud.ClassActive), true, changes.OpDone},
-		{"starting", op(changes.OpInProgress, time.Minute, 1), live("STARTING", cloud.ClassTransitional), true, changes.OpInProgress},
-		{"back in error", op(changes.OpInProgress, time.Minute, 1), live("ERROR", cloud.ClassFailed), true, changes.OpFailed},
-		{"accepted, not back yet", op(changes.OpInProgress, time.Second, 1), cloud.Resource{}, false, changes.OpInProgress},
+		{
+			"running again",
+			op(changes.OpInProgress, time.Minute, 1),
+			live("RUNNING", cloud.ClassActive),
+			true,
+			changes.OpDone,
+		},
+		{
+			"starting",
+			op(changes.OpInProgress, time.Minute, 1),
+			live("STARTING", cloud.ClassTransitional),
+			true,
+			changes.OpInProgress,
+		},
+		{
+			"back in error",
+			op(changes.OpInProgress, time.Minute, 1),
+			live("ERROR", cloud.ClassFailed),
+			true,
+			changes.OpFailed,
+		},
+		{
+			"accepted, not back yet",
+			op(changes.OpInProgress, time.Second, 1),
+			cloud.Resource{},
+			false,
+			changes.OpInProgress,
+		},
 		{"accepted, never back", op(changes.OpInProgress, 2*time.Minute, 1), cloud.Resource{}, false, changes.OpFailed},
-		{"unknown outcome, early", op(changes.OpSubmitted, time.Second, 1), cloud.Resource{}, false, changes.OpSubmitted},
-		{"unknown outcome, still in bin", op(changes.OpSubmitted, 2*time.Minute, 1), cloud.Resource{}, false, changes.OpQueued},
-		{"unknown outcome, attempts used", op(changes.OpSubmitted, 2*time.Minute, 3), cloud.Resource{}, false, changes.OpFailed},
-		{"unknown outcome, it came back", op(changes.OpSubmitted, time.Second, 1), live("STARTING", cloud.ClassTransitional), true, changes.OpInProgress},
+		{
+			"unknown outcome, early",
+			op(changes.OpSubmitted, time.Second, 1),
+			cloud.Resource{},
+			false,
+			changes.OpSubmitted,
+		},
+		{
+			"unknown outcome, still in bin",
+			op(changes.OpSubmitted, 2*time.Minute, 1),
+			cloud.Resource{},
+			false,
+			changes.OpQueued,
+		},
+		{
+			"unknown outcome, attempts used",
+			op(changes.OpSubmitted, 2*time.Minute, 3),
+			cloud.Resource{},
+			false,
+			changes.OpFailed,
+		},
+		{
+			"unknown outcome, it came back",
+			op(changes.OpSubmitted, time.Second, 1),
+			live("STARTING", cloud.ClassTransitional),
+			true,
+			changes.OpInProgress,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -114,7 +114,11 @@ func Judge(op Op, r cloud.Resource, found bool, now time.Time, settle time.Durat
 		if !found || r.Class == cloud.ClassGone {
 			return Verdict{State: changes.OpDone}
 		}
-		return Verdict{State: changes.OpTimedOut, Status: r.Status, Err: fmt.Sprintf("not deleted after %s (status %s)", o.Timeout, r.Status)}
+		return Verdict{
+			State:  changes.OpTimedOut,
+			Status: r.Status,
+			Err:    fmt.Sprintf("not deleted after %s (status %s)", o.Timeout, r.Status),
+		}
 	}
 	sent := cloud.Sent{Ended: op.SubmittedAt, Accepted: op.State == changes.OpInProgress, Planned: op.PlannedStatus}
 	c, why := cloud.Confirm(sent, r, found, now, settle)
@@ -128,9 +132,17 @@ func Judge(op Op, r cloud.Resource, found bool, now time.Time, settle time.Durat
 	case c == cloud.NotDeleted:
 		return Verdict{State: changes.OpFailed, Status: r.Status, Err: why}
 	case op.Attempts >= o.MaxAttempts:
-		return Verdict{State: changes.OpFailed, Status: r.Status, Err: fmt.Sprintf("delete not confirmed after %d attempts", op.Attempts)}
+		return Verdict{
+			State:  changes.OpFailed,
+			Status: r.Status,
+			Err:    fmt.Sprintf("delete not confirmed after %d attempts", op.Attempts),
+		}
 	default:
-		return Verdict{State: changes.OpQueued, Status: r.Status, Err: "delete not confirmed; resource unchanged, re-sending"}
+		return Verdict{
+			State:  changes.OpQueued,
+			Status: r.Status,
+			Err:    "delete not confirmed; resource unchanged, re-sending",
+		}
 	}
 }
 
@@ -151,7 +163,11 @@ func judgeRestore(op Op, r cloud.Resource, found bool, now time.Time, settle tim
 	case back && r.Class == cloud.ClassFailed:
 		return Verdict{State: changes.OpFailed, Status: r.Status, Err: "restored, but the instance is " + r.Status}
 	case !op.Deadline.IsZero() && now.After(op.Deadline):
-		return Verdict{State: changes.OpTimedOut, Status: r.Status, Err: fmt.Sprintf("not running again after %s (status %q)", o.Timeout, r.Status)}
+		return Verdict{
+			State:  changes.OpTimedOut,
+			Status: r.Status,
+			Err:    fmt.Sprintf("not running again after %s (status %q)", o.Timeout, r.Status),
+		}
 	case back:
 		return Verdict{State: changes.OpInProgress, Status: r.Status}
 	case now.Sub(op.SubmittedAt) < settle:
@@ -159,7 +175,10 @@ func judgeRestore(op Op, r cloud.Resource, found bool, now time.Time, settle tim
 	case op.State == changes.OpInProgress:
 		return Verdict{State: changes.OpFailed, Err: "restore accepted, but the instance did not come back"}
 	case op.Attempts >= o.MaxAttempts:
-		return Verdict{State: changes.OpFailed, Err: fmt.Sprintf("restore not confirmed after %d attempts", op.Attempts)}
+		return Verdict{
+			State: changes.OpFailed,
+			Err:   fmt.Sprintf("restore not confirmed after %d attempts", op.Attempts),
+		}
 	default:
 		return Verdict{State: changes.OpQueued, Err: "restore not confirmed; instance still in the bin, re-sending"}
 	}

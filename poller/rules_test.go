@@ -37,8 +37,20 @@ func TestInterval(t *testing.T) {
 func TestJudge(t *testing.T) {
 	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	o := DefaultOptions()
-	inProgress := Op{State: changes.OpInProgress, PlannedStatus: "stopped", Attempts: 1, SubmittedAt: now.Add(-time.Minute), Deadline: now.Add(time.Hour)}
-	unknown := Op{State: changes.OpSubmitted, PlannedStatus: "stopped", Attempts: 1, SubmittedAt: now.Add(-2 * time.Minute), Deadline: now.Add(time.Hour)}
+	inProgress := Op{
+		State:         changes.OpInProgress,
+		PlannedStatus: "stopped",
+		Attempts:      1,
+		SubmittedAt:   now.Add(-time.Minute),
+		Deadline:      now.Add(time.Hour),
+	}
+	unknown := Op{
+		State:         changes.OpSubmitted,
+		PlannedStatus: "stopped",
+		Attempts:      1,
+		SubmittedAt:   now.Add(-2 * time.Minute),
+		Deadline:      now.Add(time.Hour),
+	}
 	fresh := unknown
 	fresh.SubmittedAt = now.Add(-time.Second)
 	spent := unknown

@@ -50,7 +50,9 @@ func newSimEnv(t testing.TB, faults cloudsim.Faults, rate float64) *simEnv {
 // newSimEnvSettle is newSimEnv with the account's settle time.
 func newSimEnvSettle(t testing.TB, faults cloudsim.Faults, rate float64, settle time.Duration) *simEnv {
 	t.Helper()
-	sim := cloudsim.New(cloudsim.Options{Credentials: cloudsim.DemoCredentials(), Fleet: "empty", Seed: 1, Faults: faults})
+	sim := cloudsim.New(
+		cloudsim.Options{Credentials: cloudsim.DemoCredentials(), Fleet: "empty", Seed: 1, Faults: faults},
+	)
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
 	client, err := cloud.New(cloud.Config{Accounts: []cloud.Account{{Name: account, Projects: cloudsim.DemoProjects,
@@ -106,8 +108,13 @@ func (e *simEnv) create(svc, kind, status, parent string, n int) []string {
 	ids := make([]string, n)
 	for i := range n {
 		var got struct{ ID string }
-		e.control(http.MethodPost, "/_sim/resources", map[string]any{"service": svc, "kind": kind, "project_id": project,
-			"name": fmt.Sprintf("%s-%s-%d", svc, kind, i), "status": status, "instance_id": parent}, &got)
+		e.control(
+			http.MethodPost,
+			"/_sim/resources",
+			map[string]any{"service": svc, "kind": kind, "project_id": project,
+				"name": fmt.Sprintf("%s-%s-%d", svc, kind, i), "status": status, "instance_id": parent},
+			&got,
+		)
 		ids[i] = got.ID
 	}
 	return ids

@@ -43,7 +43,13 @@ func loadOps(ctx context.Context, db *sql.DB, states ...changes.OpState) ([]Op, 
 			return nil, fmt.Errorf("scan operation: %w", err)
 		}
 		op.Trail = parseTrail(trail)
-		op.SubmittedAt, op.NextPollAt, op.Deadline = store.ParseTime(submitted), store.ParseTime(next), store.ParseTime(deadline)
+		op.SubmittedAt, op.NextPollAt, op.Deadline = store.ParseTime(
+			submitted,
+		), store.ParseTime(
+			next,
+		), store.ParseTime(
+			deadline,
+		)
 		out = append(out, op)
 	}
 	return out, rows.Err()
@@ -53,11 +59,23 @@ func loadOps(ctx context.Context, db *sql.DB, states ...changes.OpState) ([]Op, 
 // crash during the call leaves rows that are re-read rather than re-sent.
 func markSubmitted(ctx context.Context, tx *sql.Tx, ops []Op, now, next, deadline time.Time) error {
 	for _, op := range ops {
-		res, err := tx.ExecContext(ctx, `UPDATE change_operations SET state = ?,
+		res, err := tx.ExecContext(
+			ctx,
+			`UPDATE change_operations SET state = ?,
 			attempts = attempts + 1, submitted_at = ?, next_poll_at = ?,
 			deadline = CASE WHEN deadline = '' THEN ? ELSE deadline END, updated_at = ?
-			WHERE id = ? AND state = ? AND attempts = ?`, changes.OpSubmitted,
-			store.FormatTime(now), store.FormatTime(next), store.FormatTime(deadline), store.FormatTime(now), op.ID, changes.OpQueued, op.Attempts)
+			WHERE id = ? AND state = ? AND attempts = ?`,
+			changes.OpSubmitted,
+			store.FormatTime(
+				now,
+			),
+			store.FormatTime(next),
+			store.FormatTime(deadline),
+			store.FormatTime(now),
+			op.ID,
+			changes.OpQueued,
+			op.Attempts,
+		)
 		if err != nil {
 			return fmt.Errorf("mark operation %d submitted: %w", op.ID, err)
 		}

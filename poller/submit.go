@@ -189,7 +189,13 @@ func notSent(err error) bool {
 // recordSent stores each resource's submission outcome. The call ended
 // now: the cloud cannot have acted later, so the settle time of any
 // re-read counts from here (SubmittedAt).
-func (p *Poller) recordSent(ctx context.Context, ops []Op, outs map[string]cloud.Outcome, jobID string, callErr error) error {
+func (p *Poller) recordSent(
+	ctx context.Context,
+	ops []Op,
+	outs map[string]cloud.Outcome,
+	jobID string,
+	callErr error,
+) error {
 	now := p.o.Now()
 	return store.InTx(ctx, p.db, func(tx *sql.Tx) error {
 		if err := p.callResult(ctx, tx, ops[0], len(ops), outs, jobID, callErr); err != nil {
@@ -226,7 +232,15 @@ func (p *Poller) recordSent(ctx context.Context, ops []Op, outs map[string]cloud
 }
 
 // callResult records what one batch call answered, as a cloud_call event.
-func (p *Poller) callResult(ctx context.Context, tx *sql.Tx, first Op, n int, outs map[string]cloud.Outcome, jobID string, callErr error) error {
+func (p *Poller) callResult(
+	ctx context.Context,
+	tx *sql.Tx,
+	first Op,
+	n int,
+	outs map[string]cloud.Outcome,
+	jobID string,
+	callErr error,
+) error {
 	accepted, refusedN := 0, 0
 	for _, o := range outs {
 		if o.Accepted {
@@ -242,5 +256,7 @@ func (p *Poller) callResult(ctx context.Context, tx *sql.Tx, first Op, n int, ou
 		outcome, details["error"] = "error", callErr.Error()
 	}
 	return p.record(ctx, tx, audit.Event{Action: audit.ActionCloudCall, ChangeID: first.ChangeID,
-		Service: string(first.Ref.Service), Project: first.Ref.Project, ResourceID: first.Ref.Parent, Outcome: outcome}, details)
+		Service: string(
+			first.Ref.Service,
+		), Project: first.Ref.Project, ResourceID: first.Ref.Parent, Outcome: outcome}, details)
 }

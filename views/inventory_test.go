@@ -10,11 +10,20 @@ import (
 
 func TestInventoryResultsFragment(t *testing.T) {
 	vm := ResourceTable{
-		Rows: []ResourceRow{{Key: "a/p/rocketmq/instance//1", Name: `<img src=x onerror=alert(1)>`, ID: "1", Status: "RUNNING",
-			Class: "active", DetailURL: "/inventory/rocketmq/a/p/1", Selected: true}},
-		Selection: Selection{CanSelect: true, Count: 3, Matching: 10, Scope: "rocketmq", SelectURL: "/inventory/rocketmq/select", PlanURL: "/changes/new"},
-		Pager:     Pager{Page: 1, Pages: 1, Total: 1, From: 1, To: 1, Target: "#inventory-results"},
-		Filters:   FilterForm{Sort: "created", Dir: "desc"}, RefreshFilters: true,
+		Rows: []ResourceRow{
+			{Key: "a/p/rocketmq/instance//1", Name: `<img src=x onerror=alert(1)>`, ID: "1", Status: "RUNNING",
+				Class: "active", DetailURL: "/inventory/rocketmq/a/p/1", Selected: true},
+		},
+		Selection: Selection{
+			CanSelect: true,
+			Count:     3,
+			Matching:  10,
+			Scope:     "rocketmq",
+			SelectURL: "/inventory/rocketmq/select",
+			PlanURL:   "/changes/new",
+		},
+		Pager:   Pager{Page: 1, Pages: 1, Total: 1, From: 1, To: 1, Target: "#inventory-results"},
+		Filters: FilterForm{Sort: "created", Dir: "desc"}, RefreshFilters: true,
 	}
 	var b strings.Builder
 	ctx := WithCSRF(context.Background(), "tok")
@@ -35,7 +44,8 @@ func TestInventoryResultsFragment(t *testing.T) {
 	if v, _ := d.Find(`input[name="_csrf"]`).Attr("value"); v != "tok" {
 		t.Errorf("csrf field = %q", v)
 	}
-	if d.Find(`[data-testid="row-check"][checked]`).Length() != 1 || d.Find(`[data-testid="selected-count"]`).Text() != "3" {
+	if d.Find(`[data-testid="row-check"][checked]`).Length() != 1 ||
+		d.Find(`[data-testid="selected-count"]`).Text() != "3" {
 		t.Error("selection state not rendered")
 	}
 }

@@ -63,7 +63,11 @@ func runAuditVerify(ctx context.Context, args []string, getenv func(string) stri
 	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	data := auditDataFlag(fs, getenv)
-	pubPath := fs.String("pubkey", "", "Ed25519 public key for checkpoints (default <data>/"+audit.PublicKeyFile+" if present)")
+	pubPath := fs.String(
+		"pubkey",
+		"",
+		"Ed25519 public key for checkpoints (default <data>/"+audit.PublicKeyFile+" if present)",
+	)
 	sign := fs.Bool("sign", false, "after a clean verify, sign a checkpoint of the head with <data>/"+audit.KeyFile)
 	if err := fs.Parse(args); err != nil {
 		return auditFlagErr(err)

@@ -60,7 +60,8 @@ func TestAuditVerifyCommand(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
 		dir, _ := auditTestData(t, 5)
 		out, err := runAuditCLI(dir, "verify", "--sign")
-		if err != nil || !strings.Contains(out, "ok: 5 events") || !strings.Contains(out, "signed checkpoint at event 5") {
+		if err != nil || !strings.Contains(out, "ok: 5 events") ||
+			!strings.Contains(out, "signed checkpoint at event 5") {
 			t.Fatalf("out %q, err %v", out, err)
 		}
 		if out, err := runAuditCLI(dir, "verify"); err != nil || !strings.Contains(out, "1 checkpoints verified") {
@@ -129,7 +130,8 @@ func TestAuditExportCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if lines := strings.Count(out, "\n"); lines != 4 || !strings.Contains(out, "'=cmd()") || !strings.Contains(out, "<script>") {
+	if lines := strings.Count(out, "\n"); lines != 4 || !strings.Contains(out, "'=cmd()") ||
+		!strings.Contains(out, "<script>") {
 		t.Errorf("csv export:\n%s", out)
 	}
 	file := filepath.Join(t.TempDir(), "out.jsonl")
@@ -141,7 +143,8 @@ func TestAuditExportCommand(t *testing.T) {
 		t.Errorf("jsonl export %q, err %v", b, err)
 	}
 	var n int
-	if err := db.QueryRow(`SELECT count(*) FROM audit_events WHERE action = 'audit_export' AND actor = 'tester'`).Scan(&n); err != nil || n != 1 {
+	if err := db.QueryRow(`SELECT count(*) FROM audit_events WHERE action = 'audit_export' AND actor = 'tester'`).Scan(&n); err != nil ||
+		n != 1 {
 		t.Errorf("%d audit_export events by tester, err %v", n, err)
 	}
 	for _, bad := range [][]string{{"export", "--format", "xml"}, {"export", "--from", "yesterday"}, {"nope"}} {

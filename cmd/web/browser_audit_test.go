@@ -39,22 +39,41 @@ func TestBrowserAuditor(t *testing.T) {
 	step("audit page", chromedp.Click(testID("nav-audit")), chromedp.WaitVisible(testID("audit-table")),
 		chromedp.WaitVisible(testID("audit-chart")))
 	browsertest.Screenshot(t, ctx, "audit-01-all")
-	waitJS(t, ctx, "alice's failure is listed", rows+`.some(r => r.textContent.includes('sign_in_failure') && r.textContent.includes('alice'))`)
+	waitJS(
+		t,
+		ctx,
+		"alice's failure is listed",
+		rows+`.some(r => r.textContent.includes('sign_in_failure') && r.textContent.includes('alice'))`,
+	)
 
-	step("filter by actor", chromedp.SendKeys(chromedp.CSS(`[data-testid="audit-filters"] input[name="actor"]`), "alice"),
-		chromedp.Click(testID("audit-apply")))
+	step(
+		"filter by actor",
+		chromedp.SendKeys(chromedp.CSS(`[data-testid="audit-filters"] input[name="actor"]`), "alice"),
+		chromedp.Click(testID("audit-apply")),
+	)
 	waitJS(t, ctx, "actor filter pushes the URL", `location.search.includes('actor=alice')`)
 	waitJS(t, ctx, "only alice's events", rows+`.length > 0 && `+rows+`.every(r => r.textContent.includes('alice'))`)
 	browsertest.Screenshot(t, ctx, "audit-02-actor")
 
-	step("back to all", chromedp.Navigate(base+"/audit?action=sign_in_failure"), chromedp.WaitVisible(testID("audit-table")))
+	step(
+		"back to all",
+		chromedp.Navigate(base+"/audit?action=sign_in_failure"),
+		chromedp.WaitVisible(testID("audit-table")),
+	)
 	waitJS(t, ctx, "action filter from the URL", rows+`.length === 1 && `+rows+`[0].textContent.includes('alice')`)
 
-	step("full-text search for nothing", chromedp.Navigate(base+"/audit?q=no-such-word-anywhere"), chromedp.WaitVisible(testID("audit-empty")))
+	step(
+		"full-text search for nothing",
+		chromedp.Navigate(base+"/audit?q=no-such-word-anywhere"),
+		chromedp.WaitVisible(testID("audit-empty")),
+	)
 	browsertest.ScreenshotViewport(t, ctx, "audit-03-empty")
 
 	href := func(id string) string {
-		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('[data-testid="`+id+`"]').getAttribute('href')`))
+		s, err := chromedp.Run(
+			ctx,
+			chromedp.Evaluate[string](`document.querySelector('[data-testid="`+id+`"]').getAttribute('href')`),
+		)
 		if err != nil {
 			t.Fatalf("%s link: %v", id, err)
 		}

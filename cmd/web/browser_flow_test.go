@@ -38,39 +38,82 @@ func TestBrowserFlow(t *testing.T) {
 	t.Run("filter", func(t *testing.T) {
 		step("list", chromedp.Navigate(base+"/inventory/rocketmq"), chromedp.WaitVisible(testID("resource-table")))
 		browsertest.Screenshot(t, ctx, "03-rocketmq")
-		step("status", chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector('[data-testid="filter-status"]');
-			s.value = 'failed'; s.dispatchEvent(new Event('change', {bubbles: true})); })()`))
+		step(
+			"status",
+			chromedp.Evaluate[chromedp.Void](
+				`(() => { const s = document.querySelector('[data-testid="filter-status"]');
+			s.value = 'failed'; s.dispatchEvent(new Event('change', {bubbles: true})); })()`,
+			),
+		)
 		waitJS(t, ctx, "status filter pushes the URL", `location.search.includes('status=failed')`)
-		waitJS(t, ctx, "only failed rows", `[...document.querySelectorAll('[data-testid="status-badge"]')].every(b => b.classList.contains('badge-failed'))`)
+		waitJS(
+			t,
+			ctx,
+			"only failed rows",
+			`[...document.querySelectorAll('[data-testid="status-badge"]')].every(b => b.classList.contains('badge-failed'))`,
+		)
 		step("search", chromedp.SendKeys(testID("filter-q"), "prod"))
 		waitJS(t, ctx, "search pushes the URL", `location.search.includes('q=prod')`)
-		waitJS(t, ctx, "rows match", `[...document.querySelectorAll('[data-testid="resource-name"]')].every(a => a.textContent.includes('prod'))`)
+		waitJS(
+			t,
+			ctx,
+			"rows match",
+			`[...document.querySelectorAll('[data-testid="resource-name"]')].every(a => a.textContent.includes('prod'))`,
+		)
 		browsertest.Screenshot(t, ctx, "04-filtered")
 		step("sort by created", chromedp.Click(chromedp.CSS(`th a[href*="sort=created"]`)))
-		waitJS(t, ctx, "sort keeps filters", `location.search.includes('sort=created') && location.search.includes('q=prod')`)
+		waitJS(
+			t,
+			ctx,
+			"sort keeps filters",
+			`location.search.includes('sort=created') && location.search.includes('q=prod')`,
+		)
 		step("back", chromedp.NavigateBack())
 		waitJS(t, ctx, "history", `!location.search.includes('sort=created')`)
 	})
 
 	t.Run("select across pages", func(t *testing.T) {
-		step("list", chromedp.Navigate(base+"/inventory/rocketmq?per=25"), chromedp.WaitVisible(testID("resource-table")))
+		step(
+			"list",
+			chromedp.Navigate(base+"/inventory/rocketmq?per=25"),
+			chromedp.WaitVisible(testID("resource-table")),
+		)
 		step("tick row 1", chromedp.Click(testID("row-check")))
 		waitJS(t, ctx, "count 1", count+` === '1'`)
 		step("next page", chromedp.Click(testID("next-page")))
-		waitJS(t, ctx, "page 2", `location.search.includes('page=2') && document.querySelector('[data-testid="pager"]').textContent.includes('Page 2 of')`)
+		waitJS(
+			t,
+			ctx,
+			"page 2",
+			`location.search.includes('page=2') && document.querySelector('[data-testid="pager"]').textContent.includes('Page 2 of')`,
+		)
 		step("tick row on page 2", chromedp.Click(testID("row-check")))
 		waitJS(t, ctx, "count 2", count+` === '2'`)
 		// Protected and not deletable rows have no box: the page box ticks the others.
 		step("whole page", chromedp.Click(testID("select-page")))
-		waitJS(t, ctx, "page 2 ticked", count+` === String(1 + document.querySelectorAll('[data-testid="row-check"]').length)`)
+		waitJS(
+			t,
+			ctx,
+			"page 2 ticked",
+			count+` === String(1 + document.querySelectorAll('[data-testid="row-check"]').length)`,
+		)
 		selected := text(t, ctx, testID("selected-count"))
 		step("prev page", chromedp.Click(testID("prev-page")))
-		waitJS(t, ctx, "first row still ticked", `document.querySelector('[data-testid="pager"]').textContent.includes('Page 1 of') &&
-			document.querySelector('[data-testid="row-check"]').checked && `+count+` === '`+selected+`'`)
+		waitJS(
+			t,
+			ctx,
+			"first row still ticked",
+			`document.querySelector('[data-testid="pager"]').textContent.includes('Page 1 of') &&
+			document.querySelector('[data-testid="row-check"]').checked && `+count+` === '`+selected+`'`,
+		)
 		browsertest.Screenshot(t, ctx, "05-selection")
 		step("clear", chromedp.Click(testID("clear-selection")))
 		waitJS(t, ctx, "cleared", count+` === '0'`)
-		step("failed only", chromedp.Navigate(base+"/inventory/rocketmq?status=failed&per=25"), chromedp.WaitVisible(testID("resource-table")))
+		step(
+			"failed only",
+			chromedp.Navigate(base+"/inventory/rocketmq?status=failed&per=25"),
+			chromedp.WaitVisible(testID("resource-table")),
+		)
 		total := text(t, ctx, testID("total"))
 		if n, err := strconv.Atoi(total); err != nil || n == 0 {
 			t.Fatalf("total = %q", total)
@@ -111,7 +154,11 @@ func TestBrowserFlow(t *testing.T) {
 	})
 
 	t.Run("bad query", func(t *testing.T) {
-		step("400 page", chromedp.Navigate(base+"/inventory/rocketmq?page=abc"), chromedp.WaitVisible(testID("error-page")))
+		step(
+			"400 page",
+			chromedp.Navigate(base+"/inventory/rocketmq?page=abc"),
+			chromedp.WaitVisible(testID("error-page")),
+		)
 		browsertest.ScreenshotViewport(t, ctx, "10-bad-request")
 	})
 

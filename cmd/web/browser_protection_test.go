@@ -74,10 +74,13 @@ func TestBrowserProtection(t *testing.T) {
 			waitJS(t, ctx, name+" laid out", `document.readyState === 'complete'`)
 			browsertest.Screenshot(t, ctx, "protection-"+name+"-"+vp.tag)
 			// The elements that stick out, if any, by their tag, class and test ID.
-			wide, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`document.documentElement.scrollWidth <= window.innerWidth ? [] :
+			wide, err := chromedp.Run(
+				ctx,
+				chromedp.Evaluate[[]string](`document.documentElement.scrollWidth <= window.innerWidth ? [] :
 				[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1 &&
 					!e.parentElement.closest('.table-wrap, pre'))
-				.slice(0, 8).map(e => e.tagName + '.' + e.className + '[' + (e.dataset.testid || '') + ']')`))
+				.slice(0, 8).map(e => e.tagName + '.' + e.className + '[' + (e.dataset.testid || '') + ']')`),
+			)
 			if err != nil || len(wide) > 0 {
 				t.Errorf("%s at %dx%d: wider than the screen: %v %v", name, vp.w, vp.h, wide, err)
 			}
@@ -90,43 +93,87 @@ func TestBrowserProtection(t *testing.T) {
 
 	// The admin protects every "pt-mq-rule*" instance.
 	signIn(t, ctx, base, "admin")
-	step("protection page", chromedp.Navigate(base+"/admin/protection"), chromedp.WaitVisible(testID("protection-form")),
-		chromedp.SetValue(testID("rule-kind"), "name"), chromedp.SendKeys(testID("rule-pattern-input"), "PT-MQ-RULE*"),
-		chromedp.SendKeys(testID("rule-note"), "pilot brokers, ask the payments team"), chromedp.Click(testID("add-rule")),
-		chromedp.WaitVisible(testID("flash")))
+	step(
+		"protection page",
+		chromedp.Navigate(base+"/admin/protection"),
+		chromedp.WaitVisible(testID("protection-form")),
+		chromedp.SetValue(testID("rule-kind"), "name"),
+		chromedp.SendKeys(testID("rule-pattern-input"), "PT-MQ-RULE*"),
+		chromedp.SendKeys(
+			testID("rule-note"),
+			"pilot brokers, ask the payments team",
+		),
+		chromedp.Click(testID("add-rule")),
+		chromedp.WaitVisible(testID("flash")),
+	)
 	waitJS(t, ctx, "rule listed", `document.querySelectorAll('[data-testid="protection-rule"]').length === 2`)
 	shots("admin")
 	step("admin signs out", chromedp.Click(testID("sign-out")), chromedp.WaitVisible(testID("login-form")))
 
 	// alice sees shields with their rule and cannot tick them.
 	signIn(t, ctx, base, "alice")
-	step("rocketmq list", chromedp.Navigate(base+"/inventory/rocketmq?q=pt-mq"), chromedp.WaitVisible(testID("resource-table")))
+	step(
+		"rocketmq list",
+		chromedp.Navigate(base+"/inventory/rocketmq?q=pt-mq"),
+		chromedp.WaitVisible(testID("resource-table")),
+	)
 	waitJS(t, ctx, "tag shield", rowOf("pt-mq-tagged")+`.querySelector('[data-testid="shield"]') &&
 		`+rowOf("pt-mq-tagged")+`.querySelector('[data-testid="block-reason"]').textContent === 'protected by the built-in tag decom:protect' &&
 		!`+rowOf("pt-mq-tagged")+`.querySelector('[data-testid="row-check"]')`)
 	waitJS(t, ctx, "rule shield", rowOf("pt-mq-rule-1")+`.querySelector('[data-testid="block-reason"]').textContent ===
 		'protected by rule 1: name PT-MQ-RULE* (pilot brokers, ask the payments team)'`)
-	waitJS(t, ctx, "tags and enterprise project", rowOf("pt-mq-tagged")+`.querySelector('[data-testid="tags"]').textContent.includes('team=pt-payments') &&
-		`+rowOf("pt-mq-tagged")+`.querySelector('[data-testid="row-ep"]').textContent.includes('ep-finance')`)
+	waitJS(
+		t,
+		ctx,
+		"tags and enterprise project",
+		rowOf("pt-mq-tagged")+`.querySelector('[data-testid="tags"]').textContent.includes('team=pt-payments') &&
+		`+rowOf("pt-mq-tagged")+`.querySelector('[data-testid="row-ep"]').textContent.includes('ep-finance')`,
+	)
 	shots("list")
 
-	step("clouddc list", chromedp.Navigate(base+"/inventory/clouddc?q=pt-bm"), chromedp.WaitVisible(testID("resource-table")))
-	waitJS(t, ctx, "running server blocked", rowOf("pt-bm-running")+`.querySelector('[data-testid="block-reason"]').textContent === 'running: stop it first' &&
-		`+rowOf("pt-bm-running")+`.querySelector('[data-testid="row-check-blocked"]').disabled`)
+	step(
+		"clouddc list",
+		chromedp.Navigate(base+"/inventory/clouddc?q=pt-bm"),
+		chromedp.WaitVisible(testID("resource-table")),
+	)
+	waitJS(
+		t,
+		ctx,
+		"running server blocked",
+		rowOf(
+			"pt-bm-running",
+		)+`.querySelector('[data-testid="block-reason"]').textContent === 'running: stop it first' &&
+		`+rowOf(
+			"pt-bm-running",
+		)+`.querySelector('[data-testid="row-check-blocked"]').disabled`,
+	)
 	shots("running")
 
-	step("detail", chromedp.Navigate(base+"/inventory/rocketmq?q=pt-mq-tagged"), chromedp.WaitVisible(testID("resource-table")),
-		chromedp.Click(testID("resource-name")), chromedp.WaitVisible(testID("detail-fields")))
+	step(
+		"detail",
+		chromedp.Navigate(base+"/inventory/rocketmq?q=pt-mq-tagged"),
+		chromedp.WaitVisible(testID("resource-table")),
+		chromedp.Click(testID("resource-name")),
+		chromedp.WaitVisible(testID("detail-fields")),
+	)
 	waitJS(t, ctx, "detail shield", `!!document.querySelector('main [data-testid="shield"]') &&
 		document.querySelector('[data-testid="detail-fields"]').textContent.includes('ep-finance')`)
 	shots("detail")
 
-	step("tag filter", chromedp.Navigate(base+"/inventory/rocketmq?tag=team%3Dpt-payments"), chromedp.WaitVisible(testID("resource-table")))
+	step(
+		"tag filter",
+		chromedp.Navigate(base+"/inventory/rocketmq?tag=team%3Dpt-payments"),
+		chromedp.WaitVisible(testID("resource-table")),
+	)
 	waitJS(t, ctx, "tag filter rows", `document.querySelectorAll('[data-testid="resource-row"]').length === 2`)
 
 	// Two free instances selected; one is tagged decom:protect in the cloud
 	// before planning: the plan page and the change leave it out, and say why.
-	step("select", chromedp.Navigate(base+"/inventory/rocketmq?q=pt-mq"), chromedp.WaitVisible(testID("resource-table")))
+	step(
+		"select",
+		chromedp.Navigate(base+"/inventory/rocketmq?q=pt-mq"),
+		chromedp.WaitVisible(testID("resource-table")),
+	)
 	for _, name := range []string{"pt-mq-later", "pt-mq-free"} {
 		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](rowOf(name)+`.querySelector('[data-testid="row-check"]').click() || true`)); err != nil {
 			t.Fatal(err)
@@ -134,15 +181,33 @@ func TestBrowserProtection(t *testing.T) {
 		waitJS(t, ctx, "ticked "+name, rowOf(name)+`.querySelector('[data-testid="row-check"]').checked`)
 	}
 	waitJS(t, ctx, "2 selected", `document.querySelector('[data-testid="selected-count"]').textContent.trim() === '2'`)
-	control(http.MethodPatch, "/_sim/resources/"+later, map[string]any{"tags": []map[string]string{payments, {"key": "decom:protect", "value": ""}}})
+	control(
+		http.MethodPatch,
+		"/_sim/resources/"+later,
+		map[string]any{"tags": []map[string]string{payments, {"key": "decom:protect", "value": ""}}},
+	)
 	step("refresh", chromedp.Click(testID("refresh")), chromedp.WaitVisible(testID("flash")))
 	step("plan", chromedp.Click(testID("plan-deletion")), chromedp.WaitVisible(testID("plan-form")))
-	waitJS(t, ctx, "plan page leaves it out", `document.querySelector('[data-testid="excluded-row"] strong')?.textContent === 'pt-mq-later' &&
-		document.querySelector('[data-testid="excluded-row"] [data-testid="block-reason"]').textContent === 'protected by the built-in tag decom:protect'`)
+	waitJS(
+		t,
+		ctx,
+		"plan page leaves it out",
+		`document.querySelector('[data-testid="excluded-row"] strong')?.textContent === 'pt-mq-later' &&
+		document.querySelector('[data-testid="excluded-row"] [data-testid="block-reason"]').textContent === 'protected by the built-in tag decom:protect'`,
+	)
 	shots("plan")
-	step("create", chromedp.SendKeys(testID("reason"), "Retire the pilot brokers"), chromedp.Click(testID("create-change")),
-		chromedp.WaitVisible(testID("change-name")))
-	waitJS(t, ctx, "change leaves it out", `document.querySelector('[data-testid="excluded-row"] strong')?.textContent === 'pt-mq-later'`)
+	step(
+		"create",
+		chromedp.SendKeys(testID("reason"), "Retire the pilot brokers"),
+		chromedp.Click(testID("create-change")),
+		chromedp.WaitVisible(testID("change-name")),
+	)
+	waitJS(
+		t,
+		ctx,
+		"change leaves it out",
+		`document.querySelector('[data-testid="excluded-row"] strong')?.textContent === 'pt-mq-later'`,
+	)
 	shots("change")
 
 	for _, p := range problems() {

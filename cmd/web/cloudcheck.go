@@ -86,7 +86,10 @@ func cloudConfig(path string, getenv func(string) string) (cloud.Config, error) 
 		cfg.Accounts = append(cfg.Accounts, acct)
 	}
 	if len(cfg.Accounts) == 0 {
-		return cloud.Config{}, fmt.Errorf("no cloud account: give -config FILE (or DECOM_CLOUD_CONFIG) or set HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK and HUAWEICLOUD_SDK_PROJECT_ID: %w", cloud.ErrConfig)
+		return cloud.Config{}, fmt.Errorf(
+			"no cloud account: give -config FILE (or DECOM_CLOUD_CONFIG) or set HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK and HUAWEICLOUD_SDK_PROJECT_ID: %w",
+			cloud.ErrConfig,
+		)
 	}
 	return cfg, cfg.Validate()
 }

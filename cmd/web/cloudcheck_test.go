@@ -15,7 +15,14 @@ import (
 )
 
 func TestRunCloudCheck(t *testing.T) {
-	sim := cloudsim.New(cloudsim.Options{Credentials: cloudsim.DemoCredentials(), Fleet: "demo", Seed: 1, Faults: cloudsim.DefaultFaults()})
+	sim := cloudsim.New(
+		cloudsim.Options{
+			Credentials: cloudsim.DemoCredentials(),
+			Fleet:       "demo",
+			Seed:        1,
+			Faults:      cloudsim.DefaultFaults(),
+		},
+	)
 	srv := httptest.NewServer(sim)
 	defer srv.Close()
 	dir := t.TempDir()
@@ -66,7 +73,8 @@ func TestRunCloudCheck(t *testing.T) {
 			t.Fatalf("err %v, want rocketmq and rabbitmq FAILED with %q:\n%s", err, want, out.String())
 		}
 		for _, line := range strings.Split(out.String(), "\n") {
-			if strings.Contains(line, "FAILED") && !strings.Contains(line, "rocketmq") && !strings.Contains(line, "rabbitmq") {
+			if strings.Contains(line, "FAILED") && !strings.Contains(line, "rocketmq") &&
+				!strings.Contains(line, "rabbitmq") {
 				t.Errorf("unexpected failure: %s", line)
 			}
 		}
@@ -112,8 +120,17 @@ func TestRunCloudCheck(t *testing.T) {
 		}
 	})
 	t.Run("env account missing project", func(t *testing.T) {
-		env := map[string]string{"HUAWEICLOUD_SDK_AK": "AK", "HUAWEICLOUD_SDK_SK": "secret-sk", "DECOM_CLOUD_REGION": "cn-east-3"}
-		err := runCloud(context.Background(), []string{"check"}, func(k string) string { return env[k] }, &bytes.Buffer{})
+		env := map[string]string{
+			"HUAWEICLOUD_SDK_AK": "AK",
+			"HUAWEICLOUD_SDK_SK": "secret-sk",
+			"DECOM_CLOUD_REGION": "cn-east-3",
+		}
+		err := runCloud(
+			context.Background(),
+			[]string{"check"},
+			func(k string) string { return env[k] },
+			&bytes.Buffer{},
+		)
 		if err == nil || !strings.Contains(err.Error(), "no project ID") || strings.Contains(err.Error(), "secret-sk") {
 			t.Fatalf("err %v", err)
 		}

@@ -15,7 +15,11 @@ import (
 func runHealthcheck(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
 	fs.SetOutput(stdout)
-	listen := fs.String("listen", envOr(getenv, "DECOM_LISTEN", "127.0.0.1:8080"), "address the console listens on (env DECOM_LISTEN)")
+	listen := fs.String(
+		"listen",
+		envOr(getenv, "DECOM_LISTEN", "127.0.0.1:8080"),
+		"address the console listens on (env DECOM_LISTEN)",
+	)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -54,7 +54,13 @@ func TestKillRestartRealisticCloud(t *testing.T) {
 		killRealistic(t, sim, refs, unplanned, 9, func(_ *changes.Service, db *sql.DB, id int64) {
 			waitUnknownOutcome(t, db, id, 20*time.Second)
 		}, func(changes.Progress) {
-			sim.control(t, http.MethodPut, "/_sim/faults", map[string]any{"applied_error_rate": f.AppliedErrorRate}, nil)
+			sim.control(
+				t,
+				http.MethodPut,
+				"/_sim/faults",
+				map[string]any{"applied_error_rate": f.AppliedErrorRate},
+				nil,
+			)
 		})
 	})
 }

@@ -90,7 +90,14 @@ func TestKillRestartMidExecution(t *testing.T) {
 	}
 	for _, op := range got.Operations {
 		if op.State != changes.OpDone || op.Attempts != 1 {
-			t.Errorf("%s %s: %s after %d attempts (%s), want done after 1", op.Item.Service, op.Item.ID, op.State, op.Attempts, op.LastError)
+			t.Errorf(
+				"%s %s: %s after %d attempts (%s), want done after 1",
+				op.Item.Service,
+				op.Item.ID,
+				op.State,
+				op.Attempts,
+				op.LastError,
+			)
 		}
 	}
 	planned := map[string]bool{}
@@ -151,7 +158,12 @@ func approveAndExecute(t *testing.T, svc *changes.Service, refs []cloud.Ref) cha
 		t.Fatalf("plan: %v", err)
 	}
 	if len(c.Plan.Items) != len(refs) || len(c.Plan.Batches) != 5 || c.ApprovalsRequired != 1 {
-		t.Fatalf("plan: %d items in %d batches, %d approvals required", len(c.Plan.Items), len(c.Plan.Batches), c.ApprovalsRequired)
+		t.Fatalf(
+			"plan: %d items in %d batches, %d approvals required",
+			len(c.Plan.Items),
+			len(c.Plan.Batches),
+			c.ApprovalsRequired,
+		)
 	}
 	if c, err = svc.Approve(ctx, bob, c.ID, c.PlanHash, "ok"); err != nil {
 		t.Fatalf("approve: %v", err)
@@ -347,7 +359,13 @@ func writeSimCloudConfigSettle(t *testing.T, url, settle string) string {
 func simRefs(svc cloud.Service, ids []string) []cloud.Ref {
 	out := make([]cloud.Ref, len(ids))
 	for i, id := range ids {
-		out[i] = cloud.Ref{Account: "sim", Project: cloudsim.DemoProjects[0], Service: svc, Kind: cloud.KindInstance, ID: id}
+		out[i] = cloud.Ref{
+			Account: "sim",
+			Project: cloudsim.DemoProjects[0],
+			Service: svc,
+			Kind:    cloud.KindInstance,
+			ID:      id,
+		}
 	}
 	return out
 }
@@ -371,7 +389,9 @@ func newHeldSim(t *testing.T) *heldSim {
 
 func newHeldSimFaults(t *testing.T, f cloudsim.Faults) *heldSim {
 	h := &heldSim{release: make(chan struct{}),
-		sim: cloudsim.New(cloudsim.Options{Credentials: cloudsim.DemoCredentials(), Fleet: "empty", Seed: 1, Faults: f})}
+		sim: cloudsim.New(
+			cloudsim.Options{Credentials: cloudsim.DemoCredentials(), Fleet: "empty", Seed: 1, Faults: f},
+		)}
 	h.srv = httptest.NewServer(h)
 	t.Cleanup(func() { h.releaseAnswers(); h.srv.Close() })
 	return h

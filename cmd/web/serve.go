@@ -131,8 +131,11 @@ func buildDeps(cfg serveConfig, db *sql.DB, cc consoleCloud, users *auth.Service
 	if err != nil {
 		return handlers.Deps{}, nil, err
 	}
-	notes := notify.New(db, notify.Options{PublicURL: cfg.linkBase(), Client: notify.NewClient(cfg.NotifyAllow, 10*time.Second),
-		Logger: log})
+	notes := notify.New(
+		db,
+		notify.Options{PublicURL: cfg.linkBase(), Client: notify.NewClient(cfg.NotifyAllow, 10*time.Second),
+			Logger: log},
+	)
 	poll := poller.New(db, cc.client, poller.Options{Logger: log, Notified: notes.Wake,
 		BackupDir: filepath.Join(cfg.Data, "backups")})
 	chg := changes.New(db, cc.client, changes.Options{Wake: poll.Wake, Notified: notes.Wake, Logger: log,

@@ -73,7 +73,14 @@ func startEmbeddedSim(addr string, log *slog.Logger, opts cloud.Options) (consol
 	if err != nil {
 		return consoleCloud{}, fmt.Errorf("simulator listen: %w", err)
 	}
-	sim := cloudsim.New(cloudsim.Options{Credentials: cloudsim.DemoCredentials(), Fleet: "demo", Seed: 1, Faults: cloudsim.DefaultFaults()})
+	sim := cloudsim.New(
+		cloudsim.Options{
+			Credentials: cloudsim.DemoCredentials(),
+			Fleet:       "demo",
+			Seed:        1,
+			Faults:      cloudsim.DefaultFaults(),
+		},
+	)
 	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

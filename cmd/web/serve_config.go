@@ -66,21 +66,67 @@ func parseServeConfig(args []string, getenv func(string) string, stdout io.Write
 		return def
 	}
 	boolEnv := func(key string) bool { b, _ := strconv.ParseBool(getenv(key)); return b }
-	fs.StringVar(&c.Listen, "listen", envDefault(getenv, "DECOM_LISTEN", "127.0.0.1:8080"), "console address (env DECOM_LISTEN)")
-	fs.StringVar(&c.Data, "data", envDefault(getenv, "DECOM_DATA", "./data"), "data directory: SQLite database and session key, created if missing (env DECOM_DATA)")
-	fs.StringVar(&c.SimListen, "sim-listen", envDefault(getenv, "DECOM_SIM_LISTEN", "127.0.0.1:0"),
-		"address of the embedded cloud simulator, started when no cloud is configured; port 0 picks a free one (env DECOM_SIM_LISTEN)")
-	fs.StringVar(&c.CloudConfig, "cloud-config", getenv("DECOM_CLOUD_CONFIG"),
-		"JSON file of cloud accounts (see docs/console.md); without it, HUAWEICLOUD_SDK_AK/SK/PROJECT_ID and DECOM_CLOUD_* configure one account, and with neither the simulator is used (env DECOM_CLOUD_CONFIG)")
-	fs.StringVar(&c.SessionKey, "session-key", "",
-		"session cookie key, 128 hex characters (append \",OLDKEY\" to keep accepting cookies of a previous key while rotating); default env DECOM_SESSION_KEY or the file DECOM_SESSION_KEY_FILE, else <data>/session.key (generated on first start)")
-	fs.StringVar(&c.TLSCert, "tls-cert", getenv("DECOM_TLS_CERT"), "serve HTTPS with this certificate file (env DECOM_TLS_CERT)")
+	fs.StringVar(
+		&c.Listen,
+		"listen",
+		envDefault(getenv, "DECOM_LISTEN", "127.0.0.1:8080"),
+		"console address (env DECOM_LISTEN)",
+	)
+	fs.StringVar(
+		&c.Data,
+		"data",
+		envDefault(getenv, "DECOM_DATA", "./data"),
+		"data directory: SQLite database and session key, created if missing (env DECOM_DATA)",
+	)
+	fs.StringVar(
+		&c.SimListen,
+		"sim-listen",
+		envDefault(getenv, "DECOM_SIM_LISTEN", "127.0.0.1:0"),
+		"address of the embedded cloud simulator, started when no cloud is configured; port 0 picks a free one (env DECOM_SIM_LISTEN)",
+	)
+	fs.StringVar(
+		&c.CloudConfig,
+		"cloud-config",
+		getenv("DECOM_CLOUD_CONFIG"),
+		"JSON file of cloud accounts (see docs/console.md); without it, HUAWEICLOUD_SDK_AK/SK/PROJECT_ID and DECOM_CLOUD_* configure one account, and with neither the simulator is used (env DECOM_CLOUD_CONFIG)",
+	)
+	fs.StringVar(
+		&c.SessionKey,
+		"session-key",
+		"",
+		"session cookie key, 128 hex characters (append \",OLDKEY\" to keep accepting cookies of a previous key while rotating); default env DECOM_SESSION_KEY or the file DECOM_SESSION_KEY_FILE, else <data>/session.key (generated on first start)",
+	)
+	fs.StringVar(
+		&c.TLSCert,
+		"tls-cert",
+		getenv("DECOM_TLS_CERT"),
+		"serve HTTPS with this certificate file (env DECOM_TLS_CERT)",
+	)
 	fs.StringVar(&c.TLSKey, "tls-key", getenv("DECOM_TLS_KEY"), "private key for --tls-cert (env DECOM_TLS_KEY)")
-	fs.BoolVar(&c.SecureCookies, "secure-cookies", boolEnv("DECOM_SECURE_COOKIES"),
-		"mark cookies Secure and send HSTS; implied by --tls-cert; set it behind a TLS-terminating proxy (env DECOM_SECURE_COOKIES)")
-	fs.DurationVar(&c.IdleTimeout, "idle-timeout", dur("DECOM_IDLE_TIMEOUT", 30*time.Minute), "sign out after this long without a request (env DECOM_IDLE_TIMEOUT)")
-	fs.DurationVar(&c.SessionLifetime, "session-lifetime", dur("DECOM_SESSION_LIFETIME", 12*time.Hour), "sign out this long after sign-in (env DECOM_SESSION_LIFETIME)")
-	fs.DurationVar(&c.CacheTTL, "cache-ttl", dur("DECOM_CACHE_TTL", 30*time.Second), "how long inventory reads are served from the cache (env DECOM_CACHE_TTL)")
+	fs.BoolVar(
+		&c.SecureCookies,
+		"secure-cookies",
+		boolEnv("DECOM_SECURE_COOKIES"),
+		"mark cookies Secure and send HSTS; implied by --tls-cert; set it behind a TLS-terminating proxy (env DECOM_SECURE_COOKIES)",
+	)
+	fs.DurationVar(
+		&c.IdleTimeout,
+		"idle-timeout",
+		dur("DECOM_IDLE_TIMEOUT", 30*time.Minute),
+		"sign out after this long without a request (env DECOM_IDLE_TIMEOUT)",
+	)
+	fs.DurationVar(
+		&c.SessionLifetime,
+		"session-lifetime",
+		dur("DECOM_SESSION_LIFETIME", 12*time.Hour),
+		"sign out this long after sign-in (env DECOM_SESSION_LIFETIME)",
+	)
+	fs.DurationVar(
+		&c.CacheTTL,
+		"cache-ttl",
+		dur("DECOM_CACHE_TTL", 30*time.Second),
+		"how long inventory reads are served from the cache (env DECOM_CACHE_TTL)",
+	)
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", getenv("DECOM_TRUSTED_PROXIES"),
 		"comma-separated CIDRs of reverse proxies whose X-Forwarded-For gives the client address; "+
 			"without it the address is the TCP peer's (env DECOM_TRUSTED_PROXIES)")
@@ -94,10 +140,23 @@ func parseServeConfig(args []string, getenv func(string) string, stdout io.Write
 	fs.StringVar(&c.notifyAllow, "notify-allow", getenv("DECOM_NOTIFY_ALLOW"),
 		"comma-separated CIDRs that notification webhooks may reach although private, loopback or "+
 			"link-local (env DECOM_NOTIFY_ALLOW)")
-	fs.StringVar(&c.LogFormat, "log-format", envDefault(getenv, "DECOM_LOG_FORMAT", "text"), "log format: text or json (env DECOM_LOG_FORMAT)")
-	fs.StringVar(&c.LogLevel, "log-level", envDefault(getenv, "DECOM_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env DECOM_LOG_LEVEL)")
+	fs.StringVar(
+		&c.LogFormat,
+		"log-format",
+		envDefault(getenv, "DECOM_LOG_FORMAT", "text"),
+		"log format: text or json (env DECOM_LOG_FORMAT)",
+	)
+	fs.StringVar(
+		&c.LogLevel,
+		"log-level",
+		envDefault(getenv, "DECOM_LOG_LEVEL", "info"),
+		"log level: debug, info, warn, error (env DECOM_LOG_LEVEL)",
+	)
 	fs.Usage = func() {
-		fmt.Fprint(stdout, "usage: web serve [flags]\n\nRuns the console. Environment: DECOM_DEMO_PASSWORD sets the demo users' password on first start.\n\nflags:\n")
+		fmt.Fprint(
+			stdout,
+			"usage: web serve [flags]\n\nRuns the console. Environment: DECOM_DEMO_PASSWORD sets the demo users' password on first start.\n\nflags:\n",
+		)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

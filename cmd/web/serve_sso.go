@@ -51,7 +51,8 @@ func (c serveConfig) validateSSO() []error {
 	var errs []error
 	if c.PublicURL != "" {
 		u, err := url.Parse(c.PublicURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" ||
+			u.Fragment != "" {
 			errs = append(errs, fmt.Errorf("--public-url %q: give an absolute http(s) URL such as "+
 				"https://decom.example.com", c.PublicURL))
 		}
@@ -59,10 +60,16 @@ func (c serveConfig) validateSSO() []error {
 	o := c.OIDC
 	if o.Issuer == "" {
 		if o.ClientID != "" || o.RoleMap != "" || o.ClientSecret != "" {
-			errs = append(errs, errors.New("--oidc-client-id, --oidc-client-secret and --oidc-role-map need --oidc-issuer"))
+			errs = append(
+				errs,
+				errors.New("--oidc-client-id, --oidc-client-secret and --oidc-role-map need --oidc-issuer"),
+			)
 		}
 		if !c.PasswordLogin {
-			errs = append(errs, errors.New("--password-login=false needs single sign-on (--oidc-issuer): nobody could sign in"))
+			errs = append(
+				errs,
+				errors.New("--password-login=false needs single sign-on (--oidc-issuer): nobody could sign in"),
+			)
 		}
 		return errs
 	}
@@ -70,7 +77,10 @@ func (c serveConfig) validateSSO() []error {
 		errs = append(errs, fmt.Errorf("--oidc-issuer %q: give the issuer's URL", o.Issuer))
 	}
 	if o.ClientID == "" || o.ClientSecret == "" {
-		errs = append(errs, errors.New("--oidc-issuer needs --oidc-client-id and DECOM_OIDC_CLIENT_SECRET (or its _FILE)"))
+		errs = append(
+			errs,
+			errors.New("--oidc-issuer needs --oidc-client-id and DECOM_OIDC_CLIENT_SECRET (or its _FILE)"),
+		)
 	}
 	if c.PublicURL == "" {
 		errs = append(errs, errors.New("--oidc-issuer needs --public-url: "+

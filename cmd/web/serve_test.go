@@ -46,11 +46,16 @@ func TestServeConfigErrors(t *testing.T) {
 
 func TestServeNotifyConfig(t *testing.T) {
 	env := map[string]string{"DECOM_PUBLIC_URL": "https://decom.example.com", "DECOM_NOTIFY_ALLOW": "10.0.0.0/8"}
-	c, err := parseServeConfig([]string{"--notify-allow", "127.0.0.1, 192.168.0.0/16"}, func(k string) string { return env[k] }, io.Discard)
+	c, err := parseServeConfig(
+		[]string{"--notify-allow", "127.0.0.1, 192.168.0.0/16"},
+		func(k string) string { return env[k] },
+		io.Discard,
+	)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.linkBase() != "https://decom.example.com" || len(c.NotifyAllow) != 2 || c.NotifyAllow[0].String() != "127.0.0.1/32" {
+	if c.linkBase() != "https://decom.example.com" || len(c.NotifyAllow) != 2 ||
+		c.NotifyAllow[0].String() != "127.0.0.1/32" {
 		t.Errorf("config %q %v", c.linkBase(), c.NotifyAllow)
 	}
 	c, err = parseServeConfig([]string{"--listen", "127.0.0.1:9000"}, func(string) string { return "" }, io.Discard)
@@ -95,7 +100,8 @@ func TestServeFreshStart(t *testing.T) {
 		return "", "", nil
 	}
 	url, out, stop := start()
-	if !strings.Contains(out, "alice (requester)") || !strings.Contains(out, "password:   from DECOM_DEMO_PASSWORD") || !strings.Contains(out, "cloud simulator: http://127.0.0.1:") {
+	if !strings.Contains(out, "alice (requester)") || !strings.Contains(out, "password:   from DECOM_DEMO_PASSWORD") ||
+		!strings.Contains(out, "cloud simulator: http://127.0.0.1:") {
 		t.Errorf("first start output:\n%s", out)
 	}
 	for _, p := range []string{"/healthz", "/readyz", "/login"} {
@@ -148,7 +154,11 @@ func leaveOutboxRow(t *testing.T, data string) <-chan string {
 		t.Fatal(err)
 	}
 	err = store.InTx(ctx, db, func(tx *sql.Tx) error {
-		_, err := notify.Enqueue(ctx, tx, notify.Event{Kind: notify.KindApproved, ChangeID: 5, ChangeName: "CR-5", At: time.Now()})
+		_, err := notify.Enqueue(
+			ctx,
+			tx,
+			notify.Event{Kind: notify.KindApproved, ChangeID: 5, ChangeName: "CR-5", At: time.Now()},
+		)
 		return err
 	})
 	if err != nil {
@@ -177,7 +187,10 @@ func checkMetricsWiring(t *testing.T, base string) {
 	if m == nil {
 		t.Fatal("no CSRF field on the login page")
 	}
-	resp, err := c.PostForm(base+"/login", url.Values{"username": {"alice"}, "password": {demoPassword}, "_csrf": {m[1]}})
+	resp, err := c.PostForm(
+		base+"/login",
+		url.Values{"username": {"alice"}, "password": {demoPassword}, "_csrf": {m[1]}},
+	)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +227,13 @@ func TestServeSSOConfigErrors(t *testing.T) {
 		want string
 		drop string // a variable of env to leave out
 	}{
-		{"no issuer, password off", nil, []string{"--password-login=false"}, "--password-login=false needs single sign-on", ""},
+		{
+			"no issuer, password off",
+			nil,
+			[]string{"--password-login=false"},
+			"--password-login=false needs single sign-on",
+			"",
+		},
 		{"client without issuer", map[string]string{"DECOM_OIDC_CLIENT_ID": "x"}, nil, "need --oidc-issuer", ""},
 		{"no public URL", sso, []string{"--public-url", ""}, "needs --public-url", ""},
 		{"relative public URL", sso, []string{"--public-url", "decom.example"}, "--public-url", ""},
@@ -231,7 +250,11 @@ func TestServeSSOConfigErrors(t *testing.T) {
 					env[k] = v
 				}
 			}
-			_, err := parseServeConfig(append(tt.args, "--data", t.TempDir()), func(k string) string { return env[k] }, io.Discard)
+			_, err := parseServeConfig(
+				append(tt.args, "--data", t.TempDir()),
+				func(k string) string { return env[k] },
+				io.Discard,
+			)
 			if tt.want == "" {
 				if err != nil {
 					t.Errorf("unexpected error %v", err)
@@ -293,7 +316,8 @@ func TestServeSSODiscoveryFails(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if !strings.Contains(out.String(), "single sign-on is unavailable") || !strings.Contains(out.String(), "127.0.0.1:1/realms/down") {
+	if !strings.Contains(out.String(), "single sign-on is unavailable") ||
+		!strings.Contains(out.String(), "127.0.0.1:1/realms/down") {
 		t.Errorf("start output does not explain:\n%s", out.String())
 	}
 	resp, err := http.Get("http://" + addr + "/login")
@@ -302,7 +326,8 @@ func TestServeSSODiscoveryFails(t *testing.T) {
 	}
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if !strings.Contains(string(b), `data-testid="sso-notice"`) || !strings.Contains(string(b), `data-testid="login-form"`) {
+	if !strings.Contains(string(b), `data-testid="sso-notice"`) ||
+		!strings.Contains(string(b), `data-testid="login-form"`) {
 		t.Errorf("sign-in page:\n%s", b)
 	}
 }

@@ -30,7 +30,10 @@ func ensureUsers(ctx context.Context, users *auth.Service, simulated bool, passw
 	}
 	if n > 0 {
 		if simulated {
-			fmt.Fprintln(stdout, "demo users: alice (requester), bob and carol (approvers), dave (auditor), admin (admin); password as printed at first start")
+			fmt.Fprintln(
+				stdout,
+				"demo users: alice (requester), bob and carol (approvers), dave (auditor), admin (admin); password as printed at first start",
+			)
 		}
 		return nil
 	}
@@ -50,7 +53,11 @@ func ensureUsers(ctx context.Context, users *auth.Service, simulated bool, passw
 		}
 	}
 	if simulated {
-		fmt.Fprintf(stdout, "demo users: alice (requester), bob and carol (approvers), dave (auditor), admin (admin)\npassword:   %s\n", shown)
+		fmt.Fprintf(
+			stdout,
+			"demo users: alice (requester), bob and carol (approvers), dave (auditor), admin (admin)\npassword:   %s\n",
+			shown,
+		)
 	} else {
 		fmt.Fprintf(stdout, "first user: admin (admin)\npassword:   %s\nadd more with: web user add --roles requester NAME\n", shown)
 	}

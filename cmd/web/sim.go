@@ -55,7 +55,11 @@ func simFlags(cfg *simConfig) *flag.FlagSet {
 	fs.StringVar(&cfg.SK, "sk", "", "secret key for --ak")
 	fs.StringVar(&cfg.Token, "token", "", "IAM token the simulator accepts (default: the demo token)")
 	fs.StringVar(&cfg.User, "user", cloudsim.DemoUser, "user name of the configured credentials")
-	fs.Var(&cfg.Projects, "project", "project ID the credentials may use (repeatable or comma list; default: the demo projects)")
+	fs.Var(
+		&cfg.Projects,
+		"project",
+		"project ID the credentials may use (repeatable or comma list; default: the demo projects)",
+	)
 	fs.StringVar(&cfg.Fleet, "fleet", "demo", "initial resources: demo or empty")
 	fs.Int64Var(&cfg.Seed, "seed", 1, "seed for the demo fleet, IDs and fault decisions")
 	f := &cfg.Faults
@@ -64,12 +68,37 @@ func simFlags(cfg *simConfig) *flag.FlagSet {
 	fs.Float64Var(&f.RateLimit, "rate-limit", f.RateLimit, "requests per second per credential, 0 = off")
 	fs.IntVar(&f.RetryAfter, "retry-after", f.RetryAfter, "Retry-After seconds sent with 429, 0 = none")
 	fs.IntVar(&f.DMSDeleteDelayMS, "dms-delete-delay-ms", f.DMSDeleteDelayMS, "time a DMS instance stays DELETING (ms)")
-	fs.IntVar(&f.CloudDCDeleteDelayMS, "clouddc-delete-delay-ms", f.CloudDCDeleteDelayMS, "time a CloudDC instance stays shutting-down (ms)")
+	fs.IntVar(
+		&f.CloudDCDeleteDelayMS,
+		"clouddc-delete-delay-ms",
+		f.CloudDCDeleteDelayMS,
+		"time a CloudDC instance stays shutting-down (ms)",
+	)
 	fs.IntVar(&f.ROMAAssetMS, "roma-asset-ms", f.ROMAAssetMS, "time per asset in a ROMA delete job (ms)")
-	fs.Float64Var(&f.DeleteFailureRate, "delete-failure-rate", f.DeleteFailureRate, "fraction 0..1 of deletes that fail")
-	fs.IntVar(&f.TerminatedRetentionMS, "terminated-retention-ms", f.TerminatedRetentionMS, "time terminated CloudDC instances stay visible (ms)")
-	fs.BoolVar(&f.CloudDCAllowDeleteRunning, "clouddc-allow-delete-running", f.CloudDCAllowDeleteRunning, "let CloudDC delete running instances")
-	fs.BoolVar(&f.RefusePrepaidDelete, "refuse-prepaid-delete", f.RefusePrepaidDelete, "refuse deleting yearly/monthly DMS instances")
+	fs.Float64Var(
+		&f.DeleteFailureRate,
+		"delete-failure-rate",
+		f.DeleteFailureRate,
+		"fraction 0..1 of deletes that fail",
+	)
+	fs.IntVar(
+		&f.TerminatedRetentionMS,
+		"terminated-retention-ms",
+		f.TerminatedRetentionMS,
+		"time terminated CloudDC instances stay visible (ms)",
+	)
+	fs.BoolVar(
+		&f.CloudDCAllowDeleteRunning,
+		"clouddc-allow-delete-running",
+		f.CloudDCAllowDeleteRunning,
+		"let CloudDC delete running instances",
+	)
+	fs.BoolVar(
+		&f.RefusePrepaidDelete,
+		"refuse-prepaid-delete",
+		f.RefusePrepaidDelete,
+		"refuse deleting yearly/monthly DMS instances",
+	)
 	fs.Float64Var(&f.AppliedErrorRate, "applied-error-rate", f.AppliedErrorRate,
 		"fraction 0..1 of write calls applied, then answered 500/504 (answer lost)")
 	fs.IntVar(&f.ReadLagMS, "read-lag-ms", f.ReadLagMS, "how long reads show the state from before a write (ms)")
@@ -197,8 +226,16 @@ func printSimBanner(w io.Writer, base string, cfg simConfig, creds []cloudsim.Cr
 		fmt.Fprintf(w, "    projects: %s\n", strings.Join(c.Projects, ", "))
 	}
 	f := cfg.Faults
-	fmt.Fprintf(w, "  faults: latency %dms, error rate %g, rate limit %g/s, retry-after %ds, delete failure rate %g, check signatures %t\n",
-		f.LatencyMS, f.ErrorRate, f.RateLimit, f.RetryAfter, f.DeleteFailureRate, f.CheckSignatures)
+	fmt.Fprintf(
+		w,
+		"  faults: latency %dms, error rate %g, rate limit %g/s, retry-after %ds, delete failure rate %g, check signatures %t\n",
+		f.LatencyMS,
+		f.ErrorRate,
+		f.RateLimit,
+		f.RetryAfter,
+		f.DeleteFailureRate,
+		f.CheckSignatures,
+	)
 	if f.AppliedErrorRate > 0 || f.ReadLagMS > 0 {
 		fmt.Fprintf(w, "  realism: applied error rate %g, read lag %dms\n", f.AppliedErrorRate, f.ReadLagMS)
 	}

@@ -41,7 +41,12 @@ func TestRunSimServesAndStops(t *testing.T) {
 	}()
 
 	base := waitForSimOutput(t, out, regexp.MustCompile(`at (http://127\.0\.0\.1:\d+)`))
-	body := strings.NewReader(`{"service":"clouddc","kind":"instance","project_id":"` + firstProject(t, out) + `","name":"bm-1","status":"stopped"}`)
+	body := strings.NewReader(
+		`{"service":"clouddc","kind":"instance","project_id":"` + firstProject(
+			t,
+			out,
+		) + `","name":"bm-1","status":"stopped"}`,
+	)
 	resp, err := http.Post(base+"/_sim/resources", "application/json", body)
 	if err != nil {
 		t.Fatal(err)
@@ -121,7 +126,11 @@ func TestSimRealismKnobs(t *testing.T) {
 		t.Fatalf("defaults %+v %v, want both off", cfg.Faults, err)
 	}
 	env := map[string]string{"DECOM_SIM_APPLIED_ERROR_RATE": "0.3", "DECOM_SIM_READ_LAG_MS": "1000"}
-	cfg, err = parseSimConfig([]string{"--read-lag-ms", "3000"}, func(k string) string { return env[k] }, &bytes.Buffer{})
+	cfg, err = parseSimConfig(
+		[]string{"--read-lag-ms", "3000"},
+		func(k string) string { return env[k] },
+		&bytes.Buffer{},
+	)
 	if err != nil {
 		t.Fatal(err)
 	}

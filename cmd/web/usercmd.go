@@ -43,7 +43,11 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 	fs := flag.NewFlagSet("user "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	data := fs.String("data", envOr(getenv, "DECOM_DATA", "./data"), "data directory (env DECOM_DATA)")
-	roles := fs.String("roles", "viewer", "add, roles: comma-separated roles: viewer, requester, approver, auditor, admin")
+	roles := fs.String(
+		"roles",
+		"viewer",
+		"add, roles: comma-separated roles: viewer, requester, approver, auditor, admin",
+	)
 	pwFile := fs.String("password-file", "", "read the password from this file's first line (- for standard input)")
 	fs.Usage = func() { fmt.Fprint(stdout, userUsage+"\nflags:\n"); fs.PrintDefaults() }
 	if err := fs.Parse(args[1:]); err != nil {
@@ -69,7 +73,14 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 type userArgs struct{ cmd, name, roles, pwFile string }
 
 // userAction runs one user subcommand against the store.
-func userAction(ctx context.Context, users *auth.Service, o auth.Origin, a userArgs, getenv func(string) string, stdout io.Writer) error {
+func userAction(
+	ctx context.Context,
+	users *auth.Service,
+	o auth.Origin,
+	a userArgs,
+	getenv func(string) string,
+	stdout io.Writer,
+) error {
 	switch a.cmd {
 	case "add":
 		rs, err := auth.ParseRoles(a.roles)

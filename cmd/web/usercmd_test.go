@@ -52,7 +52,8 @@ func TestUserCommands(t *testing.T) {
 	if _, err := users.StartSession(ctx, u, auth.SessionMeta{}); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := run("roles", "--roles", "auditor", "erin"); err != nil || !strings.Contains(out, "sessions have ended") {
+	if out, err := run("roles", "--roles", "auditor", "erin"); err != nil ||
+		!strings.Contains(out, "sessions have ended") {
 		t.Fatalf("roles: %v\n%s", err, out)
 	}
 	if list, _ := users.ListSessions(ctx, "erin"); len(list) != 0 {
