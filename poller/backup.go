@@ -210,3 +210,28 @@ func (p *Poller) rereadImports(ctx context.Context, ops []Op, reasons map[int64]
 		return nil
 	})
 }
+
+// backedUp reports whether the archive of a change's ROMA batch is stored.
+func backedUp(ctx context.Context, db *sql.DB, changeID int64, batch int) (bool, error) {
+	var n int
+	err := db.QueryRowContext(ctx, `SELECT count(*) FROM roma_backups WHERE change_id = ? AND batch = ?`,
+		changeID, batch).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("read backups of change %d batch %d: %w", changeID, batch, err)
+	}
+	return n > 0, nil
+}
+
+// restartSettle moves the submission time of ops (still submitted, in their
+// current attempt) to now, just before their delete call is sent.
+func restartSettle(ctx context.Context, db *sql.DB, ops []Op, now time.Time) error {
+	for i := range ops {
+		if _, err := db.ExecContext(ctx, `UPDATE change_operations SET submitted_at = ?
+			WHERE id = ? AND state = ? AND attempts = ?`, store.FormatTime(now), ops[i].ID, changes.OpSubmitted,
+			ops[i].Attempts); err != nil {
+			return fmt.Errorf("operation %d: %w", ops[i].ID, err)
+		}
+		ops[i].SubmittedAt = now
+	}
+	return nil
+}

@@ -109,7 +109,22 @@ func (p *Poller) send(ctx context.Context, ops []Op) error {
 		ops[i].NextPollAt = now.Add(Interval(0, p.o, p.o.Rand()))
 	}
 	if first.Backup && first.Ref.Service == cloud.ROMA && !first.Restore() {
-		if err := p.backup(ctx, ops); err != nil {
+		// A resend after an unknown outcome is covered by the archive its
+		// first attempt stored: the assets may already be gone, and a second
+		// export would fail and misreport a delete the cloud applied.
+		done, err := backedUp(ctx, p.db, first.ChangeID, first.Batch)
+		if err != nil {
+			return err
+		}
+		if !done {
+			err = p.backup(ctx, ops)
+		}
+		if err == nil {
+			// The settle time counts from the delete call, not from the
+			// start of the export that preceded it.
+			err = restartSettle(ctx, p.db, ops, p.o.Now())
+		}
+		if err != nil {
 			if ctx.Err() != nil {
 				return nil // the rows stay submitted; the re-read re-queues them
 			}

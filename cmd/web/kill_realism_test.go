@@ -93,9 +93,17 @@ func killRealistic(t *testing.T, sim *heldSim, refs []cloud.Ref, unplanned map[s
 		t.Errorf("change ended %s, want succeeded", got.State)
 	}
 	for _, op := range got.Operations {
-		if op.State != changes.OpDone || op.Attempts != 1 {
-			t.Errorf("%s %s: %s after %d attempts (%s), want done after 1", op.Item.Service, op.Item.ID, op.State,
-				op.Attempts, op.LastError)
+		// A ROMA batch exports its backup before its delete job: a kill
+		// during the export leaves a delete never sent, which the restart
+		// rightly sends (a second attempt). The delete-request count below
+		// still proves no asset was named in two delete requests.
+		maxAttempts := 1
+		if op.Item.Service == cloud.ROMA {
+			maxAttempts = 2
+		}
+		if op.State != changes.OpDone || op.Attempts > maxAttempts {
+			t.Errorf("%s %s: %s after %d attempts (%s), want done after at most %d", op.Item.Service, op.Item.ID,
+				op.State, op.Attempts, op.LastError, maxAttempts)
 		}
 	}
 	planned := map[string]bool{}
